@@ -1,0 +1,355 @@
+//! Request parameters: the guide's fields, their defaults and their rules.
+
+use crate::limits::*;
+use crate::phone::PhoneNumber;
+use crate::render::{Channel, measure};
+use crate::token::{Alphabet, Token, TokenError};
+use crate::violation::{Field, Rule, Violations};
+
+/// A request to issue a challenge, as the host received it: every field
+/// optional and unchecked. [`validate`](Self::validate) turns it into
+/// [`Params`] or reports every broken rule.
+///
+/// The fields are the guide's body fields, plus two host-side settings that
+/// are not part of the wire body: `max_deliveries` and `token`. Integers
+/// are `i64` so that any value a client sends can be reported back as given.
+///
+/// ```
+/// use mfa_core::{Channel, Request};
+///
+/// let req = Request {
+///     from: Some("+15554433222"),
+///     message: Some("Here is your code: "),
+///     allow_alphas: Some(true),
+///     token_length: Some(8),
+///     valid_for: Some(7200),
+///     max_attempts: Some(4),
+///     ..Request::new(Channel::Sms, "+15557788999")
+/// };
+/// let params = req.validate()?;
+/// assert_eq!(params.token_length(), 8);
+/// # Ok::<(), mfa_core::Violations>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Request<'a> {
+    /// SMS (`/mfa/sms`) or voice call (`/mfa/call`).
+    pub channel: Channel,
+    /// `to`: E.164 destination. Required.
+    pub to: Option<&'a str>,
+    /// `from`: E.164 origin. Needed for an SMS with a custom message.
+    pub from: Option<&'a str>,
+    /// `message`: the text before the token. Default: the channel's
+    /// [`default_message`](Channel::default_message).
+    pub message: Option<&'a str>,
+    /// `token_length`: 4 to 20, default 6 (or the host token's length).
+    pub token_length: Option<i64>,
+    /// `max_attempts`: 1 to 20 tries, the first included. Default 3.
+    pub max_attempts: Option<i64>,
+    /// `allow_alphas` (or `allow_alpha`): letters in the token. Default false.
+    pub allow_alphas: Option<bool>,
+    /// `valid_for`: seconds, 0 to 604800. Default 3600.
+    pub valid_for: Option<i64>,
+    /// Host-side: deliveries allowed, the first included, 1 to 20. Default 5.
+    pub max_deliveries: Option<i64>,
+    /// Host-side: use this token instead of drawing one (a custom code, or a
+    /// fixed code for a test number). It must use the alphabet that
+    /// `allow_alphas` gives and, if `token_length` is set, have that length.
+    pub token: Option<&'a str>,
+}
+
+impl<'a> Request<'a> {
+    /// A request with only `to` set; every other field takes its default.
+    pub const fn new(channel: Channel, to: &'a str) -> Self {
+        Request {
+            channel,
+            to: Some(to),
+            from: None,
+            message: None,
+            token_length: None,
+            max_attempts: None,
+            allow_alphas: None,
+            valid_for: None,
+            max_deliveries: None,
+            token: None,
+        }
+    }
+
+    /// A request for `channel` with no field set (not even `to`).
+    pub const fn empty(channel: Channel) -> Self {
+        let mut r = Request::new(channel, "");
+        r.to = None;
+        r
+    }
+
+    /// Checks every field and resolves the defaults.
+    ///
+    /// On failure the error lists *every* broken rule, in field order:
+    /// `to`, `from`, `message`, `token_length`, `max_attempts`, `valid_for`,
+    /// `max_deliveries`, `token`. Whether the message fits is judged with
+    /// the token length in effect; if `token_length` is itself out of range,
+    /// with the shortest allowed token (4), so a message that could never
+    /// fit is still reported.
+    pub fn validate(&self) -> Result<Params<'a>, Violations<'a>> {
+        let mut v = Violations::new();
+
+        let to = match self.to {
+            None => {
+                v.push(Field::To, Rule::Required);
+                None
+            }
+            Some(text) => phone(&mut v, Field::To, text),
+        };
+        let from = self.from.and_then(|text| phone(&mut v, Field::From, text));
+
+        let alphabet = Alphabet::from_allow_alphas(self.allow_alphas.unwrap_or(false));
+        let host_token = self.token.map(|t| Token::new(t, alphabet));
+        let token_length = match (self.token_length, &host_token) {
+            (Some(n), _) => in_range(n, TOKEN_LENGTH_MIN, TOKEN_LENGTH_MAX),
+            (None, Some(Ok(t))) => Some(t.len() as u8),
+            (None, _) => Some(TOKEN_LENGTH_DEFAULT),
+        };
+        // A given but malformed `from` is reported under `from`, not again
+        // as a missing one.
+        let message = check_message(
+            &mut v,
+            self.channel,
+            self.message,
+            self.from.is_some(),
+            token_length.unwrap_or(TOKEN_LENGTH_MIN),
+        );
+        if let (Some(given), None) = (self.token_length, token_length) {
+            v.push(
+                Field::TokenLength,
+                Rule::Range {
+                    min: TOKEN_LENGTH_MIN.into(),
+                    max: TOKEN_LENGTH_MAX.into(),
+                    given,
+                },
+            );
+        }
+        let max_attempts = int(
+            &mut v,
+            Field::MaxAttempts,
+            self.max_attempts,
+            MAX_ATTEMPTS_MIN,
+            MAX_ATTEMPTS_MAX,
+            MAX_ATTEMPTS_DEFAULT,
+        );
+        let valid_for = int(
+            &mut v,
+            Field::ValidFor,
+            self.valid_for,
+            VALID_FOR_MIN,
+            VALID_FOR_MAX,
+            VALID_FOR_DEFAULT,
+        );
+        let max_deliveries = int(
+            &mut v,
+            Field::MaxDeliveries,
+            self.max_deliveries,
+            MAX_DELIVERIES_MIN,
+            MAX_DELIVERIES_MAX,
+            MAX_DELIVERIES_DEFAULT,
+        );
+        let token = match host_token {
+            None => None,
+            Some(Err(TokenError::Length { given })) => {
+                v.push(
+                    Field::Token,
+                    Rule::Range {
+                        min: TOKEN_LENGTH_MIN.into(),
+                        max: TOKEN_LENGTH_MAX.into(),
+                        given: given as i64,
+                    },
+                );
+                None
+            }
+            Some(Err(TokenError::Alphabet { position, alphabet })) => {
+                v.push(Field::Token, Rule::TokenAlphabet { position, alphabet });
+                None
+            }
+            Some(Ok(t)) => match self.token_length {
+                Some(n) if n != t.len() as i64 => {
+                    v.push(
+                        Field::Token,
+                        Rule::TokenLengthMismatch {
+                            token_length: n,
+                            given: t.len(),
+                        },
+                    );
+                    None
+                }
+                _ => Some(t),
+            },
+        };
+
+        match (to, token_length, max_attempts, valid_for, max_deliveries) {
+            (Some(to), Some(token_length), Some(max_attempts), Some(valid_for), Some(md))
+                if v.is_empty() =>
+            {
+                Ok(Params {
+                    channel: self.channel,
+                    to,
+                    from,
+                    message,
+                    token_length,
+                    alphabet,
+                    max_attempts,
+                    valid_for,
+                    max_deliveries: md,
+                    token,
+                })
+            }
+            _ => Err(v),
+        }
+    }
+}
+
+fn phone<'a>(v: &mut Violations<'a>, field: Field, text: &'a str) -> Option<PhoneNumber> {
+    match PhoneNumber::parse(text) {
+        Ok(n) => Some(n),
+        Err(error) => {
+            v.push(field, Rule::E164 { error, given: text });
+            None
+        }
+    }
+}
+
+fn in_range<T: Into<i64> + TryFrom<i64>>(given: i64, min: T, max: T) -> Option<T> {
+    if (min.into()..=max.into()).contains(&given) {
+        T::try_from(given).ok()
+    } else {
+        None
+    }
+}
+
+fn int<T: Copy + Into<i64> + TryFrom<i64>>(
+    v: &mut Violations<'_>,
+    field: Field,
+    given: Option<i64>,
+    min: T,
+    max: T,
+    default: T,
+) -> Option<T> {
+    let Some(given) = given else {
+        return Some(default);
+    };
+    let (lo, hi) = (min.into(), max.into());
+    let value = in_range(given, min, max);
+    if value.is_none() {
+        v.push(
+            field,
+            Rule::Range {
+                min: lo,
+                max: hi,
+                given,
+            },
+        );
+    }
+    value
+}
+
+/// Checks `message` (or the channel's default) for `channel`: the `from`
+/// rule for custom SMS texts, then the length of the rendered text with a
+/// token of `token_len` symbols. Returns the message in effect.
+pub(crate) fn check_message<'a>(
+    v: &mut Violations<'a>,
+    channel: Channel,
+    message: Option<&'a str>,
+    has_from: bool,
+    token_len: u8,
+) -> &'a str {
+    let text = message.unwrap_or(channel.default_message());
+    if channel == Channel::Sms && text != DEFAULT_SMS_MESSAGE && !has_from {
+        v.push(Field::Message, Rule::FromRequired);
+    }
+    let m = measure(channel, text, usize::from(token_len));
+    match channel {
+        Channel::Sms => {
+            let info = m.info();
+            let limit = info.encoding.single_limit();
+            if info.units > limit {
+                v.push(
+                    Field::Message,
+                    Rule::SmsSegment {
+                        encoding: info.encoding,
+                        units: info.units,
+                        limit,
+                    },
+                );
+            }
+        }
+        Channel::Call => {
+            if m.chars() > VOICE_MAX_CHARS {
+                v.push(
+                    Field::Message,
+                    Rule::VoiceLength {
+                        chars: m.chars(),
+                        limit: VOICE_MAX_CHARS,
+                    },
+                );
+            }
+        }
+    }
+    text
+}
+
+/// A validated request with every default resolved. Only
+/// [`Request::validate`] makes one, so holding a `Params` means every rule
+/// of the contract holds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Params<'a> {
+    pub(crate) channel: Channel,
+    pub(crate) to: PhoneNumber,
+    pub(crate) from: Option<PhoneNumber>,
+    pub(crate) message: &'a str,
+    pub(crate) token_length: u8,
+    pub(crate) alphabet: Alphabet,
+    pub(crate) max_attempts: u8,
+    pub(crate) valid_for: u32,
+    pub(crate) max_deliveries: u8,
+    pub(crate) token: Option<Token>,
+}
+
+impl<'a> Params<'a> {
+    /// SMS or call.
+    pub fn channel(&self) -> Channel {
+        self.channel
+    }
+    /// Destination.
+    pub fn to(&self) -> PhoneNumber {
+        self.to
+    }
+    /// Origin, if given.
+    pub fn from(&self) -> Option<PhoneNumber> {
+        self.from
+    }
+    /// The message in effect (the channel's default if none was given).
+    pub fn message(&self) -> &'a str {
+        self.message
+    }
+    /// Token symbols.
+    pub fn token_length(&self) -> u8 {
+        self.token_length
+    }
+    /// Token alphabet.
+    pub fn alphabet(&self) -> Alphabet {
+        self.alphabet
+    }
+    /// Verification tries allowed, the first included.
+    pub fn max_attempts(&self) -> u8 {
+        self.max_attempts
+    }
+    /// Seconds the challenge stays valid.
+    pub fn valid_for(&self) -> u32 {
+        self.valid_for
+    }
+    /// Deliveries allowed, the first included.
+    pub fn max_deliveries(&self) -> u8 {
+        self.max_deliveries
+    }
+    /// Whether the host supplied the token.
+    pub fn has_host_token(&self) -> bool {
+        self.token.is_some()
+    }
+}

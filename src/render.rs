@@ -1,0 +1,177 @@
+//! Delivery text: what the host sends by SMS or reads out on a call.
+
+use core::fmt;
+
+use crate::limits::{DEFAULT_CALL_MESSAGE, DEFAULT_SMS_MESSAGE};
+use crate::phone::PhoneNumber;
+use crate::segments::{SegmentCounter, SegmentInfo};
+use crate::token::Token;
+
+/// How a challenge's token is delivered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Channel {
+    /// A text message (the guide's `/mfa/sms`).
+    Sms,
+    /// A phone call that reads the text out (the guide's `/mfa/call`).
+    Call,
+}
+
+impl Channel {
+    /// The wire name: `"sms"` or `"call"`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Channel::Sms => "sms",
+            Channel::Call => "call",
+        }
+    }
+
+    /// The message used when a request gives none.
+    pub const fn default_message(self) -> &'static str {
+        match self {
+            Channel::Sms => DEFAULT_SMS_MESSAGE,
+            Channel::Call => DEFAULT_CALL_MESSAGE,
+        }
+    }
+}
+
+impl fmt::Display for Channel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Writes the rendered text: `message`, then one space unless the message is
+/// empty or ends in white space (Unicode `White_Space`), then the token. On
+/// a call, the token is spelled one symbol at a time: `1, 2, 3, 4.`
+pub(crate) fn render_into<W: fmt::Write>(
+    w: &mut W,
+    channel: Channel,
+    message: &str,
+    token: &[u8],
+) -> fmt::Result {
+    w.write_str(message)?;
+    if message
+        .chars()
+        .next_back()
+        .is_some_and(|c| !c.is_whitespace())
+    {
+        w.write_char(' ')?;
+    }
+    match channel {
+        Channel::Sms => {
+            for &b in token {
+                w.write_char(char::from(b))?;
+            }
+        }
+        Channel::Call => {
+            for (i, &b) in token.iter().enumerate() {
+                if i > 0 {
+                    w.write_str(", ")?;
+                }
+                w.write_char(char::from(b))?;
+            }
+            w.write_char('.')?;
+        }
+    }
+    Ok(())
+}
+
+/// Measures the text `render_into` would write for a token of `len`
+/// symbols. Every token symbol is an ASCII letter or digit, which costs the
+/// same in every measure, so a placeholder token gives the exact figures.
+pub(crate) fn measure(channel: Channel, message: &str, len: usize) -> SegmentCounter {
+    const PLACEHOLDER: [u8; 20] = [b'0'; 20];
+    let mut counter = SegmentCounter::default();
+    // Writing into the counter cannot fail.
+    let _ = render_into(
+        &mut counter,
+        channel,
+        message,
+        &PLACEHOLDER[..len.min(PLACEHOLDER.len())],
+    );
+    counter
+}
+
+/// One delivery to make: where to, from what number, over which channel,
+/// and the text. The host hands it to its SMS gateway or voice service.
+///
+/// # Security
+///
+/// The text holds the token. `Delivery` has no `Display`; its `Debug` output
+/// leaves the token out. Get the text with [`write_text`](Self::write_text)
+/// (no allocation) or [`text`](Self::text) (feature `alloc`), and send it
+/// without logging it.
+#[derive(Clone)]
+#[must_use = "a delivery is the text to send; dropping it sends nothing"]
+pub struct Delivery<'m> {
+    pub(crate) channel: Channel,
+    pub(crate) to: PhoneNumber,
+    pub(crate) from: Option<PhoneNumber>,
+    pub(crate) message: &'m str,
+    pub(crate) token: Token,
+}
+
+impl<'m> Delivery<'m> {
+    /// SMS or call.
+    pub fn channel(&self) -> Channel {
+        self.channel
+    }
+
+    /// The number to send to or call.
+    pub fn to(&self) -> PhoneNumber {
+        self.to
+    }
+
+    /// The number to send or call from, if the request gave one.
+    pub fn from(&self) -> Option<PhoneNumber> {
+        self.from
+    }
+
+    /// The message part of the text (before the token).
+    pub fn message(&self) -> &'m str {
+        self.message
+    }
+
+    /// Writes the full text (message, separator, token) into `w`.
+    pub fn write_text<W: fmt::Write>(&self, w: &mut W) -> fmt::Result {
+        render_into(
+            w,
+            self.channel,
+            self.message,
+            self.token.expose_secret().as_bytes(),
+        )
+    }
+
+    /// The full text as a `String` (feature `alloc`).
+    #[cfg(feature = "alloc")]
+    pub fn text(&self) -> alloc::string::String {
+        let mut s = alloc::string::String::new();
+        // Writing into a String cannot fail.
+        let _ = self.write_text(&mut s);
+        s
+    }
+
+    /// Characters (Unicode scalar values) of the full text.
+    pub fn chars(&self) -> usize {
+        measure(self.channel, self.message, self.token.len()).chars()
+    }
+
+    /// SMS segment arithmetic of the full text. For an SMS this is always
+    /// one segment (issuing and resending check it).
+    pub fn segments(&self) -> SegmentInfo {
+        measure(self.channel, self.message, self.token.len()).info()
+    }
+}
+
+impl fmt::Debug for Delivery<'_> {
+    // The token is left out on purpose: it is the secret.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Delivery")
+            .field("channel", &self.channel)
+            .field("to", &self.to)
+            .field("from", &self.from)
+            .field("message", &self.message)
+            .field("token", &self.token)
+            .finish()
+    }
+}

@@ -1,0 +1,121 @@
+//! Test helpers: deterministic RNGs and small builders.
+#![allow(dead_code)]
+
+use mfa_core::{Challenge, Channel, Delivery, Params, Request, UnixTime};
+use rand_chacha::ChaCha20Rng;
+use rand_core::{SeedableRng, TryCryptoRng, TryRng};
+
+/// A seeded ChaCha20: the deterministic stand-in for a host's CSPRNG.
+pub fn rng(seed: u64) -> ChaCha20Rng {
+    ChaCha20Rng::seed_from_u64(seed)
+}
+
+/// An RNG that serves a fixed byte stream, in order, across calls; it
+/// records how many bytes each request asked for. Marked cryptographic only
+/// so the tests can drive the exact sampling algorithm.
+pub struct ByteRng {
+    pub bytes: Vec<u8>,
+    pub pos: usize,
+    pub requests: Vec<usize>,
+}
+
+#[derive(Debug)]
+pub struct Exhausted;
+impl core::fmt::Display for Exhausted {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("byte stream exhausted")
+    }
+}
+impl core::error::Error for Exhausted {}
+
+impl ByteRng {
+    pub fn new(bytes: &[u8]) -> Self {
+        ByteRng {
+            bytes: bytes.to_vec(),
+            pos: 0,
+            requests: Vec::new(),
+        }
+    }
+    pub fn used(&self) -> usize {
+        self.pos
+    }
+}
+
+impl TryRng for ByteRng {
+    type Error = Exhausted;
+    fn try_next_u32(&mut self) -> Result<u32, Exhausted> {
+        let mut b = [0; 4];
+        self.try_fill_bytes(&mut b)?;
+        Ok(u32::from_le_bytes(b))
+    }
+    fn try_next_u64(&mut self) -> Result<u64, Exhausted> {
+        let mut b = [0; 8];
+        self.try_fill_bytes(&mut b)?;
+        Ok(u64::from_le_bytes(b))
+    }
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Exhausted> {
+        self.requests.push(dst.len());
+        let end = self.pos + dst.len();
+        if end > self.bytes.len() {
+            return Err(Exhausted);
+        }
+        dst.copy_from_slice(&self.bytes[self.pos..end]);
+        self.pos = end;
+        Ok(())
+    }
+}
+impl TryCryptoRng for ByteRng {}
+
+/// An RNG whose every call fails.
+pub struct FailingRng;
+impl TryRng for FailingRng {
+    type Error = Exhausted;
+    fn try_next_u32(&mut self) -> Result<u32, Exhausted> {
+        Err(Exhausted)
+    }
+    fn try_next_u64(&mut self) -> Result<u64, Exhausted> {
+        Err(Exhausted)
+    }
+    fn try_fill_bytes(&mut self, _: &mut [u8]) -> Result<(), Exhausted> {
+        Err(Exhausted)
+    }
+}
+impl TryCryptoRng for FailingRng {}
+
+pub const TO: &str = "+15557788999";
+pub const T0: UnixTime = UnixTime::from_secs(1_700_000_000);
+
+/// Validates `req` or fails the test with the violations.
+pub fn params(req: Request<'_>) -> Params<'_> {
+    match req.validate() {
+        Ok(p) => p,
+        Err(v) => panic!("request should be valid: {v}"),
+    }
+}
+
+/// Issues `req` at `T0` with the seeded RNG `seed`.
+pub fn issue<'a>(req: Request<'a>, seed: u64) -> (Challenge, Delivery<'a>) {
+    let p = params(req);
+    Challenge::issue(&p, &mut rng(seed), T0).expect("rng never fails")
+}
+
+/// The token of a challenge, as a user would copy it from the text.
+pub fn code(c: &Challenge) -> String {
+    c.token().expose_secret().to_string()
+}
+
+/// A token that differs from `right` in its last symbol.
+pub fn wrong(right: &str) -> String {
+    let mut s = right.to_string();
+    let last = s.pop().unwrap();
+    s.push(if last == '2' { '3' } else { '2' });
+    s
+}
+
+pub fn sms(to: &str) -> Request<'_> {
+    Request::new(Channel::Sms, to)
+}
+
+pub fn call(to: &str) -> Request<'_> {
+    Request::new(Channel::Call, to)
+}

@@ -1,0 +1,297 @@
+//! The guide's scenarios, end to end through the public API.
+
+mod common;
+use common::*;
+
+use mfa_core::limits::*;
+use mfa_core::{
+    Alphabet, Challenge, Channel, Closed, Encoding, Field, Request, Rule, State, UnixTime,
+    Verification,
+};
+
+#[test]
+fn default_sms_request() {
+    let (c, d) = issue(sms(TO), 1);
+    assert_eq!(d.channel(), Channel::Sms);
+    assert_eq!(d.to().as_str(), TO);
+    assert_eq!(d.from(), None);
+    let text = d.text();
+    let token = code(&c);
+    assert_eq!(
+        text,
+        format!("Your Personal Authorization Code is: {token}")
+    );
+    assert_eq!(token.len(), 6);
+    assert!(token.bytes().all(|b| b.is_ascii_digit()));
+    assert_eq!(c.max_attempts(), 3);
+    assert_eq!(c.valid_for(), 3600);
+    assert_eq!(c.expires_at(), T0.add_secs(3600));
+    assert_eq!(c.state(), State::Pending);
+    assert_eq!(c.revision(), 0);
+    let seg = d.segments();
+    assert_eq!(
+        (seg.encoding, seg.units, seg.parts),
+        (Encoding::Gsm7, 43, 1)
+    );
+}
+
+#[test]
+fn the_guides_long_example() {
+    // Its `from` ("+5554433222") is valid E.164; `allow_alpha` is the
+    // guide's spelling, which the wire layer maps onto `allow_alphas`.
+    let req = Request {
+        from: Some("+5554433222"),
+        message: Some("Here is your code: "),
+        allow_alphas: Some(true),
+        token_length: Some(8),
+        valid_for: Some(7200),
+        max_attempts: Some(4),
+        ..sms(TO)
+    };
+    let (mut c, d) = issue(req, 2);
+    let token = code(&c);
+    assert_eq!(token.len(), 8);
+    assert_eq!(c.alphabet(), Alphabet::Alphanumeric);
+    assert!(token.bytes().all(|b| ALPHANUMERIC.contains(&b)));
+    // The message ends in white space: no extra separator.
+    assert_eq!(d.text(), format!("Here is your code: {token}"));
+    assert_eq!(d.from().unwrap().as_str(), "+5554433222");
+    assert_eq!(c.expires_at(), T0.add_secs(7200));
+    for left in (1..4).rev() {
+        assert_eq!(
+            c.verify(&wrong(&token), T0.add_secs(10)),
+            Verification::WrongToken {
+                attempts_left: left
+            }
+        );
+    }
+    // The fourth try is the last allowed one, and it is right.
+    assert!(
+        c.verify(&token.to_lowercase(), T0.add_secs(7199))
+            .is_verified()
+    );
+}
+
+const ALPHANUMERIC: &[u8] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+#[test]
+fn voice_request_spells_the_token() {
+    let (c, d) = issue(call(TO), 3);
+    let t: Vec<char> = code(&c).chars().collect();
+    let spelled = format!(
+        "{}, {}, {}, {}, {}, {}.",
+        t[0], t[1], t[2], t[3], t[4], t[5]
+    );
+    assert_eq!(
+        d.text(),
+        format!("Your Personal Authorization Code is {spelled}")
+    );
+    assert_eq!(d.chars(), d.text().chars().count());
+    assert_eq!(d.channel(), Channel::Call);
+}
+
+#[test]
+fn verify_right_answers_with_the_number() {
+    let (mut c, _) = issue(sms(TO), 4);
+    let v = c.verify(&code(&c), T0.add_secs(1));
+    assert_eq!(
+        v,
+        Verification::Verified {
+            to: TO.parse().unwrap()
+        }
+    );
+    assert_eq!(c.state(), State::Verified);
+    assert_eq!(c.attempts_used(), 1);
+    assert_eq!(c.revision(), 1);
+}
+
+#[test]
+fn verify_wrong_uses_one_attempt() {
+    let (mut c, _) = issue(sms(TO), 5);
+    let v = c.verify(&wrong(&code(&c)), T0);
+    assert_eq!(v, Verification::WrongToken { attempts_left: 2 });
+    assert_eq!(c.state(), State::Pending);
+    assert_eq!(c.attempts_left(), 2);
+    assert_eq!(c.revision(), 1);
+}
+
+#[test]
+fn wrong_until_exhausted_then_even_the_right_code_is_refused() {
+    let (mut c, _) = issue(sms(TO), 6);
+    let right = code(&c);
+    assert_eq!(
+        c.verify("0000x", T0),
+        Verification::WrongToken { attempts_left: 2 }
+    );
+    assert_eq!(
+        c.verify(&wrong(&right), T0),
+        Verification::WrongToken { attempts_left: 1 }
+    );
+    // The last wrong try still answers "wrong token"...
+    assert_eq!(
+        c.verify(&wrong(&right), T0),
+        Verification::WrongToken { attempts_left: 0 }
+    );
+    assert_eq!(c.state(), State::Exhausted);
+    // ...every later try gets the terminal reason and changes nothing.
+    let rev = c.revision();
+    assert_eq!(
+        c.verify(&right, T0),
+        Verification::Rejected(Closed::AttemptsExhausted)
+    );
+    assert_eq!(c.revision(), rev);
+    assert_eq!(c.attempts_used(), 3);
+}
+
+#[test]
+fn after_expiry_whatever_is_submitted() {
+    let (mut c, _) = issue(sms(TO), 7);
+    let right = code(&c);
+    let at = c.expires_at();
+    // One second before: still fine (and a wrong try is just wrong).
+    assert_eq!(
+        c.status(UnixTime::from_secs(at.as_secs() - 1)),
+        State::Pending
+    );
+    assert_eq!(c.status(at), State::Expired);
+    assert_eq!(c.state(), State::Pending, "status records nothing");
+    assert_eq!(
+        c.verify(&right, at),
+        Verification::Rejected(Closed::Expired)
+    );
+    assert_eq!(c.state(), State::Expired, "the verify call records it");
+    assert_eq!(
+        c.attempts_used(),
+        0,
+        "no attempt is used on an expired challenge"
+    );
+    assert_eq!(c.revision(), 1);
+    assert_eq!(
+        c.verify(&right, at),
+        Verification::Rejected(Closed::Expired)
+    );
+    assert_eq!(c.revision(), 1);
+}
+
+#[test]
+fn replay_after_success_is_refused() {
+    let (mut c, _) = issue(sms(TO), 8);
+    let right = code(&c);
+    assert!(c.verify(&right, T0).is_verified());
+    for _ in 0..3 {
+        assert_eq!(
+            c.verify(&right, T0),
+            Verification::Rejected(Closed::AlreadyVerified)
+        );
+    }
+    assert_eq!(c.revision(), 1);
+}
+
+#[test]
+fn after_cancel_nothing_verifies() {
+    let (mut c, _) = issue(sms(TO), 9);
+    let right = code(&c);
+    assert_eq!(c.cancel(T0), Ok(()));
+    assert_eq!(c.state(), State::Canceled);
+    assert_eq!(c.revision(), 1);
+    assert_eq!(
+        c.verify(&right, T0),
+        Verification::Rejected(Closed::Canceled)
+    );
+    assert_eq!(c.cancel(T0), Err(Closed::Canceled));
+    assert_eq!(c.revision(), 1);
+}
+
+#[test]
+fn valid_for_zero_is_expired_at_once() {
+    let (mut c, _) = issue(
+        Request {
+            valid_for: Some(0),
+            ..sms(TO)
+        },
+        10,
+    );
+    assert_eq!(c.status(T0), State::Expired);
+    assert_eq!(
+        c.verify(&code(&c), T0),
+        Verification::Rejected(Closed::Expired)
+    );
+}
+
+#[test]
+fn a_clock_that_goes_backwards_does_not_expire_it() {
+    let (mut c, _) = issue(
+        Request {
+            valid_for: Some(60),
+            ..sms(TO)
+        },
+        11,
+    );
+    let earlier = UnixTime::from_secs(T0.as_secs() - 86_400);
+    assert_eq!(c.status(earlier), State::Pending);
+    assert_eq!(c.status(UnixTime::from_secs(0)), State::Pending);
+    assert!(c.verify(&code(&c), earlier).is_verified());
+}
+
+#[test]
+fn a_recorded_expiry_survives_a_clock_that_steps_back() {
+    let (mut c, _) = issue(
+        Request {
+            valid_for: Some(60),
+            ..sms(TO)
+        },
+        12,
+    );
+    assert_eq!(
+        c.verify("1234", T0.add_secs(60)),
+        Verification::Rejected(Closed::Expired)
+    );
+    assert_eq!(
+        c.verify(&code(&c), T0),
+        Verification::Rejected(Closed::Expired)
+    );
+    assert_eq!(c.status(T0), State::Expired);
+}
+
+#[test]
+fn expiry_saturates_at_the_end_of_time() {
+    let end = UnixTime::from_secs(u64::MAX - 10);
+    let p = params(sms(TO));
+    let (mut c, _) = Challenge::issue(&p, &mut rng(13), end).unwrap();
+    assert_eq!(c.expires_at(), UnixTime::from_secs(u64::MAX));
+    assert_eq!(c.status(end), State::Pending);
+    assert_eq!(c.status(UnixTime::from_secs(u64::MAX)), State::Expired);
+    assert!(c.verify(&code(&c), end.add_secs(5)).is_verified());
+}
+
+#[test]
+fn custom_sms_message_without_from_is_refused() {
+    let err = Request {
+        message: Some("Code:"),
+        ..sms(TO)
+    }
+    .validate()
+    .unwrap_err();
+    let v: Vec<_> = err.iter().collect();
+    assert_eq!(v.len(), 1);
+    assert_eq!(v[0].field, Field::Message);
+    assert_eq!(v[0].rule, Rule::FromRequired);
+    // The default text, spelled out, needs no `from`.
+    assert!(
+        Request {
+            message: Some(DEFAULT_SMS_MESSAGE),
+            ..sms(TO)
+        }
+        .validate()
+        .is_ok()
+    );
+    // A call may use any message without `from`.
+    assert!(
+        Request {
+            message: Some("Code:"),
+            ..call(TO)
+        }
+        .validate()
+        .is_ok()
+    );
+}

@@ -1,0 +1,645 @@
+//! Every parameter just inside and just outside its range, and the text of
+//! every error.
+
+mod common;
+use common::*;
+
+use mfa_core::limits::*;
+use mfa_core::{
+    Alphabet, Channel, Encoding, Field, MAX_VIOLATIONS, PhoneError, Request, Rule, TokenError,
+    Violation,
+};
+
+fn only_violation(req: Request<'_>) -> Violation<'_> {
+    let v = req.validate().expect_err("request should be refused");
+    assert_eq!(v.len(), 1, "expected exactly one violation, got: {v}");
+    *v.iter().next().unwrap()
+}
+
+fn range(min: i64, max: i64, given: i64) -> Rule<'static> {
+    Rule::Range { min, max, given }
+}
+
+#[test]
+fn token_length_bounds() {
+    for n in [4, 5, 19, 20] {
+        let p = params(Request {
+            token_length: Some(n),
+            ..sms(TO)
+        });
+        assert_eq!(i64::from(p.token_length()), n);
+    }
+    for n in [3, 21, 0, -1, i64::MIN, i64::MAX] {
+        let v = only_violation(Request {
+            token_length: Some(n),
+            ..sms(TO)
+        });
+        assert_eq!(v.field, Field::TokenLength);
+        assert_eq!(v.rule, range(4, 20, n));
+    }
+    assert_eq!(params(sms(TO)).token_length(), TOKEN_LENGTH_DEFAULT);
+}
+
+#[test]
+fn max_attempts_bounds() {
+    for n in [1, 2, 19, 20] {
+        let p = params(Request {
+            max_attempts: Some(n),
+            ..sms(TO)
+        });
+        assert_eq!(i64::from(p.max_attempts()), n);
+    }
+    for n in [0, 21, -5] {
+        let v = only_violation(Request {
+            max_attempts: Some(n),
+            ..sms(TO)
+        });
+        assert_eq!((v.field, v.rule), (Field::MaxAttempts, range(1, 20, n)));
+    }
+    assert_eq!(params(sms(TO)).max_attempts(), MAX_ATTEMPTS_DEFAULT);
+}
+
+#[test]
+fn valid_for_bounds() {
+    for n in [0, 1, 604_799, 604_800] {
+        let p = params(Request {
+            valid_for: Some(n),
+            ..sms(TO)
+        });
+        assert_eq!(i64::from(p.valid_for()), n);
+    }
+    for n in [-1, 604_801, i64::MAX] {
+        let v = only_violation(Request {
+            valid_for: Some(n),
+            ..sms(TO)
+        });
+        assert_eq!((v.field, v.rule), (Field::ValidFor, range(0, 604_800, n)));
+    }
+    assert_eq!(params(sms(TO)).valid_for(), VALID_FOR_DEFAULT);
+}
+
+#[test]
+fn max_deliveries_bounds() {
+    for n in [1, 20] {
+        let p = params(Request {
+            max_deliveries: Some(n),
+            ..sms(TO)
+        });
+        assert_eq!(i64::from(p.max_deliveries()), n);
+    }
+    for n in [0, 21] {
+        let v = only_violation(Request {
+            max_deliveries: Some(n),
+            ..sms(TO)
+        });
+        assert_eq!(v.field, Field::MaxDeliveries);
+        assert_eq!(v.rule, range(1, 20, n));
+    }
+    assert_eq!(params(sms(TO)).max_deliveries(), MAX_DELIVERIES_DEFAULT);
+}
+
+#[test]
+fn allow_alphas_picks_the_alphabet() {
+    assert_eq!(params(sms(TO)).alphabet(), Alphabet::Numeric);
+    let p = params(Request {
+        allow_alphas: Some(false),
+        ..sms(TO)
+    });
+    assert_eq!(p.alphabet(), Alphabet::Numeric);
+    let p = params(Request {
+        allow_alphas: Some(true),
+        ..sms(TO)
+    });
+    assert_eq!(p.alphabet(), Alphabet::Alphanumeric);
+}
+
+#[test]
+fn to_is_required_and_must_be_e164() {
+    let v = only_violation(Request::empty(Channel::Sms));
+    assert_eq!((v.field, v.rule), (Field::To, Rule::Required));
+    let v = only_violation(sms("5557788999"));
+    assert_eq!(
+        (v.field, v.rule),
+        (
+            Field::To,
+            Rule::E164 {
+                error: PhoneError::MissingPlus,
+                given: "5557788999"
+            }
+        )
+    );
+}
+
+#[test]
+fn from_must_be_e164_when_given() {
+    let v = only_violation(Request {
+        from: Some("+0123"),
+        ..call(TO)
+    });
+    assert_eq!(
+        (v.field, v.rule),
+        (
+            Field::From,
+            Rule::E164 {
+                error: PhoneError::LeadingZero,
+                given: "+0123"
+            }
+        )
+    );
+    // A malformed `from` with a custom SMS message is one violation, not
+    // also a missing `from`.
+    let v = only_violation(Request {
+        from: Some("x"),
+        message: Some("Hi"),
+        ..sms(TO)
+    });
+    assert_eq!(v.field, Field::From);
+}
+
+#[test]
+fn every_violation_at_once_in_field_order() {
+    let req = Request {
+        to: Some("+1"),
+        from: Some("+1 555"),
+        message: Some(&"€".repeat(80)),
+        token_length: Some(3),
+        max_attempts: Some(0),
+        allow_alphas: Some(false),
+        valid_for: Some(604_801),
+        max_deliveries: Some(0),
+        token: Some("12A"),
+        channel: Channel::Sms,
+    };
+    let v = req.validate().unwrap_err();
+    let fields: Vec<_> = v.iter().map(|v| v.field).collect();
+    assert_eq!(
+        fields,
+        [
+            Field::To,
+            Field::From,
+            Field::Message,
+            Field::TokenLength,
+            Field::MaxAttempts,
+            Field::ValidFor,
+            Field::MaxDeliveries,
+            Field::Token,
+        ]
+    );
+    assert!(v.len() <= MAX_VIOLATIONS);
+    // The message was judged with the shortest token, 4: 160 + 1 + 4 septets.
+    assert_eq!(
+        v.of(Field::Message).next().unwrap().rule,
+        Rule::SmsSegment {
+            encoding: Encoding::Gsm7,
+            units: 165,
+            limit: 160
+        }
+    );
+    assert_eq!(
+        v.of(Field::Token).next().unwrap().rule,
+        Rule::Range {
+            min: 4,
+            max: 20,
+            given: 3
+        }
+    );
+}
+
+#[test]
+fn the_most_violations_fit() {
+    // Both message rules and both token rules at once.
+    let long = "x".repeat(200);
+    let req = Request {
+        to: None,
+        from: None,
+        message: Some(&long),
+        token_length: Some(5),
+        max_attempts: Some(99),
+        allow_alphas: None,
+        valid_for: Some(-9),
+        max_deliveries: Some(99),
+        token: Some("1234"),
+        channel: Channel::Sms,
+    };
+    let v = req.validate().unwrap_err();
+    let codes: Vec<_> = v.iter().map(|v| (v.field.name(), v.rule.code())).collect();
+    assert_eq!(
+        codes,
+        [
+            ("to", "required"),
+            ("message", "from_required"),
+            ("message", "sms_too_long"),
+            ("max_attempts", "out_of_range"),
+            ("valid_for", "out_of_range"),
+            ("max_deliveries", "out_of_range"),
+            ("token", "length_mismatch"),
+        ]
+    );
+}
+
+#[test]
+fn error_texts_name_field_rule_and_given() {
+    let cases: Vec<(Request<'_>, &str)> = vec![
+        (Request::empty(Channel::Call), "`to` is required"),
+        (
+            call("+1555x"),
+            "`to` must be an E.164 number: only digits may follow the '+' (byte 5 is not one) (given \"+1555x\")",
+        ),
+        (
+            call("+1"),
+            "`to` must be an E.164 number: at least 2 digits must follow the '+' (found 1) (given \"+1\")",
+        ),
+        (
+            call("+1234567890123456"),
+            "`to` must be an E.164 number: at most 15 digits may follow the '+' (found 16) (given \"+1234567890123456\")",
+        ),
+        (
+            call("+05"),
+            "`to` must be an E.164 number: the first digit after '+' may not be 0 (given \"+05\")",
+        ),
+        (
+            Request {
+                token_length: Some(21),
+                ..call(TO)
+            },
+            "`token_length` must be from 4 to 20 (given 21)",
+        ),
+        (
+            Request {
+                max_attempts: Some(0),
+                ..call(TO)
+            },
+            "`max_attempts` must be from 1 to 20 (given 0)",
+        ),
+        (
+            Request {
+                valid_for: Some(604_801),
+                ..call(TO)
+            },
+            "`valid_for` must be from 0 to 604800 (given 604801)",
+        ),
+        (
+            Request {
+                message: Some("Code"),
+                ..sms(TO)
+            },
+            "`message` needs a `from` number: an SMS with a custom message cannot use the shared route",
+        ),
+        (
+            Request {
+                token: Some("12345"),
+                token_length: Some(6),
+                ..call(TO)
+            },
+            "`token` has 5 characters but token_length is 6",
+        ),
+        (
+            Request {
+                token: Some("12AB"),
+                ..call(TO)
+            },
+            "`token` character 2 is not in the numeric (0-9) alphabet",
+        ),
+        (
+            Request {
+                token: Some("ABCU"),
+                allow_alphas: Some(true),
+                ..call(TO)
+            },
+            "`token` character 3 is not in the alphanumeric (0-9, A-Z without I L O U) alphabet",
+        ),
+    ];
+    for (req, text) in cases {
+        let v = req.validate().unwrap_err();
+        assert_eq!(v.to_string(), text);
+    }
+}
+
+#[test]
+fn message_limit_texts() {
+    let from = Some("+15554433222");
+    let gsm = "a".repeat(160);
+    let v = Request {
+        message: Some(&gsm),
+        from,
+        ..sms(TO)
+    }
+    .validate()
+    .unwrap_err();
+    assert_eq!(
+        v.to_string(),
+        "`message` must fit one SMS segment with the token: the text needs 167 septets (gsm7), one segment holds 160"
+    );
+    let ucs = "ж".repeat(70);
+    let v = Request {
+        message: Some(&ucs),
+        from,
+        ..sms(TO)
+    }
+    .validate()
+    .unwrap_err();
+    assert_eq!(
+        v.to_string(),
+        "`message` must fit one SMS segment with the token: the text needs 77 UTF-16 code units (ucs2), one segment holds 70"
+    );
+    let long = "a".repeat(500);
+    let v = Request {
+        message: Some(&long),
+        ..call(TO)
+    }
+    .validate()
+    .unwrap_err();
+    assert_eq!(
+        v.to_string(),
+        "`message` must be at most 500 characters with the token spoken out (is 518)"
+    );
+}
+
+#[test]
+fn sms_gsm_boundary_160_161() {
+    let from = Some("+15554433222");
+    // message + ' ' + 6 digits: 153 + 1 + 6 = 160 fits; 154 does not.
+    let fits = "a".repeat(153);
+    let p = params(Request {
+        message: Some(&fits),
+        from,
+        ..sms(TO)
+    });
+    let (_, d) = mfa_core::Challenge::issue(&p, &mut rng(1), T0).unwrap();
+    assert_eq!(d.segments().units, 160);
+    assert_eq!(d.text().len(), 160);
+    let over = "a".repeat(154);
+    let v = only_violation(Request {
+        message: Some(&over),
+        from,
+        ..sms(TO)
+    });
+    assert_eq!(
+        v.rule,
+        Rule::SmsSegment {
+            encoding: Encoding::Gsm7,
+            units: 161,
+            limit: 160
+        }
+    );
+    // Message ending in white space: no separator; 154 + 6 = 160.
+    let spaced = format!("{} ", "a".repeat(153));
+    assert!(
+        Request {
+            message: Some(&spaced),
+            from,
+            ..sms(TO)
+        }
+        .validate()
+        .is_ok()
+    );
+    // An extension character costs 2: 151 + '€' (2) + 1 + 6 = 160 fits...
+    let ext = format!("{}€", "a".repeat(151));
+    assert!(
+        Request {
+            message: Some(&ext),
+            from,
+            ..sms(TO)
+        }
+        .validate()
+        .is_ok()
+    );
+    // ...and one more septet does not, though it is still 159 characters.
+    let ext = format!("{}€", "a".repeat(152));
+    let v = only_violation(Request {
+        message: Some(&ext),
+        from,
+        ..sms(TO)
+    });
+    assert_eq!(
+        v.rule,
+        Rule::SmsSegment {
+            encoding: Encoding::Gsm7,
+            units: 161,
+            limit: 160
+        }
+    );
+}
+
+#[test]
+fn sms_ucs2_boundary_70_71() {
+    let from = Some("+15554433222");
+    let fits = "ж".repeat(63); // 63 + 1 + 6 = 70
+    assert!(
+        Request {
+            message: Some(&fits),
+            from,
+            ..sms(TO)
+        }
+        .validate()
+        .is_ok()
+    );
+    let over = "ж".repeat(64);
+    let v = only_violation(Request {
+        message: Some(&over),
+        from,
+        ..sms(TO)
+    });
+    assert_eq!(
+        v.rule,
+        Rule::SmsSegment {
+            encoding: Encoding::Ucs2,
+            units: 71,
+            limit: 70
+        }
+    );
+    // A character outside the BMP costs two units: 61 + 2 + 1 + 6 = 70.
+    let astral = format!("{}😀", "ж".repeat(61));
+    assert!(
+        Request {
+            message: Some(&astral),
+            from,
+            ..sms(TO)
+        }
+        .validate()
+        .is_ok()
+    );
+    let astral = format!("{}😀", "ж".repeat(62));
+    let v = only_violation(Request {
+        message: Some(&astral),
+        from,
+        ..sms(TO)
+    });
+    assert_eq!(
+        v.rule,
+        Rule::SmsSegment {
+            encoding: Encoding::Ucs2,
+            units: 71,
+            limit: 70
+        }
+    );
+}
+
+#[test]
+fn voice_boundary_500_501() {
+    // message + ' ' + "1, 2, 3, 4, 5, 6." (17) = 500 when the message is 482.
+    let fits = "a".repeat(482);
+    let p = params(Request {
+        message: Some(&fits),
+        ..call(TO)
+    });
+    let (_, d) = mfa_core::Challenge::issue(&p, &mut rng(1), T0).unwrap();
+    assert_eq!(d.chars(), 500);
+    assert_eq!(d.text().chars().count(), 500);
+    let over = "a".repeat(483);
+    let v = only_violation(Request {
+        message: Some(&over),
+        ..call(TO)
+    });
+    assert_eq!(
+        v.rule,
+        Rule::VoiceLength {
+            chars: 501,
+            limit: 500
+        }
+    );
+    // Characters, not bytes: 482 three-byte characters fit too.
+    let wide = "€".repeat(482);
+    assert!(
+        Request {
+            message: Some(&wide),
+            ..call(TO)
+        }
+        .validate()
+        .is_ok()
+    );
+    // A 20-symbol token spelled out is 59 characters.
+    let v = only_violation(Request {
+        message: Some(&fits),
+        token_length: Some(20),
+        ..call(TO)
+    });
+    assert_eq!(
+        v.rule,
+        Rule::VoiceLength {
+            chars: 482 + 1 + 59,
+            limit: 500
+        }
+    );
+}
+
+#[test]
+fn empty_message_has_no_separator() {
+    let p = params(Request {
+        message: Some(""),
+        from: Some("+15554433222"),
+        ..sms(TO)
+    });
+    let (c, d) = mfa_core::Challenge::issue(&p, &mut rng(1), T0).unwrap();
+    assert_eq!(d.text(), code(&c));
+    let p = params(Request {
+        message: Some(""),
+        ..call(TO)
+    });
+    let (_, d) = mfa_core::Challenge::issue(&p, &mut rng(1), T0).unwrap();
+    assert_eq!(d.text().len(), 17);
+}
+
+#[test]
+fn host_token_rules() {
+    // Length from the token when token_length is absent.
+    let p = params(Request {
+        token: Some("1234"),
+        ..sms(TO)
+    });
+    assert_eq!(p.token_length(), 4);
+    assert!(p.has_host_token());
+    let (c, d) = mfa_core::Challenge::issue(&p, &mut rng(1), T0).unwrap();
+    assert_eq!(code(&c), "1234");
+    assert!(d.text().ends_with(" 1234"));
+    // Lower case is not silently upper-cased: the code is sent as given.
+    let v = only_violation(Request {
+        token: Some("abcd"),
+        allow_alphas: Some(true),
+        ..sms(TO)
+    });
+    assert_eq!(
+        v.rule,
+        Rule::TokenAlphabet {
+            position: 0,
+            alphabet: Alphabet::Alphanumeric
+        }
+    );
+    let long = "1".repeat(21);
+    let v = only_violation(Request {
+        token: Some(&long),
+        ..sms(TO)
+    });
+    assert_eq!(
+        (v.field, v.rule),
+        (
+            Field::Token,
+            Rule::Range {
+                min: 4,
+                max: 20,
+                given: 21
+            }
+        )
+    );
+    let v = only_violation(Request {
+        token: Some("123"),
+        ..sms(TO)
+    });
+    assert_eq!(
+        v.rule,
+        Rule::Range {
+            min: 4,
+            max: 20,
+            given: 3
+        }
+    );
+    // The errors never repeat the token.
+    let v = Request {
+        token: Some("98765"),
+        token_length: Some(6),
+        ..sms(TO)
+    }
+    .validate()
+    .unwrap_err();
+    assert!(!v.to_string().contains("98765"));
+    assert!(!format!("{v:?}").contains("98765"));
+    assert_eq!(
+        mfa_core::Token::new("1234\u{0}", Alphabet::Numeric).unwrap_err(),
+        TokenError::Alphabet {
+            position: 4,
+            alphabet: Alphabet::Numeric
+        }
+    );
+}
+
+#[test]
+fn field_names_are_the_wire_names() {
+    let names: Vec<_> = [
+        Field::To,
+        Field::From,
+        Field::Message,
+        Field::TokenLength,
+        Field::MaxAttempts,
+        Field::AllowAlphas,
+        Field::ValidFor,
+        Field::MaxDeliveries,
+        Field::Token,
+    ]
+    .iter()
+    .map(|f| f.name())
+    .collect();
+    assert_eq!(
+        names,
+        [
+            "to",
+            "from",
+            "message",
+            "token_length",
+            "max_attempts",
+            "allow_alphas",
+            "valid_for",
+            "max_deliveries",
+            "token"
+        ]
+    );
+}
