@@ -105,11 +105,55 @@
 //! challenge past its window records `Expired`; [`Challenge::status`]
 //! reports it without recording.
 //!
+//! # Sharing a store: compare-and-swap on `revision`
+//!
 //! Each change raises [`Challenge::revision`] by one. A host that shares
-//! challenges between processes reads the state and its revision, makes the
-//! call, and writes the state back only if the stored revision is unchanged
-//! (compare-and-swap), retrying from the read otherwise. Then two hosts
-//! racing on one challenge can never grant more than `max_attempts` tries.
+//! challenges between processes must:
+//!
+//! 1. read the stored challenge and its revision;
+//! 2. make the call (`verify`, `cancel`, `resend`) on its copy;
+//! 3. if the revision changed, write the copy back **only if** the stored
+//!    revision is still the one it read (an SQL `UPDATE … WHERE revision =
+//!    ?`, a conditional put, a `WATCH`/`MULTI`); if the write is refused,
+//!    throw the copy and its answer away and start again at 1;
+//! 4. answer the user only after the write has landed.
+//!
+//! Then hosts racing on one challenge never grant more than `max_attempts`
+//! tries, never verify twice and never lose a success (a test drives random
+//! interleavings of several hosts through a shared store to show it). The
+//! stored format (feature `serde`) carries `revision` as a field, for stores
+//! that compare on a field of the record.
+//!
+//! ```
+//! use std::sync::Mutex;
+//! use mfa_core::{Challenge, Channel, Request, UnixTime, Verification};
+//! # use rand_core::SeedableRng;
+//! # let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(3);
+//! # let now = UnixTime::from_secs(0);
+//! # let params = Request::new(Channel::Sms, "+15557788999").validate()?;
+//! # let (challenge, _) = Challenge::issue(&params, &mut rng, now)?;
+//! // A stand-in for a shared store: (record, revision column).
+//! let store = Mutex::new((challenge.clone(), challenge.revision()));
+//!
+//! fn verify_shared(store: &Mutex<(Challenge, u64)>, typed: &str, now: UnixTime) -> Verification {
+//!     loop {
+//!         let (mut c, read_rev) = store.lock().unwrap().clone(); // 1. read
+//!         let outcome = c.verify(typed, now);                     // 2. call
+//!         if c.revision() == read_rev {
+//!             return outcome; // nothing changed, nothing to write
+//!         }
+//!         let mut slot = store.lock().unwrap();
+//!         if slot.1 == read_rev {                                 // 3. CAS
+//!             *slot = (c.clone(), c.revision());
+//!             return outcome;                                     // 4. answer
+//!         }
+//!         // Someone else wrote first: retry from the read.
+//!     }
+//! }
+//! let code = challenge.token().expose_secret();
+//! assert!(verify_shared(&store, code, now).is_verified());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 //!
 //! # Decisions where the contract is silent
 //!
@@ -135,6 +179,9 @@
 //! - `std` (default): [`UnixTime::now`]; implies `alloc`.
 //! - `alloc`: [`Delivery::text`] as a `String`.
 //! - `getrandom` (default): [`OsRng`], the operating system's RNG.
+//! - `serde`: the guide's JSON shapes and HTTP answers (module `wire`), and a
+//!   versioned, validated stored format for [`Challenge`] (any serde
+//!   format); implies `alloc`.
 //!
 //! With `default-features = false` the crate is `no_std` and needs no
 //! allocator.
@@ -165,10 +212,16 @@ pub mod limits;
 mod params;
 mod phone;
 mod render;
+#[cfg(feature = "serde")]
+mod secret;
 mod segments;
+#[cfg(feature = "serde")]
+mod stored;
 mod time;
 mod token;
 mod violation;
+#[cfg(feature = "serde")]
+pub mod wire;
 
 pub use challenge::{
     Challenge, ChallengeParts, Closed, PartsError, ResendError, State, Verification,

@@ -1,0 +1,225 @@
+//! The guide's JSON shapes and HTTP answers (feature `serde`).
+#![cfg(feature = "serde")]
+
+mod common;
+use common::*;
+
+use mfa_core::wire::{Body, ErrorBody, HttpResponse, RequestAnswer, RequestBody, VerifyBody};
+use mfa_core::{Challenge, Channel, Closed, Verification};
+use serde_json::{Value, json};
+
+fn body(json: &str) -> Result<RequestBody, String> {
+    serde_json::from_str(json).map_err(|e| e.to_string())
+}
+
+fn to_json(r: &HttpResponse) -> Value {
+    serde_json::to_value(&r.body).unwrap()
+}
+
+#[test]
+fn the_guides_minimal_body() {
+    let b = body(r#"{"to": "+15557788999"}"#).unwrap();
+    let p = b.to_request(Channel::Sms).validate().unwrap();
+    assert_eq!(p.to().as_str(), "+15557788999");
+    assert_eq!(
+        (p.token_length(), p.max_attempts(), p.valid_for()),
+        (6, 3, 3600)
+    );
+}
+
+#[test]
+fn the_guides_long_body_with_allow_alpha() {
+    let b = body(
+        r#"{
+        "to": "+15557788999",
+        "from": "+5554433222",
+        "message": "Here is your code: ",
+        "allow_alpha": true,
+        "token_length": 8,
+        "valid_for": 7200,
+        "max_attempts": 4
+    }"#,
+    )
+    .unwrap();
+    assert_eq!(b.allow_alphas, Some(true));
+    let p = b.to_request(Channel::Sms).validate().unwrap();
+    assert_eq!(p.token_length(), 8);
+    assert_eq!(p.max_attempts(), 4);
+    assert_eq!(p.valid_for(), 7200);
+    assert_eq!(p.alphabet(), mfa_core::Alphabet::Alphanumeric);
+    // Both spellings read the same field.
+    let b2 = body(r#"{"to":"+15557788999","allow_alphas":true}"#).unwrap();
+    assert_eq!(b2.allow_alphas, Some(true));
+    // Serialized back, it uses the SPEC's spelling and leaves absent fields out.
+    assert_eq!(
+        serde_json::to_value(&b2).unwrap(),
+        json!({"to": "+15557788999", "allow_alphas": true})
+    );
+}
+
+#[test]
+fn absent_and_null_fields_take_defaults() {
+    let b = body(r#"{"to":"+15557788999","from":null,"token_length":null}"#).unwrap();
+    assert_eq!(
+        b,
+        RequestBody {
+            to: Some("+15557788999".into()),
+            ..RequestBody::default()
+        }
+    );
+    let b = body("{}").unwrap();
+    let v = b.to_request(Channel::Call).validate().unwrap_err();
+    assert_eq!(v.to_string(), "`to` is required");
+}
+
+#[test]
+fn unknown_fields_are_refused_by_name() {
+    let e = body(r#"{"to":"+15557788999","tokenLength":8}"#).unwrap_err();
+    assert!(e.contains("unknown field `tokenLength`"), "{e}");
+    let e = body(r#"{"to":"+15557788999","max_deliveries":8}"#).unwrap_err();
+    assert!(e.contains("unknown field `max_deliveries`"), "{e}");
+    let e = body(r#"{"token":"123456"}"#).unwrap_err();
+    assert!(e.contains("unknown field `token`"), "{e}");
+}
+
+#[test]
+fn wrong_types_are_refused_by_name() {
+    for (json, field) in [
+        (r#"{"to":15557788999}"#, "to"),
+        (r#"{"to":"+1555","from":5}"#, "from"),
+        (r#"{"to":"+1555","message":["a"]}"#, "message"),
+        (r#"{"to":"+1555","token_length":"8"}"#, "token_length"),
+        (r#"{"to":"+1555","token_length":8.5}"#, "token_length"),
+        (r#"{"to":"+1555","max_attempts":true}"#, "max_attempts"),
+        (r#"{"to":"+1555","allow_alpha":"yes"}"#, "allow_alphas"),
+        (r#"{"to":"+1555","allow_alphas":1}"#, "allow_alphas"),
+        (r#"{"to":"+1555","valid_for":1e99}"#, "valid_for"),
+        (
+            r#"{"to":"+1555","valid_for":18446744073709551616}"#,
+            "valid_for",
+        ),
+    ] {
+        let e = body(json).unwrap_err();
+        assert!(e.contains(&format!("field `{field}`")), "{json}: {e}");
+    }
+}
+
+#[test]
+fn duplicates_are_refused() {
+    let e = body(r#"{"to":"+1555","to":"+1666"}"#).unwrap_err();
+    assert!(e.contains("field `to` is given twice"), "{e}");
+    let e = body(r#"{"to":"+1555","allow_alpha":true,"allow_alphas":false}"#).unwrap_err();
+    assert!(e.contains("field `allow_alphas` is given twice"), "{e}");
+    let e = body(r#"[1,2]"#).unwrap_err();
+    assert!(e.contains("MFA request body"), "{e}");
+}
+
+#[test]
+fn out_of_range_values_become_422_entries() {
+    let b = body(r#"{"to":"555","token_length":3,"max_attempts":21,"valid_for":-1}"#).unwrap();
+    let v = b.to_request(Channel::Sms).validate().unwrap_err();
+    let r = HttpResponse::invalid(&v);
+    assert_eq!(r.status, 422);
+    assert_eq!(
+        to_json(&r),
+        json!({"errors": [
+            {"detail": "`to` must be an E.164 number: E.164 numbers start with '+' (given \"555\")",
+             "status": "422", "title": "Invalid parameter: to", "code": "invalid_e164"},
+            {"detail": "`token_length` must be from 4 to 20 (given 3)",
+             "status": "422", "title": "Invalid parameter: token_length", "code": "out_of_range"},
+            {"detail": "`max_attempts` must be from 1 to 20 (given 21)",
+             "status": "422", "title": "Invalid parameter: max_attempts", "code": "out_of_range"},
+            {"detail": "`valid_for` must be from 0 to 604800 (given -1)",
+             "status": "422", "title": "Invalid parameter: valid_for", "code": "out_of_range"},
+        ]})
+    );
+}
+
+#[test]
+fn a_body_that_does_not_parse_is_a_422_naming_the_field() {
+    let e = serde_json::from_str::<RequestBody>(r#"{"to":"+1555","colour":1}"#).unwrap_err();
+    let r = HttpResponse::bad_body(&e);
+    assert_eq!(r.status, 422);
+    let Body::Errors(ErrorBody { errors }) = &r.body else {
+        panic!()
+    };
+    assert_eq!(errors.len(), 1);
+    assert_eq!(errors[0].code, "invalid_body");
+    assert!(errors[0].detail.contains("colour"));
+}
+
+#[test]
+fn issue_answer_has_the_guides_shape() {
+    let b = body(r#"{"to":"+15557788999"}"#).unwrap();
+    let p = b.to_request(Channel::Call).validate().unwrap();
+    let (c, _) = Challenge::issue(&p, &mut rng(1), T0).unwrap();
+    let r = HttpResponse::issued(&c);
+    assert_eq!(r.status, 200);
+    let v = to_json(&r);
+    assert_eq!(
+        v,
+        json!({"id": c.id().to_string(), "success": true, "to": "+15557788999", "channel": "call"})
+    );
+    // Key order is the guide's.
+    let text = serde_json::to_string(&r.body).unwrap();
+    assert!(text.starts_with(r#"{"id":"#) && text.contains(r#","success":true,"to":"#));
+    let back: RequestAnswer = serde_json::from_str(&text).unwrap();
+    assert_eq!(back.id.len(), 36);
+}
+
+#[test]
+fn verify_body_and_answers() {
+    let vb: VerifyBody = serde_json::from_str(r#"{"token":"123456"}"#).unwrap();
+    assert_eq!(vb.token, "123456");
+    assert!(!format!("{vb:?}").contains("123456"));
+    for (bad, says) in [
+        (r#"{}"#, "missing field `token`"),
+        (r#"{"token":123456}"#, "field `token`: expected a string"),
+        (r#"{"token":"1","code":"2"}"#, "unknown field `code`"),
+        (
+            r#"{"token":"1","token":"2"}"#,
+            "field `token` is given twice",
+        ),
+    ] {
+        let e = serde_json::from_str::<VerifyBody>(bad)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(says), "{bad}: {e}");
+        // A code typed as a number is not repeated in the error.
+        assert!(!e.contains("123456"), "{e}");
+    }
+
+    let (mut c, _) = issue(sms(TO), 2);
+    let right = code(&c);
+    let wrong_answer = HttpResponse::verification(&c.verify(&wrong(&right), T0));
+    assert_eq!(
+        (wrong_answer.status, to_json(&wrong_answer)),
+        (200, json!({"success": false}))
+    );
+    let ok = HttpResponse::verification(&c.verify(&right, T0));
+    assert_eq!((ok.status, to_json(&ok)), (200, json!({"success": true})));
+    let again = HttpResponse::verification(&c.verify(&right, T0));
+    assert_eq!(again.status, 404);
+    assert_eq!(to_json(&again)["errors"][0]["code"], "already_verified");
+}
+
+#[test]
+fn every_terminal_reason_and_an_unknown_id_is_404() {
+    for (reason, code) in [
+        (Closed::AlreadyVerified, "already_verified"),
+        (Closed::AttemptsExhausted, "attempts_exhausted"),
+        (Closed::Expired, "expired"),
+        (Closed::Canceled, "canceled"),
+    ] {
+        let r = HttpResponse::verification(&Verification::Rejected(reason));
+        assert_eq!(r.status, 404);
+        let v = to_json(&r);
+        assert_eq!(v["errors"][0]["code"], code);
+        assert_eq!(v["errors"][0]["status"], "404");
+        assert_eq!(v["errors"][0]["title"], "Not Found");
+        assert_eq!(HttpResponse::closed(reason), r);
+    }
+    let r = HttpResponse::not_found();
+    assert_eq!(r.status, 404);
+    assert_eq!(to_json(&r)["errors"][0]["code"], "not_found");
+}
