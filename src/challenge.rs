@@ -270,9 +270,15 @@ impl fmt::Display for PartsError {
 impl core::error::Error for PartsError {}
 
 impl Challenge {
-    /// Issues a challenge: draws the id (16 bytes) and then, unless the host
-    /// supplied one, the token from `rng`, and returns the challenge (to
-    /// store) with its first delivery (to send).
+    /// Issues a challenge: draws the id and, unless the host supplied one,
+    /// the token from `rng`, and returns the challenge (to store) with its
+    /// first delivery (to send).
+    ///
+    /// One request fetches `16 + token_length` bytes (just 16 with a host
+    /// token): the first 16 make the id ([`ChallengeId::from_random_bytes`]),
+    /// the rest the token, one byte per symbol; only rejected bytes (numeric
+    /// tokens, bytes `>= 250`) cost further requests, each for exactly the
+    /// number of symbols still missing.
     ///
     /// Fails only if the RNG fails; then nothing is issued.
     ///
@@ -293,10 +299,20 @@ impl Challenge {
         rng: &mut R,
         now: UnixTime,
     ) -> Result<(Challenge, Delivery<'m>), RngError> {
-        let id = ChallengeId::generate(rng)?;
+        const ID: usize = 16;
+        let mut random = [0u8; ID + TOKEN_LENGTH_MAX as usize];
+        let drawn = match params.token {
+            Some(_) => ID,
+            None => ID + usize::from(params.token_length),
+        };
+        rng.try_fill_bytes(&mut random[..drawn])
+            .map_err(|_| RngError)?;
+        let mut id_bytes = [0u8; ID];
+        id_bytes.copy_from_slice(&random[..ID]);
+        let id = ChallengeId::from_random_bytes(id_bytes);
         let token = match &params.token {
             Some(t) => t.clone(),
-            None => Token::generate(rng, params.token_length, params.alphabet)?,
+            None => Token::from_random(&random[ID..drawn], rng, params.alphabet)?,
         };
         let challenge = Challenge {
             id,

@@ -71,13 +71,15 @@
 //! `0-9 A-Z` without `I L O U` ([`ALPHANUMERIC_SYMBOLS`]). Sampling is
 //! uniform and exact, so a port fed the same bytes makes the same challenge:
 //!
-//! 1. the id takes the first 16 bytes of the RNG (`try_fill_bytes(16)`),
-//!    with the UUID version and variant bits then forced ([`ChallengeId`]);
-//! 2. the token (unless the host supplied one) takes one byte per symbol:
-//!    `try_fill_bytes(len)` first, then, while symbols are missing, a
-//!    request for exactly as many bytes as are missing. Alphanumeric:
+//! 1. one request, `try_fill_bytes(16 + len)` (just 16 with a host token),
+//!    fetches the id and the token together;
+//! 2. the id is the first 16 bytes, with the UUID version and variant bits
+//!    then forced ([`ChallengeId`]);
+//! 3. the token takes one byte per symbol from the rest. Alphanumeric:
 //!    `symbol = ALPHANUMERIC_SYMBOLS[byte % 32]`; numeric: a byte `>= 250`
-//!    is rejected (no modulo bias), else `symbol = byte % 10`.
+//!    is rejected (no modulo bias), else `symbol = byte % 10`. While symbols
+//!    are missing, one more request asks for exactly as many bytes as are
+//!    missing.
 //!
 //! What a user types back is normalised before the compare (see
 //! [`Normalized`]): spaces, tabs and `-` dropped, letters case-folded,

@@ -2,7 +2,7 @@
 
 use core::fmt;
 
-use crate::limits::{DEFAULT_CALL_MESSAGE, DEFAULT_SMS_MESSAGE};
+use crate::limits::{DEFAULT_CALL_MESSAGE, DEFAULT_SMS_MESSAGE, TOKEN_LENGTH_MAX};
 use crate::phone::PhoneNumber;
 use crate::segments::{SegmentCounter, SegmentInfo};
 use crate::token::Token;
@@ -47,7 +47,7 @@ pub(crate) fn render_into<W: fmt::Write>(
     w: &mut W,
     channel: Channel,
     message: &str,
-    token: &[u8],
+    token: &str,
 ) -> fmt::Result {
     w.write_str(message)?;
     if message
@@ -58,29 +58,35 @@ pub(crate) fn render_into<W: fmt::Write>(
         w.write_char(' ')?;
     }
     match channel {
-        Channel::Sms => {
-            for &b in token {
-                w.write_char(char::from(b))?;
-            }
-        }
+        Channel::Sms => w.write_str(token),
         Channel::Call => {
-            for (i, &b) in token.iter().enumerate() {
+            // "1, 2, 3." built on the stack, then written at once.
+            let mut spelled = [b' '; 3 * TOKEN_LENGTH_MAX as usize];
+            let mut n = 0;
+            for (i, b) in token
+                .bytes()
+                .take(usize::from(TOKEN_LENGTH_MAX))
+                .enumerate()
+            {
                 if i > 0 {
-                    w.write_str(", ")?;
+                    spelled[n] = b',';
+                    n += 2; // the space after the comma is already there
                 }
-                w.write_char(char::from(b))?;
+                spelled[n] = b;
+                n += 1;
             }
-            w.write_char('.')?;
+            spelled[n] = b'.';
+            // Token symbols and the punctuation are ASCII.
+            w.write_str(core::str::from_utf8(&spelled[..=n]).map_err(|_| fmt::Error)?)
         }
     }
-    Ok(())
 }
 
 /// Measures the text `render_into` would write for a token of `len`
 /// symbols. Every token symbol is an ASCII letter or digit, which costs the
 /// same in every measure, so a placeholder token gives the exact figures.
 pub(crate) fn measure(channel: Channel, message: &str, len: usize) -> SegmentCounter {
-    const PLACEHOLDER: [u8; 20] = [b'0'; 20];
+    const PLACEHOLDER: &str = "00000000000000000000";
     let mut counter = SegmentCounter::default();
     // Writing into the counter cannot fail.
     let _ = render_into(
@@ -134,12 +140,7 @@ impl<'m> Delivery<'m> {
 
     /// Writes the full text (message, separator, token) into `w`.
     pub fn write_text<W: fmt::Write>(&self, w: &mut W) -> fmt::Result {
-        render_into(
-            w,
-            self.channel,
-            self.message,
-            self.token.expose_secret().as_bytes(),
-        )
+        render_into(w, self.channel, self.message, self.token.expose_secret())
     }
 
     /// The full text as a `String` (feature `alloc`).

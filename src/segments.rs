@@ -166,9 +166,11 @@ pub fn segments(text: &str) -> SegmentInfo {
         septets += usize::from(cost);
         i += 1;
     }
-    // ASCII bytes are one UTF-16 unit each.
+    // ASCII bytes are one character and one UTF-16 unit each.
+    let mut chars = i;
     let mut utf16 = i;
     for c in text[i..].chars() {
+        chars += 1;
         utf16 += c.len_utf16();
         if gsm {
             match gsm7_septets(c) {
@@ -184,6 +186,9 @@ pub fn segments(text: &str) -> SegmentInfo {
     };
     let parts = if units <= encoding.single_limit() {
         1
+    } else if units == chars {
+        // Every character costs one unit: nothing can straddle a boundary.
+        units.div_ceil(encoding.part_limit())
     } else {
         count_parts(text, encoding)
     };
@@ -200,9 +205,24 @@ fn count_parts(text: &str, encoding: Encoding) -> usize {
     let cap = encoding.part_limit();
     let mut parts = 1;
     let mut used = 0;
-    for c in text.chars() {
-        // Only called once the encoding is known to carry every character.
-        let cost = encoding.cost(c).unwrap_or(2);
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        let cost = if b < 0x80 {
+            i += 1;
+            match encoding {
+                Encoding::Gsm7 => usize::from(ASCII_SEPTETS[usize::from(b)]),
+                Encoding::Ucs2 => 1,
+            }
+        } else {
+            let Some(c) = text[i..].chars().next() else {
+                break;
+            };
+            i += c.len_utf8();
+            // Only called once the encoding is known to carry every character.
+            encoding.cost(c).unwrap_or(2)
+        };
         if used + cost > cap {
             parts += 1;
             used = 0;

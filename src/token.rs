@@ -122,43 +122,50 @@ impl fmt::Display for TokenError {
 impl core::error::Error for TokenError {}
 
 impl Token {
-    /// Draws a token of `len` symbols uniformly from `alphabet`.
+    /// Makes a token of `first.len()` symbols of `alphabet` from the
+    /// random bytes `first`, drawing more from `rng` only to replace
+    /// rejected bytes.
     ///
     /// The exact algorithm (so that a port fed the same bytes gets the same
-    /// token): each symbol consumes one byte of RNG output. Alphanumeric:
-    /// symbol = `ALPHANUMERIC_SYMBOLS[byte % 32]`. Numeric: a byte `>= 250`
-    /// is rejected, otherwise symbol = `byte % 10`. Bytes are requested with
-    /// `try_fill_bytes`, first `len` of them, then, while symbols are still
-    /// missing, exactly as many as are missing. `len` is 4 to 20 (checked by
-    /// the caller).
-    pub(crate) fn generate<R: TryCryptoRng + ?Sized>(
+    /// token): each symbol consumes one byte. Alphanumeric: symbol =
+    /// `ALPHANUMERIC_SYMBOLS[byte % 32]`. Numeric: a byte `>= 250` is
+    /// rejected, otherwise symbol = `byte % 10`. While symbols are missing,
+    /// exactly as many bytes as are missing are requested with
+    /// `try_fill_bytes`. `first.len()` is 4 to 20 (checked by the caller).
+    pub(crate) fn from_random<R: TryCryptoRng + ?Sized>(
+        first: &[u8],
         rng: &mut R,
-        len: u8,
         alphabet: Alphabet,
     ) -> Result<Token, RngError> {
-        debug_assert!((TOKEN_LENGTH_MIN..=TOKEN_LENGTH_MAX).contains(&len));
-        let len = usize::from(len).min(MAX);
+        let len = first.len().min(MAX);
         let mut bytes = [0u8; MAX];
         let mut filled = 0;
-        let mut raw = [0u8; MAX];
-        while filled < len {
-            let want = len - filled;
-            rng.try_fill_bytes(&mut raw[..want]).map_err(|_| RngError)?;
-            for &b in &raw[..want] {
-                match alphabet {
-                    Alphabet::Alphanumeric => {
-                        bytes[filled] = ALPHANUMERIC_SYMBOLS[usize::from(b % 32)];
-                        filled += 1;
+        let mut refill = [0u8; MAX];
+        let mut batch = &first[..len];
+        loop {
+            match alphabet {
+                Alphabet::Alphanumeric => {
+                    for (slot, &b) in bytes[filled..].iter_mut().zip(batch) {
+                        *slot = ALPHANUMERIC_SYMBOLS[usize::from(b % 32)];
                     }
-                    Alphabet::Numeric if b < NUMERIC_REJECT_FROM => {
-                        bytes[filled] = b'0' + b % 10;
-                        filled += 1;
+                    filled += batch.len();
+                }
+                Alphabet::Numeric => {
+                    for &b in batch {
+                        if b < NUMERIC_REJECT_FROM {
+                            bytes[filled] = b'0' + b % 10;
+                            filled += 1;
+                        }
                     }
-                    Alphabet::Numeric => {}
                 }
             }
+            if filled == len {
+                break;
+            }
+            let want = &mut refill[..len - filled];
+            rng.try_fill_bytes(want).map_err(|_| RngError)?;
+            batch = want;
         }
-        raw.fill(0);
         Ok(Token {
             bytes,
             len: len as u8,
@@ -216,15 +223,34 @@ impl Token {
         if submitted.len != self.len {
             return false;
         }
-        let n = self.len();
-        bool::from(self.bytes[..n].ct_eq(&submitted.bytes[..n]))
+        // Both buffers are zero past `len`, so comparing all 20 bytes is
+        // exact, and it takes the same time for every length and content.
+        bool::from(ct_eq20(&self.bytes, &submitted.bytes))
     }
+}
+
+/// Constant-time equality of two 20-byte buffers: the words' differences
+/// are OR-ed together without branching, then `subtle` turns "all zero"
+/// into a `Choice`. A few instructions, whatever the content.
+fn ct_eq20(a: &[u8; MAX], b: &[u8; MAX]) -> subtle::Choice {
+    let word = |x: &[u8; MAX], at: usize| {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&x[at..at + 8]);
+        u64::from_le_bytes(w)
+    };
+    let tail = |x: &[u8; MAX]| {
+        let mut w = [0u8; 4];
+        w.copy_from_slice(&x[16..]);
+        u64::from(u32::from_le_bytes(w))
+    };
+    let diff = (word(a, 0) ^ word(b, 0)) | (word(a, 8) ^ word(b, 8)) | (tail(a) ^ tail(b));
+    diff.ct_eq(&0)
 }
 
 impl PartialEq for Token {
     /// Constant-time in the tokens' content.
     fn eq(&self, other: &Token) -> bool {
-        self.len == other.len && bool::from(self.bytes.ct_eq(&other.bytes))
+        self.len == other.len && bool::from(ct_eq20(&self.bytes, &other.bytes))
     }
 }
 impl Eq for Token {}
@@ -266,31 +292,41 @@ pub struct Normalized {
 impl Normalized {
     /// Normalises `submitted`, or `None` if it can never match a token.
     pub fn new(submitted: &str) -> Option<Normalized> {
-        let mut bytes = [0u8; MAX];
-        let mut len = 0usize;
-        for c in submitted.chars() {
-            let symbol = match c {
-                ' ' | '\t' | '-' => continue,
-                'O' | 'o' => b'0',
-                'I' | 'i' | 'L' | 'l' => b'1',
-                'U' | 'u' => return None,
-                'a'..='z' => c.to_ascii_uppercase() as u8,
-                'A'..='Z' | '0'..='9' => c as u8,
-                _ => b'0' + decimal_digit_value(c)?,
-            };
-            if len == MAX {
-                return None;
+        let mut out = Normalized {
+            bytes: [0u8; MAX],
+            len: 0,
+        };
+        if submitted.is_ascii() {
+            // Fast path: one table lookup per byte, the same path for every
+            // ASCII symbol whatever its value.
+            for &b in submitted.as_bytes() {
+                out.push(ASCII_NORMAL[usize::from(b)])?;
             }
-            bytes[len] = symbol;
-            len += 1;
+        } else {
+            for c in submitted.chars() {
+                let symbol = match ASCII_NORMAL.get(c as usize) {
+                    Some(&symbol) => symbol,
+                    None => b'0' + decimal_digit_value(c)?,
+                };
+                out.push(symbol)?;
+            }
         }
-        if len < usize::from(TOKEN_LENGTH_MIN) {
-            return None;
+        (out.len >= TOKEN_LENGTH_MIN).then_some(out)
+    }
+
+    /// Adds one `ASCII_NORMAL` entry: `None` once the submission cannot
+    /// match (a `WRONG` character, or more than 20 symbols).
+    #[inline(always)]
+    fn push(&mut self, symbol: u8) -> Option<()> {
+        match symbol {
+            SKIP => Some(()),
+            WRONG => None,
+            _ => {
+                *self.bytes.get_mut(usize::from(self.len))? = symbol;
+                self.len += 1;
+                Some(())
+            }
         }
-        Some(Normalized {
-            bytes,
-            len: len as u8,
-        })
     }
 
     /// The normalised symbols.
@@ -303,6 +339,38 @@ impl fmt::Debug for Normalized {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Normalized({:?})", self.as_str())
     }
+}
+
+const WRONG: u8 = 0;
+const SKIP: u8 = 1;
+
+/// What each ASCII character normalises to: a symbol, `SKIP` (dropped) or
+/// `WRONG` (the submission cannot match).
+static ASCII_NORMAL: [u8; 128] = ascii_normal();
+
+const fn ascii_normal() -> [u8; 128] {
+    let mut t = [WRONG; 128];
+    t[b' ' as usize] = SKIP;
+    t[b'\t' as usize] = SKIP;
+    t[b'-' as usize] = SKIP;
+    let mut c = b'0';
+    while c <= b'9' {
+        t[c as usize] = c;
+        c += 1;
+    }
+    let mut c = b'A';
+    while c <= b'Z' {
+        let symbol = match c {
+            b'O' => b'0',
+            b'I' | b'L' => b'1',
+            b'U' => WRONG,
+            _ => c,
+        };
+        t[c as usize] = symbol;
+        t[c.to_ascii_lowercase() as usize] = symbol;
+        c += 1;
+    }
+    t
 }
 
 /// The value (0–9) of a decimal digit of any script: Unicode general

@@ -1,0 +1,68 @@
+//! Parameter validation and rendering: any request either is refused with
+//! at least one violation, or issues a challenge whose text obeys the rules.
+#![no_main]
+
+use arbitrary::Arbitrary;
+use libfuzzer_sys::fuzz_target;
+use mfa_core::{Challenge, Channel, Encoding, Request, UnixTime, segments};
+use mfa_core_fuzz::FuzzRng;
+
+#[derive(Arbitrary, Debug)]
+struct Input<'a> {
+    call: bool,
+    to: Option<&'a str>,
+    from: Option<&'a str>,
+    message: Option<&'a str>,
+    token_length: Option<i64>,
+    max_attempts: Option<i64>,
+    allow_alphas: Option<bool>,
+    valid_for: Option<i64>,
+    max_deliveries: Option<i64>,
+    token: Option<&'a str>,
+    now: u64,
+    rng: &'a [u8],
+}
+
+fuzz_target!(|i: Input<'_>| {
+    let channel = if i.call { Channel::Call } else { Channel::Sms };
+    let req = Request {
+        channel,
+        to: i.to,
+        from: i.from,
+        message: i.message,
+        token_length: i.token_length,
+        max_attempts: i.max_attempts,
+        allow_alphas: i.allow_alphas,
+        valid_for: i.valid_for,
+        max_deliveries: i.max_deliveries,
+        token: i.token,
+    };
+    let params = match req.validate() {
+        Ok(p) => p,
+        Err(v) => {
+            assert!(!v.is_empty());
+            let text = v.to_string();
+            for x in v.iter() {
+                assert!(text.contains(x.field.name()));
+            }
+            return;
+        }
+    };
+    let Ok((c, d)) = Challenge::issue(&params, &mut FuzzRng(i.rng), UnixTime::from_secs(i.now)) else {
+        return;
+    };
+    mfa_core_fuzz::assert_sound(&c);
+    let text = d.text();
+    assert!(text.starts_with(params.message()));
+    assert_eq!(d.chars(), text.chars().count());
+    let s = segments(&text);
+    assert_eq!(d.segments(), s);
+    match channel {
+        Channel::Sms => {
+            let limit = if s.encoding == Encoding::Gsm7 { 160 } else { 70 };
+            assert!(s.units <= limit && s.parts == 1);
+            assert!(text.ends_with(c.token().expose_secret()));
+        }
+        Channel::Call => assert!(text.chars().count() <= 500),
+    }
+});

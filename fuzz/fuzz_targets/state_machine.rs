@@ -1,0 +1,107 @@
+//! The state machine under arbitrary call sequences and clock moves: the
+//! SPEC §5 invariants hold after every step.
+#![no_main]
+
+use arbitrary::Arbitrary;
+use libfuzzer_sys::fuzz_target;
+use mfa_core::{Challenge, Channel, Request, State, UnixTime, Verification};
+use mfa_core_fuzz::{Counter, assert_sound};
+
+#[derive(Arbitrary, Debug)]
+enum Op<'a> {
+    Verify(&'a str),
+    VerifyRight,
+    Cancel,
+    Resend { call: bool, message: Option<&'a str> },
+    Status,
+    Advance(u32),
+    Rewind(u32),
+    Jump(u64),
+}
+
+#[derive(Arbitrary, Debug)]
+struct Input<'a> {
+    seed: u64,
+    call: bool,
+    alphas: bool,
+    token_length: u8,
+    max_attempts: u8,
+    valid_for: u32,
+    max_deliveries: u8,
+    issued_at: u64,
+    ops: Vec<Op<'a>>,
+}
+
+fuzz_target!(|i: Input<'_>| {
+    let req = Request {
+        allow_alphas: Some(i.alphas),
+        token_length: Some(i64::from(4 + i.token_length % 17)),
+        max_attempts: Some(i64::from(1 + i.max_attempts % 20)),
+        valid_for: Some(i64::from(i.valid_for % 604_801)),
+        max_deliveries: Some(i64::from(1 + i.max_deliveries % 20)),
+        from: Some("+15554433222"),
+        ..Request::new(if i.call { Channel::Call } else { Channel::Sms }, "+15557788999")
+    };
+    let params = req.validate().expect("in range by construction");
+    let mut now = UnixTime::from_secs(i.issued_at);
+    let (mut c, _) = Challenge::issue(&params, &mut Counter(i.seed), now).unwrap();
+    let right = c.token().expose_secret().to_string();
+    let mut verified = 0;
+    for op in i.ops {
+        let before = c.clone();
+        let expired = now >= c.expires_at();
+        let open = c.state() == State::Pending && !expired;
+        match op {
+            Op::Verify(s) => match c.verify(s, now) {
+                Verification::Verified { to } => {
+                    assert!(open);
+                    assert_eq!(to, c.to());
+                    verified += 1;
+                }
+                Verification::WrongToken { attempts_left } => {
+                    assert!(open);
+                    assert_eq!(attempts_left, c.max_attempts() - c.attempts_used());
+                }
+                Verification::Rejected(r) => {
+                    assert!(!open);
+                    assert_eq!(Some(r), c.state().closed());
+                }
+            },
+            Op::VerifyRight => {
+                let out = c.verify(&right, now);
+                if open {
+                    assert_eq!(out, Verification::Verified { to: c.to() });
+                    verified += 1;
+                } else {
+                    assert!(matches!(out, Verification::Rejected(_)));
+                }
+            }
+            Op::Cancel => assert_eq!(c.cancel(now).is_ok(), open),
+            Op::Resend { call, message } => {
+                let ch = if call { Channel::Call } else { Channel::Sms };
+                if let Ok(d) = c.resend(ch, message, now) {
+                    assert!(open);
+                    let text = d.text();
+                    assert!(text.starts_with(message.unwrap_or(ch.default_message())));
+                }
+            }
+            Op::Status => {
+                let s = c.status(now);
+                assert_eq!(c, before);
+                assert_eq!(s == State::Expired, before.state() == State::Expired || (before.state() == State::Pending && expired));
+            }
+            Op::Advance(s) => now = now.add_secs(u64::from(s)),
+            Op::Rewind(s) => now = UnixTime::from_secs(now.as_secs().saturating_sub(u64::from(s))),
+            Op::Jump(t) => now = UnixTime::from_secs(t),
+        }
+        assert_sound(&c);
+        if before.state().is_terminal() {
+            assert_eq!(c, before, "a terminal challenge changed");
+        }
+        if expired && before.state() == State::Pending && c != before {
+            assert_eq!(c.state(), State::Expired);
+        }
+        assert_eq!(c.revision(), before.revision() + u64::from(c != before));
+        assert!(verified <= 1);
+    }
+});

@@ -1,0 +1,98 @@
+//! Token statistics, CI-sized: chi-square per position for both alphabets
+//! over 200,000 tokens, and a modulo-biased generator that the same test
+//! rejects. Seeded, so the result is the same on every run. The full run
+//! (10^6 tokens): `cargo run --release --example token_stats`.
+
+mod common;
+#[path = "common/stats.rs"]
+mod stats;
+
+use mfa_core::{ALPHANUMERIC_SYMBOLS, Challenge, NUMERIC_SYMBOLS, Request};
+use rand_chacha::ChaCha20Rng;
+use rand_core::{Rng, SeedableRng};
+use stats::{ALPHA, Counts, p_value};
+
+const N: u64 = 200_000;
+
+fn sample(alphas: bool, len: i64, seed: u64) -> Counts {
+    let symbols: &'static [u8] = if alphas {
+        ALPHANUMERIC_SYMBOLS
+    } else {
+        NUMERIC_SYMBOLS
+    };
+    let params = Request {
+        allow_alphas: Some(alphas),
+        token_length: Some(len),
+        ..common::sms(common::TO)
+    }
+    .validate()
+    .unwrap();
+    let mut rng = ChaCha20Rng::seed_from_u64(seed);
+    let mut counts = Counts::new(symbols, len as usize);
+    for _ in 0..N {
+        let (c, _) = Challenge::issue(&params, &mut rng, common::T0).unwrap();
+        counts.add(c.token().expose_secret());
+    }
+    counts
+}
+
+fn assert_uniform(counts: &Counts) {
+    let df = (counts.symbols.len() - 1) as f64;
+    for (pos, chi) in counts.chi_square().iter().enumerate() {
+        let p = p_value(*chi, df);
+        assert!(
+            p > ALPHA,
+            "position {pos}: chi-square {chi:.1}, p = {p:.2e}"
+        );
+    }
+}
+
+#[test]
+fn numeric_tokens_are_uniform_at_every_position() {
+    assert_uniform(&sample(false, 6, 11));
+}
+
+#[test]
+fn alphanumeric_tokens_are_uniform_at_every_position() {
+    assert_uniform(&sample(true, 8, 12));
+}
+
+#[test]
+fn the_test_rejects_a_modulo_biased_generator() {
+    // The classic mistake: `byte % 10` with no rejection favours 0-5.
+    let mut rng = ChaCha20Rng::seed_from_u64(13);
+    let mut counts = Counts::new(NUMERIC_SYMBOLS, 6);
+    let mut token = [0u8; 6];
+    for _ in 0..N {
+        rng.fill_bytes(&mut token);
+        let t: String = token.iter().map(|b| char::from(b'0' + b % 10)).collect();
+        counts.add(&t);
+    }
+    for chi in counts.chi_square() {
+        let p = p_value(chi, 9.0);
+        assert!(
+            p < ALPHA,
+            "the biased generator passed: chi-square {chi:.1}, p = {p:.2e}"
+        );
+    }
+}
+
+#[test]
+fn p_values_match_published_quantiles() {
+    // Chi-square tables: df 9 at 27.877 has upper tail 0.001, at 16.919 0.05;
+    // df 31 at 44.985 has 0.05; df 2 at x has exactly e^(-x/2).
+    for (x, df, p) in [
+        (27.877, 9.0, 1e-3),
+        (16.919, 9.0, 0.05),
+        (44.985, 31.0, 0.05),
+        (33.72, 9.0, 1e-4),
+    ] {
+        let got = p_value(x, df);
+        assert!(
+            (got - p).abs() / p < 0.01,
+            "p_value({x}, {df}) = {got}, want {p}"
+        );
+    }
+    assert!((p_value(3.0, 2.0) - (-1.5f64).exp()).abs() < 1e-12);
+    assert_eq!(p_value(0.0, 9.0), 1.0);
+}
