@@ -296,20 +296,24 @@ impl Normalized {
             bytes: [0u8; MAX],
             len: 0,
         };
-        if submitted.is_ascii() {
-            // Fast path: one table lookup per byte, the same path for every
-            // ASCII symbol whatever its value.
-            for &b in submitted.as_bytes() {
-                out.push(ASCII_NORMAL[usize::from(b)])?;
+        let bytes = submitted.as_bytes();
+        let mut i = 0;
+        // Fast path: one table lookup per ASCII byte, the same path for
+        // every ASCII symbol whatever its value.
+        while let Some(&b) = bytes.get(i) {
+            if b >= 0x80 {
+                break;
             }
-        } else {
-            for c in submitted.chars() {
-                let symbol = match ASCII_NORMAL.get(c as usize) {
-                    Some(&symbol) => symbol,
-                    None => b'0' + decimal_digit_value(c)?,
-                };
-                out.push(symbol)?;
-            }
+            out.push(ASCII_NORMAL[usize::from(b)])?;
+            i += 1;
+        }
+        // The rest (from the first non-ASCII character) by characters.
+        for c in submitted[i..].chars() {
+            let symbol = match ASCII_NORMAL.get(c as usize) {
+                Some(&symbol) => symbol,
+                None => b'0' + decimal_digit_value(c)?,
+            };
+            out.push(symbol)?;
         }
         (out.len >= TOKEN_LENGTH_MIN).then_some(out)
     }
