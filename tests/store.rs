@@ -4,6 +4,9 @@
 
 mod common;
 use common::*;
+#[path = "common/sound.rs"]
+mod sound;
+use sound::assert_sound;
 
 use mfa_core::{Challenge, Channel, Request, State, UnixTime, Verification};
 use proptest::prelude::*;
@@ -23,25 +26,6 @@ fn to_json(c: &Challenge) -> Value {
 
 fn from_json(v: &Value) -> Result<Challenge, String> {
     serde_json::from_value(v.clone()).map_err(|e| e.to_string())
-}
-
-/// Every invariant a challenge must keep (SPEC §5), checked from outside.
-fn assert_sound(c: &Challenge) {
-    assert!((1..=20).contains(&c.max_attempts()));
-    assert!(c.attempts_used() <= c.max_attempts());
-    assert!((1..=20).contains(&c.max_deliveries()));
-    assert!((1..=c.max_deliveries()).contains(&c.deliveries()));
-    assert!(c.valid_for() <= 604_800);
-    let t = c.token().expose_secret();
-    assert!((4..=20).contains(&t.len()));
-    assert!(t.bytes().all(|b| c.alphabet().contains(b)));
-    match c.state() {
-        State::Pending | State::Expired | State::Canceled => {
-            assert!(c.attempts_used() < c.max_attempts())
-        }
-        State::Exhausted => assert_eq!(c.attempts_used(), c.max_attempts()),
-        State::Verified => assert!(c.attempts_used() >= 1),
-    }
 }
 
 #[test]

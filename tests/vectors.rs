@@ -678,57 +678,50 @@ fn snapshot(c: &Challenge, at: UnixTime) -> Map<String, Value> {
     m
 }
 
-fn apply(c: &mut Challenge, right: &str, step: &Step) -> (u64, Value, Value) {
+/// The JSON input of one step (what a port reads).
+fn step_input(step: &Step, right: &str) -> Value {
     match step {
-        Step::Verify(at, typed) => {
-            let o = c.verify(typed, UnixTime::from_secs(*at));
-            (
-                *at,
-                json!({"op": "verify", "token": typed}),
-                verification_json(&o),
-            )
-        }
-        Step::VerifyRight(at) => {
-            let o = c.verify(right, UnixTime::from_secs(*at));
-            (
-                *at,
-                json!({"op": "verify", "token": right}),
-                verification_json(&o),
-            )
-        }
-        Step::Cancel(at) => {
-            let o = match c.cancel(UnixTime::from_secs(*at)) {
-                Ok(()) => json!({"kind": "canceled"}),
-                Err(r) => json!({"kind": "rejected", "reason": r.code()}),
-            };
-            (*at, json!({"op": "cancel"}), o)
-        }
+        Step::Verify(at, typed) => json!({"op": "verify", "at": at, "token": typed}),
+        Step::VerifyRight(at) => json!({"op": "verify", "at": at, "token": right}),
+        Step::Cancel(at) => json!({"op": "cancel", "at": at}),
         Step::Resend(at, ch, msg) => {
-            let o = match c.resend(*ch, *msg, UnixTime::from_secs(*at)) {
-                Ok(d) => {
-                    json!({"kind": "delivered", "channel": d.channel().name(), "text": d.text()})
-                }
-                Err(ResendError::Closed(r)) => json!({"kind": "rejected", "reason": r.code()}),
-                Err(ResendError::DeliveriesExhausted { max }) => {
-                    json!({"kind": "deliveries_exhausted", "max": max})
-                }
-                Err(ResendError::Invalid(v)) => {
-                    json!({"kind": "invalid", "violations": violations_json(&v)})
-                }
-                Err(e) => panic!("{e}"),
-            };
-            (
-                *at,
-                json!({"op": "resend", "channel": ch.name(), "message": msg}),
-                o,
-            )
+            json!({"op": "resend", "at": at, "channel": ch.name(), "message": msg})
         }
-        Step::Status(at) => (
-            *at,
-            json!({"op": "status"}),
-            json!({"kind": "status", "state": c.status(UnixTime::from_secs(*at)).name()}),
-        ),
+        Step::Status(at) => json!({"op": "status", "at": at}),
     }
+}
+
+/// Runs one step from its JSON input; returns its outcome. The generator
+/// and the replay both go through here.
+fn perform(c: &mut Challenge, step: &Value) -> Value {
+    let now = UnixTime::from_secs(step["at"].as_u64().unwrap());
+    match step["op"].as_str().unwrap() {
+        "verify" => verification_json(&c.verify(step["token"].as_str().unwrap(), now)),
+        "cancel" => match c.cancel(now) {
+            Ok(()) => json!({"kind": "canceled"}),
+            Err(r) => json!({"kind": "rejected", "reason": r.code()}),
+        },
+        "resend" => match c.resend(channel_of(&step["channel"]), step["message"].as_str(), now) {
+            Ok(d) => json!({"kind": "delivered", "channel": d.channel().name(), "text": d.text()}),
+            Err(ResendError::Closed(r)) => json!({"kind": "rejected", "reason": r.code()}),
+            Err(ResendError::DeliveriesExhausted { max }) => {
+                json!({"kind": "deliveries_exhausted", "max": max})
+            }
+            Err(ResendError::Invalid(x)) => {
+                json!({"kind": "invalid", "violations": violations_json(&x)})
+            }
+            Err(e) => panic!("{e}"),
+        },
+        "status" => json!({"kind": "status", "state": c.status(now).name()}),
+        op => panic!("op {op}"),
+    }
+}
+
+/// The challenge after a step, with the step's outcome.
+fn after(c: &Challenge, step: &Value, outcome: Value) -> Value {
+    let mut s = snapshot(c, UnixTime::from_secs(step["at"].as_u64().unwrap()));
+    s.insert("outcome".into(), outcome);
+    Value::Object(s)
 }
 
 fn trace_vectors() -> Vec<Value> {
@@ -956,12 +949,10 @@ fn trace_vectors() -> Vec<Value> {
             let right = c.token().expose_secret().to_string();
             let mut out_steps = Vec::new();
             for step in &steps {
-                let (at, mut input, outcome) = apply(&mut c, &right, step);
-                let m = input.as_object_mut().unwrap();
-                m.insert("at".into(), json!(at));
-                let mut s = snapshot(&c, UnixTime::from_secs(at));
-                s.insert("outcome".into(), outcome);
-                m.insert("after".into(), Value::Object(s));
+                let mut input = step_input(step, &right);
+                let outcome = perform(&mut c, &input);
+                let state = after(&c, &input, outcome);
+                input.as_object_mut().unwrap().insert("after".into(), state);
                 out_steps.push(input);
             }
             let mut m = v.as_object().unwrap().clone();
@@ -1182,37 +1173,13 @@ fn replay_traces() {
         assert_eq!(c.token().expose_secret(), v["token"].as_str().unwrap());
         assert_eq!(d.text(), v["first_delivery"].as_str().unwrap());
         for step in v["steps"].as_array().unwrap() {
-            let now = UnixTime::from_secs(step["at"].as_u64().unwrap());
-            let outcome = match step["op"].as_str().unwrap() {
-                "verify" => verification_json(&c.verify(step["token"].as_str().unwrap(), now)),
-                "cancel" => match c.cancel(now) {
-                    Ok(()) => json!({"kind": "canceled"}),
-                    Err(r) => json!({"kind": "rejected", "reason": r.code()}),
-                },
-                "resend" => {
-                    let ch = channel_of(&step["channel"]);
-                    match c.resend(ch, step["message"].as_str(), now) {
-                        Ok(d) => {
-                            json!({"kind": "delivered", "channel": d.channel().name(), "text": d.text()})
-                        }
-                        Err(ResendError::Closed(r)) => {
-                            json!({"kind": "rejected", "reason": r.code()})
-                        }
-                        Err(ResendError::DeliveriesExhausted { max }) => {
-                            json!({"kind": "deliveries_exhausted", "max": max})
-                        }
-                        Err(ResendError::Invalid(x)) => {
-                            json!({"kind": "invalid", "violations": violations_json(&x)})
-                        }
-                        Err(e) => panic!("{e}"),
-                    }
-                }
-                "status" => json!({"kind": "status", "state": c.status(now).name()}),
-                op => panic!("op {op}"),
-            };
-            let mut s = snapshot(&c, now);
-            s.insert("outcome".into(), outcome);
-            assert_eq!(Value::Object(s), step["after"], "{}: {step}", v["name"]);
+            let outcome = perform(&mut c, step);
+            assert_eq!(
+                after(&c, step, outcome),
+                step["after"],
+                "{}: {step}",
+                v["name"]
+            );
         }
     }
 }

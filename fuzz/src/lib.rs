@@ -2,7 +2,6 @@
 
 use core::convert::Infallible;
 
-use mfa_core::Challenge;
 use rand_core::{TryCryptoRng, TryRng};
 
 /// An RNG that serves the fuzzer's bytes, then fails: the rejection loop
@@ -63,23 +62,6 @@ impl TryRng for Counter {
 }
 impl TryCryptoRng for Counter {}
 
-/// Every invariant of SPEC §5 that can be checked from outside.
-pub fn assert_sound(c: &Challenge) {
-    use mfa_core::State;
-    assert!((1..=20).contains(&c.max_attempts()));
-    assert!(c.attempts_used() <= c.max_attempts());
-    assert!((1..=20).contains(&c.max_deliveries()));
-    assert!((1..=c.max_deliveries()).contains(&c.deliveries()));
-    assert!(c.valid_for() <= 604_800);
-    let t = c.token().expose_secret();
-    assert!((4..=20).contains(&t.len()));
-    assert!(t.bytes().all(|b| c.alphabet().contains(b)));
-    match c.state() {
-        State::Pending | State::Expired | State::Canceled => {
-            assert!(c.attempts_used() < c.max_attempts())
-        }
-        State::Exhausted => assert_eq!(c.attempts_used(), c.max_attempts()),
-        State::Verified => assert!(c.attempts_used() >= 1),
-    }
-    assert!(Challenge::from_parts(c.to_parts()).is_ok());
-}
+#[path = "../../tests/common/sound.rs"]
+mod sound;
+pub use sound::assert_sound;

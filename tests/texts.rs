@@ -1,0 +1,191 @@
+//! The exact text of every `Display` and `Debug` a host may log, and the
+//! small accessors that feed them.
+
+mod common;
+use common::*;
+
+use mfa_core::{
+    Alphabet, ChallengeId, Channel, Closed, Encoding, IdError, PhoneNumber, ResendError, State,
+    UnixTime, Verification,
+};
+
+#[test]
+fn resend_error_texts() {
+    assert_eq!(
+        ResendError::Closed(Closed::Canceled).to_string(),
+        "the challenge was canceled"
+    );
+    assert_eq!(
+        ResendError::DeliveriesExhausted { max: 5 }.to_string(),
+        "all 5 allowed deliveries have been made"
+    );
+    let (mut c, _) = issue(call(TO), 1);
+    let e = c.resend(Channel::Sms, Some("Code:"), T0).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "`message` needs a `from` number: an SMS with a custom message cannot use the shared route"
+    );
+}
+
+#[test]
+fn closed_texts() {
+    let texts: Vec<String> = [
+        Closed::AlreadyVerified,
+        Closed::AttemptsExhausted,
+        Closed::Expired,
+        Closed::Canceled,
+    ]
+    .iter()
+    .map(|c| c.to_string())
+    .collect();
+    assert_eq!(
+        texts,
+        [
+            "the challenge was already verified",
+            "every verification attempt has been used",
+            "the challenge has expired",
+            "the challenge was canceled"
+        ]
+    );
+}
+
+#[test]
+fn state_names() {
+    let names: Vec<_> = [
+        State::Pending,
+        State::Verified,
+        State::Exhausted,
+        State::Expired,
+        State::Canceled,
+    ]
+    .iter()
+    .map(|s| s.name())
+    .collect();
+    assert_eq!(
+        names,
+        ["pending", "verified", "exhausted", "expired", "canceled"]
+    );
+    assert!(!State::Pending.is_terminal());
+}
+
+#[test]
+fn small_types_print_plainly() {
+    let n: PhoneNumber = TO.parse().unwrap();
+    assert_eq!(format!("{n:?}"), "PhoneNumber(+15557788999)");
+    assert_eq!(n.to_string(), TO);
+    assert_eq!(Channel::Sms.to_string(), "sms");
+    assert_eq!(Channel::Call.to_string(), "call");
+    assert_eq!(UnixTime::from_secs(42).to_string(), "42");
+    let id: ChallengeId = "8630cc54-f6b2-45dd-b73b-cce28eb668d8".parse().unwrap();
+    assert_eq!(
+        format!("{:?}", id.encode()),
+        "\"8630cc54-f6b2-45dd-b73b-cce28eb668d8\""
+    );
+    assert_eq!(Encoding::Gsm7.name(), "gsm7");
+    assert_eq!(Encoding::Ucs2.name(), "ucs2");
+    assert_eq!(Encoding::Gsm7.unit_name(), "septets");
+    assert_eq!(Encoding::Ucs2.unit_name(), "UTF-16 code units");
+    assert_eq!(
+        (Encoding::Gsm7.single_limit(), Encoding::Gsm7.part_limit()),
+        (160, 153)
+    );
+    assert_eq!(
+        (Encoding::Ucs2.single_limit(), Encoding::Ucs2.part_limit()),
+        (70, 67)
+    );
+}
+
+#[test]
+fn id_error_texts() {
+    let texts: Vec<String> = [
+        IdError::Length { given: 3 },
+        IdError::Hyphen { at: 8 },
+        IdError::NotHex { at: 2 },
+        IdError::Version,
+        IdError::Variant,
+    ]
+    .iter()
+    .map(|e| e.to_string())
+    .collect();
+    assert_eq!(
+        texts,
+        [
+            "id must be 36 characters (8-4-4-4-12 hex digits with hyphens), given 3",
+            "id must have a '-' at byte 8",
+            "id byte 2 is not a hex digit",
+            "id is not a version-4 UUID",
+            "id is not an RFC 9562 variant UUID"
+        ]
+    );
+}
+
+#[test]
+fn phone_error_codes() {
+    use mfa_core::PhoneError::*;
+    let codes: Vec<_> = [
+        MissingPlus,
+        NotADigit { at: 1 },
+        LeadingZero,
+        TooShort { digits: 1 },
+        TooLong { digits: 16 },
+    ]
+    .iter()
+    .map(|e| e.code())
+    .collect();
+    assert_eq!(
+        codes,
+        [
+            "missing_plus",
+            "not_a_digit",
+            "leading_zero",
+            "too_short",
+            "too_long"
+        ]
+    );
+}
+
+#[test]
+fn alphabet_accessors() {
+    assert_eq!(Alphabet::Numeric.symbols(), b"0123456789");
+    assert_eq!(
+        Alphabet::Alphanumeric.symbols(),
+        b"0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+    );
+    assert!(Alphabet::Alphanumeric.allows_alphas());
+    assert!(!Alphabet::Numeric.allows_alphas());
+}
+
+#[test]
+fn verification_is_verified_only_when_verified() {
+    let to: PhoneNumber = TO.parse().unwrap();
+    assert!(Verification::Verified { to }.is_verified());
+    assert!(!Verification::WrongToken { attempts_left: 1 }.is_verified());
+    assert!(!Verification::Rejected(Closed::Expired).is_verified());
+}
+
+#[test]
+fn delivery_and_challenge_accessors() {
+    let req = mfa_core::Request {
+        from: Some("+15554433222"),
+        message: Some("Hi"),
+        valid_for: Some(60),
+        max_attempts: Some(7),
+        max_deliveries: Some(9),
+        ..sms(TO)
+    };
+    let (c, d) = issue(req, 3);
+    assert_eq!(d.message(), "Hi");
+    assert_eq!(d.from().unwrap().as_str(), "+15554433222");
+    assert_eq!(c.from().unwrap().as_str(), "+15554433222");
+    assert_eq!(c.issued_at(), T0);
+    assert_eq!(c.valid_for(), 60);
+    assert_eq!(c.max_attempts(), 7);
+    assert_eq!(c.max_deliveries(), 9);
+    assert_eq!(c.deliveries(), 1);
+    assert_eq!(c.channel(), Channel::Sms);
+    let p = params(req);
+    assert_eq!(p.channel(), Channel::Sms);
+    assert_eq!(p.message(), "Hi");
+    assert_eq!(p.from().unwrap().as_str(), "+15554433222");
+    assert!(!p.has_host_token());
+}
