@@ -178,9 +178,9 @@
 //!
 //! # Features
 //!
-//! - `std` (default): [`UnixTime::now`]; implies `alloc`.
-//! - `alloc`: [`Delivery::text`] as a `String`.
-//! - `getrandom` (default): [`OsRng`], the operating system's RNG.
+//! - `std` (default): `UnixTime::now()`; implies `alloc`.
+//! - `alloc`: `Delivery::text()`, the text as a `String`.
+//! - `getrandom` (default): `OsRng`, the operating system's RNG.
 //! - `serde`: the guide's JSON shapes and HTTP answers (module `wire`), and a
 //!   versioned, validated stored format for [`Challenge`] (any serde
 //!   format); implies `alloc`.

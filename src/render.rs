@@ -105,7 +105,7 @@ pub(crate) fn measure(channel: Channel, message: &str, len: usize) -> SegmentCou
 ///
 /// The text holds the token. `Delivery` has no `Display`; its `Debug` output
 /// leaves the token out. Get the text with [`write_text`](Self::write_text)
-/// (no allocation) or [`text`](Self::text) (feature `alloc`), and send it
+/// (no allocation) or `text()` (feature `alloc`), and send it
 /// without logging it.
 #[derive(Clone)]
 #[must_use = "a delivery is the text to send; dropping it sends nothing"]
