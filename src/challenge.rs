@@ -300,7 +300,10 @@ impl Challenge {
         now: UnixTime,
     ) -> Result<(Challenge, Delivery<'m>), RngError> {
         const ID: usize = 16;
-        let mut random = [0u8; ID + TOKEN_LENGTH_MAX as usize];
+        // Room for the id and the longest token.
+        const MOST: usize = 36;
+        const _: () = assert!(MOST == ID + TOKEN_LENGTH_MAX as usize);
+        let mut random = [0u8; MOST];
         let drawn = match params.token {
             Some(_) => ID,
             None => ID + usize::from(params.token_length),

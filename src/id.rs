@@ -79,8 +79,10 @@ impl ChallengeId {
     /// Turns 16 random bytes into an id by setting the version and variant
     /// bits (what [`generate`](Self::generate) does with the RNG's bytes).
     pub const fn from_random_bytes(mut b: [u8; 16]) -> Self {
-        b[6] = (b[6] & 0x0F) | 0x40;
-        b[8] = (b[8] & 0x3F) | 0x80;
+        // Version 4 in the high nibble of byte 6, variant 0b10 in the two
+        // high bits of byte 8; the low bits stay random.
+        b[6] = 0x40 + (b[6] & 0x0F);
+        b[8] = 0x80 + (b[8] & 0x3F);
         ChallengeId(b)
     }
 

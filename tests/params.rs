@@ -542,6 +542,13 @@ fn empty_message_has_no_separator() {
 
 #[test]
 fn host_token_rules() {
+    // A matching token_length is fine.
+    let p = params(Request {
+        token: Some("1234"),
+        token_length: Some(4),
+        ..sms(TO)
+    });
+    assert_eq!(p.token_length(), 4);
     // Length from the token when token_length is absent.
     let p = params(Request {
         token: Some("1234"),
