@@ -145,6 +145,31 @@ mod verify {
             .bench_local_refs(|c| c.verify(black_box(&submitted), NOW));
     }
 
+    /// A hand-written verify with the same normalisation (spaces, dashes,
+    /// case, O/I/L; ASCII only) and the same state rules, then `==`.
+    #[divan::bench(consts = [true, false])]
+    fn normalize_then_eq<const RIGHT: bool>(b: Bencher) {
+        let (_, right) = challenge();
+        let submitted = if RIGHT { right.clone() } else { wrong(&right) };
+        b.with_inputs(|| (right.clone(), 0u8))
+            .bench_local_refs(|(token, attempts)| {
+                if *attempts >= 3 {
+                    return None;
+                }
+                *attempts += 1;
+                let typed: String = black_box(submitted.as_str())
+                    .chars()
+                    .filter(|c| !matches!(c, ' ' | '\t' | '-'))
+                    .map(|c| match c.to_ascii_uppercase() {
+                        'O' => '0',
+                        'I' | 'L' => '1',
+                        c => c,
+                    })
+                    .collect();
+                Some(typed == *token)
+            });
+    }
+
     /// The obvious alternative: the same state rules around a plain `==`.
     #[divan::bench(consts = [true, false])]
     fn plain_eq<const RIGHT: bool>(b: Bencher) {

@@ -221,3 +221,36 @@ proptest::proptest! {
         proptest::prop_assert_eq!(info(&s), reference(&s));
     }
 }
+
+#[test]
+fn a_long_voice_text_measures_like_the_same_text() {
+    // A voice text may be far over one SMS segment; its measure (counted
+    // piece by piece while rendering) must match `segments` on the text.
+    use mfa_core::{Challenge, Channel, Request, UnixTime};
+    use rand_core::SeedableRng;
+    for message in [
+        // 288 + 1 + 17 ("1, 2, 3, 4, 5, 6.") = 306 septets: exactly 2 parts.
+        "a".repeat(288),
+        // 116 + 1 + 17 = 134 units: exactly 2 UCS-2 parts.
+        "ж".repeat(116),
+        "a".repeat(300),
+        format!("{}€{}", "a".repeat(151), "b".repeat(300)),
+        format!("{}€€{}", "a".repeat(152), "€".repeat(100)),
+        "ж".repeat(200),
+        format!("{}😀{}", "ж".repeat(66), "ж".repeat(200)),
+        "😀".repeat(150),
+    ] {
+        let params = Request {
+            message: Some(&message),
+            ..Request::new(Channel::Call, "+15557788999")
+        }
+        .validate()
+        .unwrap();
+        let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(1);
+        let (_, d) = Challenge::issue(&params, &mut rng, UnixTime::from_secs(0)).unwrap();
+        let text = d.text();
+        assert!(segments(&text).parts > 1);
+        assert_eq!(d.segments(), segments(&text), "{message:?}");
+        assert_eq!(info(&text), reference(&text));
+    }
+}
