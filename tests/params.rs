@@ -185,7 +185,14 @@ fn every_violation_at_once_in_field_order() {
             Field::Token,
         ]
     );
+    assert_eq!(v.len(), 8);
     assert!(v.len() <= MAX_VIOLATIONS);
+    assert!(!v.is_empty());
+    // Display lists them all, separated by "; ".
+    let text = v.to_string();
+    assert_eq!(text.matches("; ").count(), 7, "{text}");
+    assert!(text.starts_with("`to` must be an E.164 number"));
+    assert!(text.ends_with("`token` must be from 4 to 20 (given 3)"));
     // The message was judged with the shortest token, 4: 160 + 1 + 4 septets.
     assert_eq!(
         v.of(Field::Message).next().unwrap().rule,

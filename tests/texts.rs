@@ -189,3 +189,41 @@ fn delivery_and_challenge_accessors() {
     assert_eq!(p.from().unwrap().as_str(), "+15554433222");
     assert!(!p.has_host_token());
 }
+
+#[test]
+fn token_error_texts_never_hold_the_token() {
+    use mfa_core::{Token, TokenError};
+    assert_eq!(
+        TokenError::Length { given: 3 }.to_string(),
+        "must have 4 to 20 characters (given 3)"
+    );
+    let e = Token::new("98A7", Alphabet::Numeric).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "character 2 is not in the numeric (0-9) alphabet"
+    );
+    let e = Token::new("98AU", Alphabet::Alphanumeric).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "character 3 is not in the alphanumeric (0-9, A-Z without I L O U) alphabet"
+    );
+}
+
+#[test]
+fn token_equality_is_on_content_and_length() {
+    use mfa_core::Token;
+    let t = |s| Token::new(s, Alphabet::Alphanumeric).unwrap();
+    assert_eq!(t("1234"), t("1234"));
+    assert_ne!(t("1234"), t("1235"));
+    assert_ne!(t("1234"), t("12345"));
+    assert_ne!(t("A234"), t("1234"));
+    assert_eq!(t("ABCDEFGHJKMNPQRSTVWX"), t("ABCDEFGHJKMNPQRSTVWX"));
+    assert_ne!(t("ABCDEFGHJKMNPQRSTVWX"), t("ABCDEFGHJKMNPQRSTVWY"));
+    assert_eq!(format!("{:?}", t("1234")), "Token(<redacted>, len 4)");
+}
+
+#[test]
+fn a_normalised_submission_is_shown_as_typed_back() {
+    let n = mfa_core::Normalized::new("ab-12").unwrap();
+    assert_eq!(format!("{n:?}"), "Normalized(\"AB12\")");
+}
