@@ -208,3 +208,28 @@ fn host_token_new_checks_length_and_alphabet() {
     assert!(Token::new("ABCO", Alphabet::Alphanumeric).is_err());
     assert!(Token::new("١٢٣٤", Alphabet::Numeric).is_err());
 }
+
+#[test]
+fn the_compare_sees_every_byte_and_word() {
+    // Differences in each 8-byte word of the compare, alone and in
+    // combinations that cancel out if the words were XOR-ed or AND-ed.
+    let t = |s: &str| Token::new(s, Alphabet::Numeric).unwrap();
+    let zeros = "00000000000000000000";
+    for differ in [
+        "10000000000000000000", // word 0 only
+        "00000000100000000000", // word 1 only
+        "00000000000000001000", // the tail only
+        "10000000100000000000", // words 0 and 1, same pattern
+        "10000000000000001000", // word 0 and the tail, same pattern
+        "00000000100000001000", // word 1 and the tail, same pattern
+        "10000000100000001000", // all three, same pattern
+        "00000000000000000001", // the last byte
+    ] {
+        assert_ne!(t(differ), t(zeros), "{differ}");
+        // And through verify, which uses the same compare.
+        let req = Request { token: Some(zeros), ..sms(TO) };
+        let (mut c, _) = issue(req, 1);
+        assert!(!c.verify(differ, T0).is_verified(), "{differ}");
+        assert!(c.verify(zeros, T0).is_verified());
+    }
+}
