@@ -145,7 +145,9 @@ fn control_byte_loop(runner: &mut CtRunner, rng: &mut BenchRng) {
 
 fn control_str_eq(runner: &mut CtRunner, rng: &mut BenchRng) {
     let (prefix, none) = submissions();
-    run(runner, rng, &prefix, &none, |s| black_box(s.as_str()) == black_box(TOKEN));
+    run(runner, rng, &prefix, &none, |s| {
+        black_box(s.as_str()) == black_box(TOKEN)
+    });
 }
 
 ctbench_main_with_seeds!(

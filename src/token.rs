@@ -24,6 +24,20 @@ pub const NUMERIC_SYMBOLS: &[u8; 10] = b"0123456789";
 /// uniform on the accepted bytes.
 pub const NUMERIC_REJECT_FROM: u8 = 250;
 
+/// The digit each random byte stands for (`b'0' + byte % 10`), or 0 for
+/// the rejected bytes `>= 250`: one load instead of a division per symbol.
+static DIGIT_OF_BYTE: [u8; 256] = digit_of_byte();
+
+const fn digit_of_byte() -> [u8; 256] {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < NUMERIC_REJECT_FROM as usize {
+        t[b] = b'0' + (b % 10) as u8;
+        b += 1;
+    }
+    t
+}
+
 /// Which symbols a token is made of (`allow_alphas`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Alphabet {
@@ -152,8 +166,11 @@ impl Token {
                 }
                 Alphabet::Numeric => {
                     for &b in batch {
-                        if b < NUMERIC_REJECT_FROM {
-                            bytes[filled] = b'0' + b % 10;
+                        // `DIGIT_OF_BYTE` is `b'0' + b % 10`, or 0 for a
+                        // rejected byte.
+                        let digit = DIGIT_OF_BYTE[usize::from(b)];
+                        if digit != 0 {
+                            bytes[filled] = digit;
                             filled += 1;
                         }
                     }

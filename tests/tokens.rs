@@ -227,7 +227,10 @@ fn the_compare_sees_every_byte_and_word() {
     ] {
         assert_ne!(t(differ), t(zeros), "{differ}");
         // And through verify, which uses the same compare.
-        let req = Request { token: Some(zeros), ..sms(TO) };
+        let req = Request {
+            token: Some(zeros),
+            ..sms(TO)
+        };
         let (mut c, _) = issue(req, 1);
         assert!(!c.verify(differ, T0).is_verified(), "{differ}");
         assert!(c.verify(zeros, T0).is_verified());

@@ -172,8 +172,13 @@ fn verify_body_and_answers() {
     let vb: VerifyBody = serde_json::from_str(r#"{"token":"123456"}"#).unwrap();
     assert_eq!(vb.token, "123456");
     assert_eq!(format!("{vb:?}"), "VerifyBody { token: <redacted> }");
-    let e = serde_json::from_str::<VerifyBody>("[1]").unwrap_err().to_string();
-    assert!(e.contains("a verify body (a JSON object with `token`)"), "{e}");
+    let e = serde_json::from_str::<VerifyBody>("[1]")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("a verify body (a JSON object with `token`)"),
+        "{e}"
+    );
     for (bad, says) in [
         (r#"{}"#, "missing field `token`"),
         (r#"{"token":123456}"#, "field `token`: expected a string"),
