@@ -8,9 +8,8 @@
 #[path = "../tests/common/stats.rs"]
 mod stats;
 
-use mfa_core::{ALPHANUMERIC_SYMBOLS, Challenge, Channel, NUMERIC_SYMBOLS, Request, UnixTime};
 use rand_chacha::ChaCha20Rng;
-use rand_core::{Rng, SeedableRng};
+use rand_core::SeedableRng;
 use stats::{ALPHA, Counts, p_value};
 
 fn report(name: &str, counts: &Counts) -> bool {
@@ -41,40 +40,16 @@ fn main() {
     let seed: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(20261125);
     println!("seed {seed}; significance {ALPHA:e} per position");
     let mut rng = ChaCha20Rng::seed_from_u64(seed);
-    let now = UnixTime::from_secs(0);
     let mut ok = true;
     for (alphas, len) in [(false, 6), (false, 20), (true, 8), (true, 20)] {
-        let symbols: &'static [u8] = if alphas {
-            ALPHANUMERIC_SYMBOLS
-        } else {
-            NUMERIC_SYMBOLS
-        };
-        let params = Request {
-            allow_alphas: Some(alphas),
-            token_length: Some(len),
-            ..Request::new(Channel::Sms, "+15557788999")
-        }
-        .validate()
-        .unwrap();
-        let mut counts = Counts::new(symbols, len as usize);
-        for _ in 0..n {
-            let (c, _) = Challenge::issue(&params, &mut rng, now).unwrap();
-            counts.add(c.token().expose_secret());
-        }
+        let counts = stats::issued(alphas, len, n, &mut rng);
         let name = format!(
             "mfa-core {} len {len}",
             if alphas { "alphanumeric" } else { "numeric" }
         );
         ok &= report(&name, &counts);
     }
-    // Control: `byte % 10` with no rejection.
-    let mut counts = Counts::new(NUMERIC_SYMBOLS, 6);
-    let mut buf = [0u8; 6];
-    for _ in 0..n {
-        rng.fill_bytes(&mut buf);
-        let t: String = buf.iter().map(|b| char::from(b'0' + b % 10)).collect();
-        counts.add(&t);
-    }
+    let counts = stats::modulo_biased(n, &mut rng);
     let control_rejected = !report("control: byte % 10, no rejection", &counts);
     println!(
         "{}",

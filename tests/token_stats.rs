@@ -3,37 +3,17 @@
 //! rejects. Seeded, so the result is the same on every run. The full run
 //! (10^6 tokens): `cargo run --release --example token_stats`.
 
-mod common;
 #[path = "common/stats.rs"]
 mod stats;
 
-use mfa_core::{ALPHANUMERIC_SYMBOLS, Challenge, NUMERIC_SYMBOLS, Request};
 use rand_chacha::ChaCha20Rng;
-use rand_core::{Rng, SeedableRng};
+use rand_core::SeedableRng;
 use stats::{ALPHA, Counts, p_value};
 
 const N: u64 = 200_000;
 
 fn sample(alphas: bool, len: i64, seed: u64) -> Counts {
-    let symbols: &'static [u8] = if alphas {
-        ALPHANUMERIC_SYMBOLS
-    } else {
-        NUMERIC_SYMBOLS
-    };
-    let params = Request {
-        allow_alphas: Some(alphas),
-        token_length: Some(len),
-        ..common::sms(common::TO)
-    }
-    .validate()
-    .unwrap();
-    let mut rng = ChaCha20Rng::seed_from_u64(seed);
-    let mut counts = Counts::new(symbols, len as usize);
-    for _ in 0..N {
-        let (c, _) = Challenge::issue(&params, &mut rng, common::T0).unwrap();
-        counts.add(c.token().expose_secret());
-    }
-    counts
+    stats::issued(alphas, len, N, &mut ChaCha20Rng::seed_from_u64(seed))
 }
 
 fn assert_uniform(counts: &Counts) {
@@ -59,15 +39,7 @@ fn alphanumeric_tokens_are_uniform_at_every_position() {
 
 #[test]
 fn the_test_rejects_a_modulo_biased_generator() {
-    // The classic mistake: `byte % 10` with no rejection favours 0-5.
-    let mut rng = ChaCha20Rng::seed_from_u64(13);
-    let mut counts = Counts::new(NUMERIC_SYMBOLS, 6);
-    let mut token = [0u8; 6];
-    for _ in 0..N {
-        rng.fill_bytes(&mut token);
-        let t: String = token.iter().map(|b| char::from(b'0' + b % 10)).collect();
-        counts.add(&t);
-    }
+    let counts = stats::modulo_biased(N, &mut ChaCha20Rng::seed_from_u64(13));
     for chi in counts.chi_square() {
         let p = p_value(chi, 9.0);
         assert!(
