@@ -37,23 +37,9 @@ fn request(len: i64, alphas: bool) -> Request<'static> {
     }
 }
 
-/// A fixed stack buffer for rendering without a heap.
-struct Buf {
-    bytes: [u8; 2048],
-    len: usize,
-}
-
-impl std::fmt::Write for Buf {
-    fn write_str(&mut self, s: &str) -> std::fmt::Result {
-        let end = self.len + s.len();
-        self.bytes
-            .get_mut(self.len..end)
-            .ok_or(std::fmt::Error)?
-            .copy_from_slice(s.as_bytes());
-        self.len = end;
-        Ok(())
-    }
-}
+#[path = "../tests/common/buf.rs"]
+mod buf;
+use buf::Buf;
 
 mod issue {
     use super::*;
@@ -71,10 +57,7 @@ mod issue {
     fn mfa_core_and_text<const ALPHAS: bool>(b: Bencher, len: i64) {
         let params = request(len, ALPHAS).validate().unwrap();
         let mut rng = ChaCha20Rng::seed_from_u64(1);
-        let mut buf = Buf {
-            bytes: [0; 2048],
-            len: 0,
-        };
+        let mut buf = Buf::new();
         b.bench_local(|| {
             let (c, d) = Challenge::issue(&params, &mut rng, NOW).unwrap();
             buf.len = 0;
@@ -355,10 +338,7 @@ mod render {
         .validate()
         .unwrap();
         let (_, d) = Challenge::issue(&params, &mut ChaCha20Rng::seed_from_u64(3), NOW).unwrap();
-        let mut buf = Buf {
-            bytes: [0; 2048],
-            len: 0,
-        };
+        let mut buf = Buf::new();
         b.bench_local(|| {
             buf.len = 0;
             d.write_text(&mut buf).unwrap();

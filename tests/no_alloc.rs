@@ -41,23 +41,9 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
-/// A fixed buffer that `write_text` can fill without a heap.
-struct Buf {
-    bytes: [u8; 2048],
-    len: usize,
-}
-
-impl core::fmt::Write for Buf {
-    fn write_str(&mut self, s: &str) -> core::fmt::Result {
-        let end = self.len + s.len();
-        self.bytes
-            .get_mut(self.len..end)
-            .ok_or(core::fmt::Error)?
-            .copy_from_slice(s.as_bytes());
-        self.len = end;
-        Ok(())
-    }
-}
+#[path = "common/buf.rs"]
+mod buf;
+use buf::Buf;
 
 #[test]
 fn the_whole_flow_allocates_nothing() {
@@ -66,10 +52,7 @@ fn the_whole_flow_allocates_nothing() {
     let long = "ж".repeat(100);
     let mut rng = ChaCha20Rng::seed_from_u64(5);
     let t0 = UnixTime::from_secs(1_700_000_000);
-    let mut buf = Buf {
-        bytes: [0; 2048],
-        len: 0,
-    };
+    let mut buf = Buf::new();
 
     let before = allocations();
     let mut total_ok = 0;
