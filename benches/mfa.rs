@@ -22,6 +22,7 @@ use rand_core::{Rng, SeedableRng};
 static ALLOC: AllocProfiler = AllocProfiler::system();
 
 fn main() {
+    same_requests_as_issue();
     divan::main();
 }
 
@@ -40,6 +41,39 @@ fn request(len: i64, alphas: bool) -> Request<'static> {
 #[path = "../tests/common/buf.rs"]
 mod buf;
 use buf::Buf;
+
+/// The RNG requests `Challenge::issue` makes for a token of `len` symbols:
+/// 16 + `len` bytes, then, for a numeric token, as many bytes as were
+/// rejected (`>= 250`), until none is.
+fn draw_like_issue(rng: &mut ChaCha20Rng, bytes: &mut [u8; 36], len: usize, alphas: bool) {
+    rng.fill_bytes(&mut bytes[..16 + len]);
+    if !alphas {
+        let mut rejected = bytes[16..16 + len].iter().filter(|&&b| b >= 250).count();
+        while rejected > 0 {
+            rng.fill_bytes(&mut bytes[..rejected]);
+            rejected = bytes[..rejected].iter().filter(|&&b| b >= 250).count();
+        }
+    }
+}
+
+/// Before any benchmark runs: the floor really draws what `issue` draws.
+/// After the same number of calls from the same seed, both RNGs are at the
+/// same point of their stream.
+fn same_requests_as_issue() {
+    for len in LENGTHS {
+        for alphas in [false, true] {
+            let params = request(len, alphas).validate().unwrap();
+            let mut issuing = ChaCha20Rng::seed_from_u64(7);
+            let mut drawing = ChaCha20Rng::seed_from_u64(7);
+            let mut bytes = [0u8; 36];
+            for _ in 0..10_000 {
+                let _ = Challenge::issue(&params, &mut issuing, NOW).unwrap();
+                draw_like_issue(&mut drawing, &mut bytes, len as usize, alphas);
+            }
+            assert_eq!(issuing.next_u64(), drawing.next_u64(), "len {len}");
+        }
+    }
+}
 
 mod issue {
     use super::*;
@@ -66,10 +100,25 @@ mod issue {
         });
     }
 
-    /// Floor: drawing the same bytes (16 for the id + one per symbol) from
-    /// the same RNG, doing nothing with them.
+    /// Floor: the RNG requests `Challenge::issue` makes, of the same sizes,
+    /// from the same RNG, doing nothing with the bytes: 16 + length bytes,
+    /// then (numeric tokens) one request for exactly the rejected bytes'
+    /// count, until none is rejected. `same_requests_as_issue` (below)
+    /// checks that both leave the RNG at the same point.
     #[divan::bench(args = LENGTHS, consts = [false, true])]
     fn draw_same_bytes<const ALPHAS: bool>(b: Bencher, len: i64) {
+        let mut rng = ChaCha20Rng::seed_from_u64(1);
+        let mut bytes = [0u8; 36];
+        b.bench_local(|| {
+            draw_like_issue(&mut rng, &mut bytes, len as usize, ALPHAS);
+            black_box(bytes)
+        });
+    }
+
+    /// Floor as it would be if no byte were ever rejected: one request of
+    /// 16 + length bytes.
+    #[divan::bench(args = LENGTHS, consts = [false, true])]
+    fn draw_one_request<const ALPHAS: bool>(b: Bencher, len: i64) {
         let mut rng = ChaCha20Rng::seed_from_u64(1);
         let mut bytes = [0u8; 36];
         let n = 16 + len as usize;
@@ -124,6 +173,17 @@ mod verify {
     fn mfa_core<const RIGHT: bool>(b: Bencher) {
         let (c, right) = challenge();
         let submitted = if RIGHT { right } else { wrong(&right) };
+        b.with_inputs(|| c.clone())
+            .bench_local_refs(|c| c.verify(black_box(&submitted), NOW));
+    }
+
+    /// `Challenge::verify` of the right token typed with a space in the
+    /// middle (`123 456`): the general normalisation path, which a
+    /// submission of digits alone skips.
+    #[divan::bench]
+    fn mfa_core_spaced(b: Bencher) {
+        let (c, right) = challenge();
+        let submitted = format!("{} {}", &right[..3], &right[3..]);
         b.with_inputs(|| c.clone())
             .bench_local_refs(|c| c.verify(black_box(&submitted), NOW));
     }

@@ -38,15 +38,17 @@ def medians(text):
 
 def main():
     rows, speeds = medians(open(sys.argv[1], encoding="utf-8").read())
-    print("| issue: alphabet | length | mfa-core | draw same bytes | ratio | with text | random_range + format! | ratio |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| issue: alphabet | length | mfa-core | same RNG requests | ratio | one request of 16 + length | ratio | with text | random_range + format! | ratio |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for alphas, name in (("false", "numeric"), ("true", "alphanumeric")):
         for n in ("4", "6", "8", "12", "20"):
             ours = rows[f"issue/mfa_core/{alphas}/{n}"]
             floor = rows[f"issue/draw_same_bytes/{alphas}/{n}"]
+            one = rows[f"issue/draw_one_request/{alphas}/{n}"]
             text = rows[f"issue/mfa_core_and_text/{alphas}/{n}"]
             naive = rows[f"issue/random_range_format/{alphas}/{n}"]
             print(f"| {name} | {n} | {ours:.1f} ns | {floor:.1f} ns | {ours / floor:.2f}× "
+                  f"| {one:.1f} ns | {ours / one:.2f}× "
                   f"| {text:.1f} ns | {naive:.1f} ns | {text / naive:.2f}× |")
     print()
     print("| verify | mfa-core | plain `==` | ratio | same normalisation + `==` | ratio |")
@@ -57,6 +59,10 @@ def main():
         norm = rows[f"verify/normalize_then_eq/{right}"]
         label = "right token" if right == "true" else "wrong token"
         print(f"| {label} | {ours:.1f} ns | {eq:.1f} ns | {ours / eq:.2f}× | {norm:.1f} ns | {ours / norm:.2f}× |")
+    ours = rows["verify/mfa_core_spaced"]
+    eq = rows["verify/plain_eq/true"]
+    norm = rows["verify/normalize_then_eq/true"]
+    print(f"| right token typed `123 456` | {ours:.1f} ns | {eq:.1f} ns | {ours / eq:.2f}× | {norm:.1f} ns | {ours / norm:.2f}× |")
     print()
     print("| segments | mfa-core | throughput | `chars()` + `match` | ratio (speed-up) |")
     print("|---|---|---|---|---|")

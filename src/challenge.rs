@@ -21,10 +21,10 @@ use crate::error::RngError;
 use crate::id::ChallengeId;
 use crate::limits::*;
 use crate::params::{Params, check_message};
-use crate::phone::PhoneNumber;
+use crate::phone::{MaybePhone, PhoneNumber};
 use crate::render::{Channel, Delivery};
 use crate::time::UnixTime;
-use crate::token::{Alphabet, Normalized, Token};
+use crate::token::{Alphabet, Token};
 use crate::violation::Violations;
 
 /// Where a challenge stands.
@@ -116,12 +116,9 @@ impl core::error::Error for Closed {}
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[must_use = "the outcome says whether the user is verified; write the state back too"]
 pub enum Verification {
-    /// The code was right: the challenge is now `Verified`. Holds the
-    /// verified number.
-    Verified {
-        /// The number the code was sent to.
-        to: PhoneNumber,
-    },
+    /// The code was right: the challenge is now `Verified` (its
+    /// [`to`](Challenge::to) is the verified number).
+    Verified,
     /// The code was wrong and one attempt was used. With `attempts_left ==
     /// 0` the challenge is now `Exhausted`.
     WrongToken {
@@ -136,7 +133,7 @@ pub enum Verification {
 impl Verification {
     /// Whether the user proved possession of the code.
     pub const fn is_verified(&self) -> bool {
-        matches!(self, Verification::Verified { .. })
+        matches!(self, Verification::Verified)
     }
 }
 
@@ -186,7 +183,7 @@ pub struct Challenge {
     id: ChallengeId,
     channel: Channel,
     to: PhoneNumber,
-    from: Option<PhoneNumber>,
+    from: MaybePhone,
     token: Token,
     alphabet: Alphabet,
     issued_at: UnixTime,
@@ -310,13 +307,16 @@ impl Challenge {
         };
         rng.try_fill_bytes(&mut random[..drawn])
             .map_err(|_| RngError)?;
+        let token = match &params.token {
+            Some(t) => t.clone(),
+            None => Token::from_random(&random, drawn - ID, rng, params.alphabet)?,
+        };
+        // The id is read after the token is made, once the RNG's writes
+        // have left the store buffer (a read straddling pending writes
+        // stalls; see `benches/mfa.rs`).
         let mut id_bytes = [0u8; ID];
         id_bytes.copy_from_slice(&random[..ID]);
         let id = ChallengeId::from_random_bytes(id_bytes);
-        let token = match &params.token {
-            Some(t) => t.clone(),
-            None => Token::from_random(&random[ID..drawn], rng, params.alphabet)?,
-        };
         let challenge = Challenge {
             id,
             channel: params.channel,
@@ -367,7 +367,7 @@ impl Challenge {
     /// Checks a code the user typed back.
     ///
     /// On a pending challenge inside its window the submission is
-    /// normalised (see [`Normalized`]) and compared in constant time; every
+    /// normalised (see [`Normalized`](crate::Normalized)) and compared in constant time; every
     /// try uses one attempt. Right: `Verified`. Wrong: `WrongToken`, and
     /// the challenge becomes `Exhausted` when the used attempts reach
     /// `max_attempts` (that try still answers `WrongToken { attempts_left:
@@ -379,10 +379,10 @@ impl Challenge {
             return Verification::Rejected(reason);
         }
         self.attempts_used += 1;
-        let right = Normalized::new(submitted).is_some_and(|n| self.token.matches(&n));
+        let right = self.token.matches(submitted);
         if right {
             self.state = State::Verified;
-            Verification::Verified { to: self.to }
+            Verification::Verified
         } else {
             if self.attempts_used >= self.max_attempts {
                 self.state = State::Exhausted;
@@ -424,7 +424,7 @@ impl Challenge {
             &mut v,
             channel,
             message,
-            self.from.is_some(),
+            self.from.get().is_some(),
             self.token.len() as u8,
         );
         if !v.is_empty() {
@@ -477,7 +477,7 @@ impl Challenge {
     }
     /// The origin number, if any.
     pub fn from(&self) -> Option<PhoneNumber> {
-        self.from
+        self.from.get()
     }
     /// The token's alphabet.
     pub fn alphabet(&self) -> Alphabet {
@@ -532,7 +532,7 @@ impl Challenge {
             id: self.id,
             channel: self.channel,
             to: self.to,
-            from: self.from,
+            from: self.from.get(),
             token: self.token.clone(),
             alphabet: self.alphabet,
             issued_at: self.issued_at,
@@ -581,7 +581,7 @@ impl Challenge {
             id: p.id,
             channel: p.channel,
             to: p.to,
-            from: p.from,
+            from: p.from.into(),
             token: p.token,
             alphabet: p.alphabet,
             issued_at: p.issued_at,

@@ -78,12 +78,14 @@ impl ChallengeId {
 
     /// Turns 16 random bytes into an id by setting the version and variant
     /// bits (what [`generate`](Self::generate) does with the RNG's bytes).
-    pub const fn from_random_bytes(mut b: [u8; 16]) -> Self {
+    pub const fn from_random_bytes(b: [u8; 16]) -> Self {
         // Version 4 in the high nibble of byte 6, variant 0b10 in the two
-        // high bits of byte 8; the low bits stay random.
-        b[6] = 0x40 + (b[6] & 0x0F);
-        b[8] = 0x80 + (b[8] & 0x3F);
-        ChallengeId(b)
+        // high bits of byte 8; the low bits stay random. Done on the whole
+        // 128-bit value (byte 6 is bits 72 to 79 of the big-endian number,
+        // byte 8 bits 56 to 63) so the id is written back in one piece.
+        const KEEP: u128 = !((0xF0 << 72) | (0xC0 << 56));
+        const SET: u128 = (0x40 << 72) | (0x80 << 56);
+        ChallengeId(((u128::from_be_bytes(b) & KEEP) | SET).to_be_bytes())
     }
 
     /// The 16 bytes of the UUID, in the order they are written.

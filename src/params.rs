@@ -1,7 +1,7 @@
 //! Request parameters: the guide's fields, their defaults and their rules.
 
 use crate::limits::*;
-use crate::phone::PhoneNumber;
+use crate::phone::{MaybePhone, PhoneNumber};
 use crate::render::{Channel, measure};
 use crate::token::{Alphabet, Token, TokenError};
 use crate::violation::{Field, Rule, Violations};
@@ -190,7 +190,7 @@ impl<'a> Request<'a> {
                 Ok(Params {
                     channel: self.channel,
                     to,
-                    from,
+                    from: from.into(),
                     message,
                     token_length,
                     alphabet,
@@ -301,7 +301,7 @@ pub(crate) fn check_message<'a>(
 pub struct Params<'a> {
     pub(crate) channel: Channel,
     pub(crate) to: PhoneNumber,
-    pub(crate) from: Option<PhoneNumber>,
+    pub(crate) from: MaybePhone,
     pub(crate) message: &'a str,
     pub(crate) token_length: u8,
     pub(crate) alphabet: Alphabet,
@@ -322,7 +322,7 @@ impl<'a> Params<'a> {
     }
     /// Origin, if given.
     pub fn from(&self) -> Option<PhoneNumber> {
-        self.from
+        self.from.get()
     }
     /// The message in effect (the channel's default if none was given).
     pub fn message(&self) -> &'a str {

@@ -24,8 +24,9 @@ use crate::limits::{E164_DIGITS_MAX, E164_DIGITS_MIN};
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct PhoneNumber {
+    /// The text, zero-padded: 16 bytes hold the longest number, and the
+    /// length is where the zeros start. One 16-byte unit to copy.
     bytes: [u8; 1 + E164_DIGITS_MAX],
-    len: u8,
 }
 
 /// Why a text is not an E.164 number.
@@ -113,16 +114,43 @@ impl PhoneNumber {
         }
         let mut out = [0u8; 1 + E164_DIGITS_MAX];
         out[..bytes.len()].copy_from_slice(bytes);
-        Ok(PhoneNumber {
-            bytes: out,
-            len: bytes.len() as u8,
-        })
+        Ok(PhoneNumber { bytes: out })
     }
 
     /// The number as written, `+` included.
     pub fn as_str(&self) -> &str {
         // Only ASCII '+' and digits are ever stored.
-        core::str::from_utf8(&self.bytes[..usize::from(self.len)]).unwrap_or("")
+        let len = self
+            .bytes
+            .iter()
+            .position(|&b| b == 0)
+            .unwrap_or(self.bytes.len());
+        core::str::from_utf8(&self.bytes[..len]).unwrap_or("")
+    }
+}
+
+/// An optional phone number in the 16 bytes of one: all zeros (which no
+/// number is, since every number starts with `+`) stands for none. Kept
+/// inside challenges and deliveries, so that `from` is copied as one
+/// 16-byte unit like `to`; the public accessors give `Option<PhoneNumber>`.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct MaybePhone([u8; 1 + E164_DIGITS_MAX]);
+
+impl MaybePhone {
+    pub(crate) fn get(self) -> Option<PhoneNumber> {
+        (self.0[0] == b'+').then_some(PhoneNumber { bytes: self.0 })
+    }
+}
+
+impl From<Option<PhoneNumber>> for MaybePhone {
+    fn from(number: Option<PhoneNumber>) -> Self {
+        MaybePhone(number.map_or([0; 1 + E164_DIGITS_MAX], |n| n.bytes))
+    }
+}
+
+impl fmt::Debug for MaybePhone {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.get().fmt(f)
     }
 }
 

@@ -3,7 +3,7 @@
 use core::fmt;
 
 use crate::limits::{DEFAULT_CALL_MESSAGE, DEFAULT_SMS_MESSAGE, TOKEN_LENGTH_MAX};
-use crate::phone::PhoneNumber;
+use crate::phone::{MaybePhone, PhoneNumber};
 use crate::segments::{SegmentCounter, SegmentInfo};
 use crate::token::Token;
 
@@ -112,7 +112,7 @@ pub(crate) fn measure(channel: Channel, message: &str, len: usize) -> SegmentCou
 pub struct Delivery<'m> {
     pub(crate) channel: Channel,
     pub(crate) to: PhoneNumber,
-    pub(crate) from: Option<PhoneNumber>,
+    pub(crate) from: MaybePhone,
     pub(crate) message: &'m str,
     pub(crate) token: Token,
 }
@@ -130,7 +130,7 @@ impl<'m> Delivery<'m> {
 
     /// The number to send or call from, if the request gave one.
     pub fn from(&self) -> Option<PhoneNumber> {
-        self.from
+        self.from.get()
     }
 
     /// The message part of the text (before the token).

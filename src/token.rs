@@ -10,6 +10,8 @@ use crate::error::RngError;
 use crate::limits::{TOKEN_LENGTH_MAX, TOKEN_LENGTH_MIN};
 
 const MAX: usize = TOKEN_LENGTH_MAX as usize;
+/// Random bytes of a challenge's id, drawn before the token's.
+pub(crate) const ID: usize = 16;
 
 /// The symbols of the alphanumeric alphabet, in index order: the ten digits,
 /// then the upper-case letters without `I`, `L`, `O` and `U` (which read like
@@ -23,20 +25,6 @@ pub const NUMERIC_SYMBOLS: &[u8; 10] = b"0123456789";
 /// 250 is the largest multiple of 10 that fits a byte, so `byte % 10` is
 /// uniform on the accepted bytes.
 pub const NUMERIC_REJECT_FROM: u8 = 250;
-
-/// The digit each random byte stands for (`b'0' + byte % 10`), or 0 for
-/// the rejected bytes `>= 250`: one load instead of a division per symbol.
-static DIGIT_OF_BYTE: [u8; 256] = digit_of_byte();
-
-const fn digit_of_byte() -> [u8; 256] {
-    let mut t = [0u8; 256];
-    let mut b = 0;
-    while b < NUMERIC_REJECT_FROM as usize {
-        t[b] = b'0' + (b % 10) as u8;
-        b += 1;
-    }
-    t
-}
 
 /// Which symbols a token is made of (`allow_alphas`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -91,6 +79,7 @@ impl Alphabet {
 /// `Display`, and it compares in constant time. Read it with
 /// [`Token::expose_secret`] only to deliver or store it.
 #[derive(Clone)]
+#[repr(C, align(8))]
 pub struct Token {
     bytes: [u8; MAX],
     len: u8,
@@ -136,57 +125,73 @@ impl fmt::Display for TokenError {
 impl core::error::Error for TokenError {}
 
 impl Token {
-    /// Makes a token of `first.len()` symbols of `alphabet` from the
-    /// random bytes `first`, drawing more from `rng` only to replace
-    /// rejected bytes.
+    /// Makes a token of `len` symbols of `alphabet` from the random bytes
+    /// `drawn[16..16 + len]` (the 16 before are the id's), drawing more
+    /// from `rng` only to replace rejected bytes.
     ///
     /// The exact algorithm (so that a port fed the same bytes gets the same
     /// token): each symbol consumes one byte. Alphanumeric: symbol =
     /// `ALPHANUMERIC_SYMBOLS[byte % 32]`. Numeric: a byte `>= 250` is
     /// rejected, otherwise symbol = `byte % 10`. While symbols are missing,
     /// exactly as many bytes as are missing are requested with
-    /// `try_fill_bytes`. `first.len()` is 4 to 20 (checked by the caller).
+    /// `try_fill_bytes`. `len` is 4 to 20 (checked by the caller).
+    ///
+    /// When no byte is rejected (always for alphanumeric tokens, and for
+    /// most numeric ones) the symbols are computed eight at a time in a
+    /// `u64`, by arithmetic alone: no table is indexed by a secret byte,
+    /// no branch depends on one, and the symbols are written as whole
+    /// words. Whether a byte was rejected does show in the time taken, but
+    /// rejected bytes are discarded: the token is uniform whatever path
+    /// made it.
     pub(crate) fn from_random<R: TryCryptoRng + ?Sized>(
-        first: &[u8],
+        drawn: &[u8; ID + MAX],
+        len: usize,
         rng: &mut R,
         alphabet: Alphabet,
     ) -> Result<Token, RngError> {
-        let len = first.len().min(MAX);
-        let mut bytes = [0u8; MAX];
+        let len = len.clamp(usize::from(TOKEN_LENGTH_MIN), MAX);
+        let mut random = Words::after_id(drawn, len);
+        if alphabet == Alphabet::Numeric && random.any_at_least_250() {
+            random = Self::replace_rejected(random, len, rng)?;
+        }
+        let symbols = match alphabet {
+            Alphabet::Alphanumeric => random.map(alphanumeric_symbols),
+            Alphabet::Numeric => random.map(decimal_symbols),
+        };
+        Ok(Token {
+            // Both maps send the zero bytes past `len` to symbols: `keep`
+            // zeroes them again.
+            bytes: symbols.keep(len).store(),
+            len: len as u8,
+        })
+    }
+
+    /// For a numeric batch that holds a rejected byte: the accepted bytes
+    /// in order, each refill asking for exactly the number still missing.
+    fn replace_rejected<R: TryCryptoRng + ?Sized>(
+        first: Words,
+        len: usize,
+        rng: &mut R,
+    ) -> Result<Words, RngError> {
+        let first = first.store();
+        let mut accepted = [0u8; MAX];
         let mut filled = 0;
         let mut refill = [0u8; MAX];
         let mut batch = &first[..len];
         loop {
-            match alphabet {
-                Alphabet::Alphanumeric => {
-                    for (slot, &b) in bytes[filled..].iter_mut().zip(batch) {
-                        *slot = ALPHANUMERIC_SYMBOLS[usize::from(b % 32)];
-                    }
-                    filled += batch.len();
-                }
-                Alphabet::Numeric => {
-                    for &b in batch {
-                        // `DIGIT_OF_BYTE` is `b'0' + b % 10`, or 0 for a
-                        // rejected byte.
-                        let digit = DIGIT_OF_BYTE[usize::from(b)];
-                        if digit != 0 {
-                            bytes[filled] = digit;
-                            filled += 1;
-                        }
-                    }
+            for &b in batch {
+                if b < NUMERIC_REJECT_FROM {
+                    accepted[filled] = b;
+                    filled += 1;
                 }
             }
             if filled == len {
-                break;
+                return Ok(Words::load(&accepted));
             }
             let want = &mut refill[..len - filled];
             rng.try_fill_bytes(want).map_err(|_| RngError)?;
             batch = want;
         }
-        Ok(Token {
-            bytes,
-            len: len as u8,
-        })
     }
 
     /// Accepts a host-supplied token (a custom code, or a fixed code for a
@@ -234,40 +239,203 @@ impl Token {
         core::str::from_utf8(&self.bytes[..self.len()]).unwrap_or("")
     }
 
-    /// Constant-time check of a normalised submission against this token.
-    /// Only the two lengths may influence the time taken.
-    pub(crate) fn matches(&self, submitted: &Normalized) -> bool {
-        if submitted.len != self.len {
+    /// Whether `submitted`, once normalised (see [`Normalized`]), is this
+    /// token. The compare is constant-time: only the two lengths may
+    /// influence the time it takes.
+    pub(crate) fn matches(&self, submitted: &str) -> bool {
+        let Some((symbols, len)) = normalize(submitted) else {
+            return false;
+        };
+        if len != self.len {
             return false;
         }
-        // Both buffers are zero past `len`, so comparing all 20 bytes is
-        // exact, and it takes the same time for every length and content.
-        bool::from(ct_eq20(&self.bytes, &submitted.bytes))
+        // Both are zero past `len`, so comparing all 20 bytes is exact,
+        // and it takes the same time for every length and content.
+        bool::from(ct_eq_words(Words::load(&self.bytes), symbols))
     }
 }
 
-/// Constant-time equality of two 20-byte buffers: the words' differences
+/// Constant-time equality of two 20-byte token buffers as words: the words' differences
 /// are OR-ed together without branching, then `subtle` turns "all zero"
 /// into a `Choice`. A few instructions, whatever the content.
-fn ct_eq20(a: &[u8; MAX], b: &[u8; MAX]) -> subtle::Choice {
-    let word = |x: &[u8; MAX], at: usize| {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(&x[at..at + 8]);
-        u64::from_le_bytes(w)
-    };
-    let tail = |x: &[u8; MAX]| {
-        let mut w = [0u8; 4];
-        w.copy_from_slice(&x[16..]);
-        u64::from(u32::from_le_bytes(w))
-    };
-    let diff = (word(a, 0) ^ word(b, 0)) | (word(a, 8) ^ word(b, 8)) | (tail(a) ^ tail(b));
+fn ct_eq_words(Words(a): Words, Words(b): Words) -> subtle::Choice {
+    let diff = (a[0] ^ b[0]) | (a[1] ^ b[1]) | (a[2] ^ b[2]);
     diff.ct_eq(&0)
+}
+
+/// A 20-byte token buffer as three little-endian words (the last one
+/// holds bytes 16 to 19 in its low half), so that symbols are computed,
+/// compared and stored eight at a time.
+#[derive(Clone, Copy)]
+struct Words([u64; 3]);
+
+/// One in every byte lane.
+const LANES: u64 = 0x0101_0101_0101_0101;
+
+impl Words {
+    /// The token's random bytes `drawn[16..16 + len]`, zero past `len`.
+    ///
+    /// They are read as the 16 bytes that end at `16 + len` (and, past 16
+    /// symbols, the 16 that follow the id and the 4 that end at the end),
+    /// shifted into place, rather than in words that run past what the RNG
+    /// just wrote: a read that straddles a recent write and older memory
+    /// cannot be forwarded from the processor's store buffer and stalls.
+    /// (Measured: see `benches/mfa.rs`, `issue`.) `len` is 4 to 20.
+    fn after_id(drawn: &[u8; ID + MAX], len: usize) -> Words {
+        let end = ID + len;
+        let u32_at = |at: usize| {
+            let mut w = [0u8; 4];
+            w.copy_from_slice(&drawn[at..at + 4]);
+            u64::from(u32::from_le_bytes(w))
+        };
+        let lane = |k: usize| {
+            if 4 * k + 4 <= len {
+                u32_at(ID + 4 * k)
+            } else if 4 * k < len {
+                // The last, partial group byte by byte (an RNG writes an
+                // odd-sized end in pieces smaller than four bytes).
+                drawn[ID + 4 * k..end]
+                    .iter()
+                    .rev()
+                    .fold(0, |w, &b| (w << 8) | u64::from(b))
+            } else {
+                0
+            }
+        };
+        Words([
+            lane(0) | (lane(1) << 32),
+            lane(2) | (lane(3) << 32),
+            lane(4),
+        ])
+    }
+
+    fn load(b: &[u8; MAX]) -> Words {
+        let word = |at: usize| {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(&b[at..at + 8]);
+            u64::from_le_bytes(w)
+        };
+        let mut tail = [0u8; 4];
+        tail.copy_from_slice(&b[16..]);
+        Words([word(0), word(8), u64::from(u32::from_le_bytes(tail))])
+    }
+
+    fn store(self) -> [u8; MAX] {
+        let mut b = [0u8; MAX];
+        b[..8].copy_from_slice(&self.0[0].to_le_bytes());
+        b[8..16].copy_from_slice(&self.0[1].to_le_bytes());
+        b[16..].copy_from_slice(&(self.0[2] as u32).to_le_bytes());
+        b
+    }
+
+    /// Zeroes every byte from index `len` on (lengths are public).
+    fn keep(self, len: usize) -> Words {
+        let m = Words::lanes_below(len);
+        Words([self.0[0] & m.0[0], self.0[1] & m.0[1], self.0[2] & m.0[2]])
+    }
+
+    /// `0xFF` in the lanes of bytes `0..len`, zero in the others.
+    fn lanes_below(len: usize) -> Words {
+        let mask = |k: usize| match len.saturating_sub(8 * k) {
+            0 => 0,
+            n @ 1..8 => (1u64 << (8 * n)) - 1,
+            _ => u64::MAX,
+        };
+        Words([mask(0), mask(1), mask(2)])
+    }
+
+    /// Whether bytes `0..len` are all ASCII digits. For a byte `b`, with
+    /// `x = b & 0x7F`: `x + 0x50` reaches `0x80` when `x >= 0x30`, `x +
+    /// 0x46` when `x >= 0x3A`, and neither sum carries out of its lane.
+    fn all_ascii_digits(self, len: usize) -> bool {
+        const HIGH: u64 = 0x80 * LANES;
+        let wanted = Words::lanes_below(len);
+        self.0.iter().zip(wanted.0).all(|(&w, wanted)| {
+            let x = w & !HIGH;
+            let from_0 = x + 0x50 * LANES;
+            let past_9 = x + 0x46 * LANES;
+            let digit = from_0 & !past_9 & !w & HIGH;
+            digit & wanted == wanted & HIGH
+        })
+    }
+
+    /// `b` (4 to 20 bytes) zero-padded, read with a few loads that may
+    /// overlap (two 4-byte loads cover 4 to 8 bytes, and so on) instead of
+    /// a loop over the bytes.
+    fn load_short(b: &[u8]) -> Option<Words> {
+        let u32_at = |at: usize| -> Option<u64> {
+            Some(u64::from(u32::from_le_bytes(*b.get(at..)?.first_chunk()?)))
+        };
+        let u64_at =
+            |at: usize| -> Option<u64> { Some(u64::from_le_bytes(*b.get(at..)?.first_chunk()?)) };
+        let len = b.len();
+        Some(Words(match len {
+            4..=8 => [u32_at(0)? | (u32_at(len - 4)? << (8 * (len - 4))), 0, 0],
+            9..=16 => [u64_at(0)?, u64_at(len - 8)? >> (8 * (16 - len)), 0],
+            17..=MAX => [
+                u64_at(0)?,
+                u64_at(8)?,
+                u32_at(len - 4)? >> (8 * (MAX - len)),
+            ],
+            _ => return None,
+        }))
+    }
+
+    fn map(self, f: impl Fn(u64) -> u64) -> Words {
+        Words(self.0.map(f))
+    }
+
+    /// Whether any byte is `>= 250` (`NUMERIC_REJECT_FROM`): a byte `b`
+    /// is when its top bit is set and `(b & 0x7F) + 6` reaches 128 (the
+    /// sum never carries into the next lane).
+    fn any_at_least_250(self) -> bool {
+        const _: () = assert!(NUMERIC_REJECT_FROM == 0x80 + (0x80 - 6));
+        self.0
+            .iter()
+            .any(|&w| ((w & (0x7F * LANES)) + 6 * LANES) & w & (0x80 * LANES) != 0)
+    }
+}
+
+/// Eight random bytes to eight alphanumeric symbols, `ALPHANUMERIC_SYMBOLS[b
+/// % 32]` in every lane, by arithmetic: with `i = b % 32` the symbol is
+/// `'0' + i`, plus 7 from `i >= 10` (the gap between `9` and `A`), plus one
+/// for each skipped letter before it (`I` from 18, `L` from 20, `O` from
+/// 22, `U` from 27). Each `i >= k` is the top bit of `i + 128 - k`, which
+/// stays within its lane.
+fn alphanumeric_symbols(x: u64) -> u64 {
+    let i = x & (0x1F * LANES);
+    let at_least = |k: u64| ((i + (0x80 - k) * LANES) >> 7) & LANES;
+    i + u64::from(b'0') * LANES
+        + 7 * at_least(10)
+        + at_least(18)
+        + at_least(20)
+        + at_least(22)
+        + at_least(27)
+}
+
+/// Eight random bytes, each below 250, to eight ASCII digits `'0' + b %
+/// 10`, by arithmetic: the even and the odd bytes are spread into 16-bit
+/// lanes, where `q = (b * 205) >> 11` is `b / 10` for every byte value
+/// (205/2048 is just above 1/10) and `b * 205` never leaves its lane.
+fn decimal_symbols(x: u64) -> u64 {
+    const LOW_BYTES: u64 = 0x00FF_00FF_00FF_00FF;
+    let remainder = |s: u64| {
+        let q = ((s * 205) >> 11) & 0x001F_001F_001F_001F;
+        s - q * 10
+    };
+    let even = remainder(x & LOW_BYTES);
+    let odd = remainder((x >> 8) & LOW_BYTES);
+    (even | (odd << 8)) + u64::from(b'0') * LANES
 }
 
 impl PartialEq for Token {
     /// Constant-time in the tokens' content.
     fn eq(&self, other: &Token) -> bool {
-        self.len == other.len && bool::from(ct_eq20(&self.bytes, &other.bytes))
+        self.len == other.len
+            && bool::from(ct_eq_words(
+                Words::load(&self.bytes),
+                Words::load(&other.bytes),
+            ))
     }
 }
 impl Eq for Token {}
@@ -309,50 +477,89 @@ pub struct Normalized {
 impl Normalized {
     /// Normalises `submitted`, or `None` if it can never match a token.
     pub fn new(submitted: &str) -> Option<Normalized> {
-        let mut out = Normalized {
-            bytes: [0u8; MAX],
-            len: 0,
-        };
-        let bytes = submitted.as_bytes();
-        let mut i = 0;
-        // Fast path: one table lookup per ASCII byte, the same path for
-        // every ASCII symbol whatever its value.
-        while let Some(&b) = bytes.get(i) {
-            if b >= 0x80 {
-                break;
-            }
-            out.push(ASCII_NORMAL[usize::from(b)])?;
-            i += 1;
-        }
-        // The rest (from the first non-ASCII character) by characters.
-        for c in submitted[i..].chars() {
-            let symbol = match ASCII_NORMAL.get(c as usize) {
-                Some(&symbol) => symbol,
-                None => b'0' + decimal_digit_value(c)?,
-            };
-            out.push(symbol)?;
-        }
-        (out.len >= TOKEN_LENGTH_MIN).then_some(out)
-    }
-
-    /// Adds one `ASCII_NORMAL` entry: `None` once the submission cannot
-    /// match (a `WRONG` character, or more than 20 symbols).
-    #[inline(always)]
-    fn push(&mut self, symbol: u8) -> Option<()> {
-        match symbol {
-            SKIP => Some(()),
-            WRONG => None,
-            _ => {
-                *self.bytes.get_mut(usize::from(self.len))? = symbol;
-                self.len += 1;
-                Some(())
-            }
-        }
+        let (symbols, len) = normalize(submitted)?;
+        Some(Normalized {
+            bytes: symbols.store(),
+            len,
+        })
     }
 
     /// The normalised symbols.
     pub fn as_str(&self) -> &str {
         core::str::from_utf8(&self.bytes[..usize::from(self.len)]).unwrap_or("")
+    }
+}
+
+/// The symbols `submitted` normalises to, and their number (4 to 20), or
+/// `None` if it can never match a token (see [`Normalized`]).
+///
+/// The symbols are gathered in registers (a `u128` for the first 16, a
+/// `u64` for the rest) rather than in a byte array: a verification then
+/// compares them with the token's words directly, without writing bytes
+/// one at a time and reading them back as words.
+fn normalize(submitted: &str) -> Option<(Words, u8)> {
+    // The common submission, 4 to 20 ASCII digits, is its own normal form.
+    if let Some(digits) = Words::load_short(submitted.as_bytes()) {
+        let len = submitted.len();
+        if digits.all_ascii_digits(len) {
+            return Some((digits, len as u8));
+        }
+    }
+    let mut out = Gathered {
+        low: 0,
+        high: 0,
+        len: 0,
+    };
+    let bytes = submitted.as_bytes();
+    let mut i = 0;
+    // Fast path: one table lookup per ASCII byte, the same path for every
+    // ASCII symbol whatever its value.
+    while let Some(&b) = bytes.get(i) {
+        if b >= 0x80 {
+            break;
+        }
+        out.push(ASCII_NORMAL[usize::from(b)])?;
+        i += 1;
+    }
+    // The rest (from the first non-ASCII character) by characters.
+    for c in submitted[i..].chars() {
+        let symbol = match ASCII_NORMAL.get(c as usize) {
+            Some(&symbol) => symbol,
+            None => b'0' + decimal_digit_value(c)?,
+        };
+        out.push(symbol)?;
+    }
+    (out.len >= TOKEN_LENGTH_MIN).then_some((
+        Words([out.low as u64, (out.low >> 64) as u64, out.high]),
+        out.len,
+    ))
+}
+
+/// Symbols gathered so far, little-endian: symbol `k` is byte `k` of `low`
+/// (`k < 16`) or byte `k - 16` of `high`.
+struct Gathered {
+    low: u128,
+    high: u64,
+    len: u8,
+}
+
+impl Gathered {
+    /// Adds one `ASCII_NORMAL` entry: `None` once the submission cannot
+    /// match (a `WRONG` character, or more than 20 symbols).
+    #[inline(always)]
+    fn push(&mut self, symbol: u8) -> Option<()> {
+        match symbol {
+            SKIP => return Some(()),
+            WRONG => return None,
+            _ => {}
+        }
+        match self.len {
+            0..16 => self.low |= u128::from(symbol) << (8 * self.len),
+            16..TOKEN_LENGTH_MAX => self.high |= u64::from(symbol) << (8 * (self.len - 16)),
+            _ => return None,
+        }
+        self.len += 1;
+        Some(())
     }
 }
 
@@ -447,5 +654,78 @@ mod tests {
         assert_eq!(decimal_digit_value(':'), None);
         assert_eq!(decimal_digit_value('\u{65F}'), None);
         assert_eq!(decimal_digit_value('\u{66A}'), None);
+    }
+
+    /// Every byte value, in every lane: the arithmetic maps agree with the
+    /// definitions (`ALPHANUMERIC_SYMBOLS[b % 32]`, `'0' + b % 10`).
+    #[test]
+    fn word_maps_agree_with_the_definitions_for_every_byte_in_every_lane() {
+        for b in 0..=255u8 {
+            for lane in 0..8 {
+                // Other lanes hold bytes that would expose a carry.
+                let filler = if b < 128 { 0xF9 } else { 0x00 };
+                let mut bytes = [filler; 8];
+                bytes[lane] = b;
+                let x = u64::from_le_bytes(bytes);
+                let alnum = alphanumeric_symbols(x).to_le_bytes();
+                assert_eq!(
+                    alnum[lane],
+                    ALPHANUMERIC_SYMBOLS[usize::from(b % 32)],
+                    "{b}"
+                );
+                let rejected = Words([x, 0, 0]).any_at_least_250();
+                assert_eq!(rejected, bytes.iter().any(|&v| v >= NUMERIC_REJECT_FROM));
+                if b < NUMERIC_REJECT_FROM {
+                    let mut ok = bytes;
+                    ok.iter_mut()
+                        .filter(|v| **v >= NUMERIC_REJECT_FROM)
+                        .for_each(|v| *v = 0);
+                    let digits = decimal_symbols(u64::from_le_bytes(ok)).to_le_bytes();
+                    assert_eq!(digits[lane], b'0' + b % 10, "{b}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn token_bytes_are_read_exactly_for_every_length() {
+        let drawn: [u8; ID + MAX] = core::array::from_fn(|i| 100 + i as u8);
+        for len in 4..=MAX {
+            let mut want = [0u8; MAX];
+            want[..len].copy_from_slice(&drawn[ID..ID + len]);
+            assert_eq!(Words::after_id(&drawn, len).store(), want, "len {len}");
+        }
+    }
+
+    #[test]
+    fn short_texts_load_zero_padded_for_every_length() {
+        let text: [u8; 24] = core::array::from_fn(|i| b'a' + i as u8);
+        for len in 0..=24 {
+            let loaded = Words::load_short(&text[..len]);
+            if (4..=MAX).contains(&len) {
+                let mut want = [0u8; MAX];
+                want[..len].copy_from_slice(&text[..len]);
+                assert_eq!(loaded.map(Words::store), Some(want), "len {len}");
+            } else {
+                assert!(loaded.is_none(), "len {len}");
+            }
+        }
+    }
+
+    #[test]
+    fn digit_check_looks_at_every_byte_and_only_those() {
+        for len in 4..=MAX {
+            let digits = [b'7'; MAX];
+            let words = Words::load(&digits).keep(len);
+            assert!(words.all_ascii_digits(len));
+            for at in 0..len {
+                for b in (0..=255u8).filter(|b| !b.is_ascii_digit()) {
+                    let mut bytes = [0u8; MAX];
+                    bytes[..len].copy_from_slice(&digits[..len]);
+                    bytes[at] = b;
+                    assert!(!Words::load(&bytes).all_ascii_digits(len), "{len} {at} {b}");
+                }
+            }
+        }
     }
 }

@@ -301,7 +301,7 @@ impl HttpResponse {
     /// `canceled`).
     pub fn verification(outcome: &Verification) -> Self {
         match outcome {
-            Verification::Verified { .. } => Self::success(true),
+            Verification::Verified => Self::success(true),
             Verification::WrongToken { .. } => Self::success(false),
             Verification::Rejected(reason) => Self::closed(*reason),
         }
