@@ -83,9 +83,10 @@ impl ChallengeId {
         // high bits of byte 8; the low bits stay random. Done on the whole
         // 128-bit value (byte 6 is bits 72 to 79 of the big-endian number,
         // byte 8 bits 56 to 63) so the id is written back in one piece.
-        const KEEP: u128 = !((0xF0 << 72) | (0xC0 << 56));
-        const SET: u128 = (0x40 << 72) | (0x80 << 56);
-        ChallengeId(((u128::from_be_bytes(b) & KEEP) | SET).to_be_bytes())
+        // The bit groups are disjoint, so `+` is `|` here.
+        const KEEP: u128 = !((0xF0 << 72) + (0xC0 << 56));
+        const SET: u128 = (0x40 << 72) + (0x80 << 56);
+        ChallengeId(((u128::from_be_bytes(b) & KEEP) + SET).to_be_bytes())
     }
 
     /// The 16 bytes of the UUID, in the order they are written.

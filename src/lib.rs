@@ -81,10 +81,18 @@
 //!    are missing, one more request asks for exactly as many bytes as are
 //!    missing.
 //!
+//! The symbols are computed from the bytes by arithmetic, eight at a time:
+//! no table is indexed by a secret byte and no branch depends on one. Only
+//! whether a numeric byte was rejected shows in the time taken, and
+//! rejected bytes are thrown away, so that says nothing about the token.
+//!
 //! What a user types back is normalised before the compare (see
 //! [`Normalized`]): spaces, tabs and `-` dropped, letters case-folded,
-//! `O`→`0`, `I`/`L`→`1`, other scripts' decimal digits → ASCII. The compare
-//! is constant-time in the token's content (`subtle`); only lengths may show.
+//! `O`→`0`, `I`/`L`→`1`, other scripts' decimal digits → ASCII. A
+//! submission of 4 to 20 ASCII digits alone (the usual case) is its own
+//! normal form and takes a shorter path; which path is taken depends on
+//! the submission only. The compare is constant-time in the token's content
+//! (`subtle`); only lengths may show.
 //!
 //! # Delivery text
 //!

@@ -1,6 +1,7 @@
 //! Tokens: the alphabets, uniform generation, host-supplied codes, the
 //! normalisation of what a user types back, and the constant-time compare.
 
+use core::cmp::Ordering;
 use core::fmt;
 
 use rand_core::TryCryptoRng;
@@ -275,12 +276,13 @@ const LANES: u64 = 0x0101_0101_0101_0101;
 impl Words {
     /// The token's random bytes `drawn[16..16 + len]`, zero past `len`.
     ///
-    /// They are read as the 16 bytes that end at `16 + len` (and, past 16
-    /// symbols, the 16 that follow the id and the 4 that end at the end),
-    /// shifted into place, rather than in words that run past what the RNG
-    /// just wrote: a read that straddles a recent write and older memory
-    /// cannot be forwarded from the processor's store buffer and stalls.
-    /// (Measured: see `benches/mfa.rs`, `issue`.) `len` is 4 to 20.
+    /// They are read in the shapes a block RNG writes them: four bytes at a
+    /// time at multiples of four, and an odd-sized end byte by byte. Each
+    /// read then lies inside one of the RNG's recent writes, which the
+    /// processor forwards from its store buffer; a read that straddles two
+    /// writes (or a write and older memory) stalls instead, and issuing
+    /// measured about a third slower that way (`benches/mfa.rs`, `issue`).
+    /// `len` is 4 to 20.
     fn after_id(drawn: &[u8; ID + MAX], len: usize) -> Words {
         let end = ID + len;
         let u32_at = |at: usize| {
@@ -288,23 +290,21 @@ impl Words {
             w.copy_from_slice(&drawn[at..at + 4]);
             u64::from(u32::from_le_bytes(w))
         };
-        let lane = |k: usize| {
-            if 4 * k + 4 <= len {
-                u32_at(ID + 4 * k)
-            } else if 4 * k < len {
-                // The last, partial group byte by byte (an RNG writes an
-                // odd-sized end in pieces smaller than four bytes).
-                drawn[ID + 4 * k..end]
-                    .iter()
-                    .rev()
-                    .fold(0, |w, &b| (w << 8) | u64::from(b))
-            } else {
-                0
-            }
+        // Lane `k` holds bytes `4k..4k + 4` of the token. The lanes never
+        // overlap, so `+` below is `|`.
+        let lane = |k: usize| match k.cmp(&(len / 4)) {
+            Ordering::Less => u32_at(ID + 4 * k),
+            // The last, partial group (0 to 3 bytes) byte by byte: an RNG
+            // writes an odd-sized end in pieces smaller than four bytes.
+            Ordering::Equal => drawn[ID + 4 * k..end]
+                .iter()
+                .rev()
+                .fold(0, |w, &b| (w << 8) + u64::from(b)),
+            Ordering::Greater => 0,
         };
         Words([
-            lane(0) | (lane(1) << 32),
-            lane(2) | (lane(3) << 32),
+            lane(0) + (lane(1) << 32),
+            lane(2) + (lane(3) << 32),
             lane(4),
         ])
     }
@@ -425,7 +425,7 @@ fn decimal_symbols(x: u64) -> u64 {
     };
     let even = remainder(x & LOW_BYTES);
     let odd = remainder((x >> 8) & LOW_BYTES);
-    (even | (odd << 8)) + u64::from(b'0') * LANES
+    even + (odd << 8) + u64::from(b'0') * LANES
 }
 
 impl PartialEq for Token {

@@ -339,3 +339,23 @@ fn host_clock_in_unix_seconds() {
     let now = UnixTime::now();
     assert!(now.as_secs() > 1_600_000_000);
 }
+
+#[test]
+fn debug_shows_the_numbers() {
+    let with_from = mfa_core::Request {
+        from: Some("+15554433222"),
+        ..sms(TO)
+    };
+    let (c, d) = issue(with_from, 34);
+    for t in [format!("{c:?}"), format!("{d:?}")] {
+        assert!(t.contains(r#"to: PhoneNumber(+15557788999)"#), "{t}");
+        assert!(
+            t.contains(r#"from: Some(PhoneNumber(+15554433222))"#),
+            "{t}"
+        );
+    }
+    let (c, d) = issue(sms(TO), 35);
+    for t in [format!("{c:?}"), format!("{d:?}")] {
+        assert!(t.contains("from: None"), "{t}");
+    }
+}
