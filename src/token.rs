@@ -1,7 +1,6 @@
 //! Tokens: the alphabets, uniform generation, host-supplied codes, the
 //! normalisation of what a user types back, and the constant-time compare.
 
-use core::cmp::Ordering;
 use core::fmt;
 
 use rand_core::TryCryptoRng;
@@ -292,15 +291,21 @@ impl Words {
         };
         // Lane `k` holds bytes `4k..4k + 4` of the token. The lanes never
         // overlap, so `+` below is `|`.
-        let lane = |k: usize| match k.cmp(&(len / 4)) {
-            Ordering::Less => u32_at(ID + 4 * k),
-            // The last, partial group (0 to 3 bytes) byte by byte: an RNG
-            // writes an odd-sized end in pieces smaller than four bytes.
-            Ordering::Equal => drawn[ID + 4 * k..end]
-                .iter()
-                .rev()
-                .fold(0, |w, &b| (w << 8) + u64::from(b)),
-            Ordering::Greater => 0,
+        let lane = |k: usize| {
+            if 4 * k + 4 <= len {
+                u32_at(ID + 4 * k)
+            } else {
+                // The last, partial group (up to 3 bytes; none past the
+                // end) byte by byte: an RNG writes an odd-sized end in
+                // pieces smaller than four bytes.
+                drawn.get(ID + 4 * k..end).map_or(0, |group| {
+                    group
+                        .iter()
+                        .take(3)
+                        .rev()
+                        .fold(0, |w, &b| (w << 8) + u64::from(b))
+                })
+            }
         };
         Words([
             lane(0) + (lane(1) << 32),
