@@ -155,13 +155,11 @@ impl Token {
             random = Self::replace_rejected(random, len, rng)?;
         }
         let symbols = match alphabet {
-            Alphabet::Alphanumeric => random.map(alphanumeric_symbols),
-            Alphabet::Numeric => random.map(decimal_symbols),
+            Alphabet::Alphanumeric => random.map(len, alphanumeric_symbols),
+            Alphabet::Numeric => random.map(len, decimal_symbols),
         };
         Ok(Token {
-            // Both maps send the zero bytes past `len` to symbols: `keep`
-            // zeroes them again.
-            bytes: symbols.keep(len).store(),
+            bytes: symbols.store(),
             len: len as u8,
         })
     }
@@ -333,13 +331,8 @@ impl Words {
         b
     }
 
-    /// Zeroes every byte from index `len` on (lengths are public).
-    fn keep(self, len: usize) -> Words {
-        let m = Words::lanes_below(len);
-        Words([self.0[0] & m.0[0], self.0[1] & m.0[1], self.0[2] & m.0[2]])
-    }
-
-    /// `0xFF` in the lanes of bytes `0..len`, zero in the others.
+    /// `0xFF` in the lanes of bytes `0..len`, zero in the others (lengths
+    /// are public).
     fn lanes_below(len: usize) -> Words {
         let mask = |k: usize| match len.saturating_sub(8 * k) {
             0 => 0,
@@ -386,8 +379,17 @@ impl Words {
         }))
     }
 
-    fn map(self, f: impl Fn(u64) -> u64) -> Words {
-        Words(self.0.map(f))
+    /// `f` applied to bytes `0..len`, eight at a time; every byte from
+    /// `len` on is zero (`f` maps zero bytes to symbols, so the last word
+    /// used is masked, and the words past it are not computed at all).
+    fn map(self, len: usize, f: impl Fn(u64) -> u64) -> Words {
+        let [a, b, c] = self.0;
+        let [m0, m1, m2] = Words::lanes_below(len).0;
+        Words(match len {
+            0..=8 => [f(a) & m0, 0, 0],
+            9..=16 => [f(a), f(b) & m1, 0],
+            _ => [f(a), f(b), f(c) & m2],
+        })
     }
 
     /// Whether any byte is `>= 250` (`NUMERIC_REJECT_FROM`): a byte `b`
@@ -720,13 +722,12 @@ mod tests {
     #[test]
     fn digit_check_looks_at_every_byte_and_only_those() {
         for len in 4..=MAX {
-            let digits = [b'7'; MAX];
-            let words = Words::load(&digits).keep(len);
-            assert!(words.all_ascii_digits(len));
+            let mut digits = [0u8; MAX];
+            digits[..len].fill(b'7');
+            assert!(Words::load(&digits).all_ascii_digits(len));
             for at in 0..len {
                 for b in (0..=255u8).filter(|b| !b.is_ascii_digit()) {
-                    let mut bytes = [0u8; MAX];
-                    bytes[..len].copy_from_slice(&digits[..len]);
+                    let mut bytes = digits;
                     bytes[at] = b;
                     assert!(!Words::load(&bytes).all_ascii_digits(len), "{len} {at} {b}");
                 }
