@@ -367,8 +367,8 @@ impl Challenge {
     /// Checks a code the user typed back.
     ///
     /// On a pending challenge inside its window the submission is
-    /// normalised (see [`Normalized`](crate::Normalized)) and compared in constant time; every
-    /// try uses one attempt. Right: `Verified`. Wrong: `WrongToken`, and
+    /// normalised (see [`Normalized`](crate::Normalized)) and compared in
+    /// constant time; every try uses one attempt. Right: `Verified`. Wrong: `WrongToken`, and
     /// the challenge becomes `Exhausted` when the used attempts reach
     /// `max_attempts` (that try still answers `WrongToken { attempts_left:
     /// 0 }`). On a terminal challenge nothing changes and the answer says why.

@@ -79,6 +79,7 @@ impl Alphabet {
 /// `Display`, and it compares in constant time. Read it with
 /// [`Token::expose_secret`] only to deliver or store it.
 #[derive(Clone)]
+// Aligned to 8: the symbols are read and written as whole aligned words.
 #[repr(C, align(8))]
 pub struct Token {
     bytes: [u8; MAX],
