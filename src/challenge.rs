@@ -368,12 +368,12 @@ impl Challenge {
     ///
     /// On a pending challenge inside its window the submission is
     /// normalised (see [`Normalized`](crate::Normalized)) and compared in
-    /// constant time; every try uses one attempt. Right: `Verified`. Wrong: `WrongToken`, and
-    /// the challenge becomes `Exhausted` when the used attempts reach
-    /// `max_attempts` (that try still answers `WrongToken { attempts_left:
-    /// 0 }`). On a terminal challenge nothing changes and the answer says why.
-    /// At `now >= expires_at` a pending challenge is recorded `Expired`
-    /// whatever was submitted.
+    /// constant time; every try uses one attempt. Right: `Verified`. Wrong:
+    /// `WrongToken`, and the challenge becomes `Exhausted` when the used
+    /// attempts reach `max_attempts` (that try still answers `WrongToken {
+    /// attempts_left: 0 }`). On a terminal challenge nothing changes and the
+    /// answer says why. At `now >= expires_at` a pending challenge is
+    /// recorded `Expired` whatever was submitted.
     pub fn verify(&mut self, submitted: &str, now: UnixTime) -> Verification {
         if let Err(reason) = self.open(now) {
             return Verification::Rejected(reason);
