@@ -2,8 +2,10 @@
 //! t-test between the running times of two classes of wrong tries.
 //! `verify`: submissions sharing 19 of 20 symbols with the token (left)
 //! or none (right). `verify_token`: one submission against a token sharing
-//! 19 of its symbols (left) or none (right). |t| < 5 means no leak was
-//! detected at that sample size.
+//! 19 of its symbols (left) or none (right). `verify_digits`: the same for
+//! a numeric token and a submission of digits alone (the path most
+//! verifications take). |t| < 5 means no leak was detected at that sample
+//! size.
 //!
 //! Two positive controls run the same classes through leaky compares (a
 //! byte loop that stops at the first difference, and `==` on the strings)
@@ -119,6 +121,25 @@ fn verify_token(runner: &mut CtRunner, rng: &mut BenchRng) {
     });
 }
 
+/// As `verify_token` for a numeric token and a submission of digits alone,
+/// the path most verifications take (the submission is compared as words,
+/// with no per-character normalisation).
+fn verify_digits(runner: &mut CtRunner, rng: &mut BenchRng) {
+    const DIGITS: &str = "73920584619374028561";
+    let shift = |s: &str| -> String {
+        s.chars()
+            .map(|c| char::from(b'0' + (c as u8 - b'0' + 1) % 10))
+            .collect()
+    };
+    let mut prefix = DIGITS[..19].to_string();
+    prefix.push_str(&shift(&DIGITS[19..]));
+    let none = shift(DIGITS);
+    run(runner, rng, &challenge(&prefix), &challenge(&none), |c| {
+        let mut fresh = c.clone();
+        fresh.verify(black_box(DIGITS), NOW)
+    });
+}
+
 /// A/A check: both classes run the very same input, so any |t| here is the
 /// harness's own noise floor.
 fn same_input(runner: &mut CtRunner, rng: &mut BenchRng) {
@@ -153,6 +174,7 @@ fn control_str_eq(runner: &mut CtRunner, rng: &mut BenchRng) {
 ctbench_main_with_seeds!(
     (verify, Some(0x5EED)),
     (verify_token, Some(0x5EED)),
+    (verify_digits, Some(0x5EED)),
     (control_byte_loop, Some(0x5EED)),
     (control_str_eq, Some(0x5EED)),
     (same_input, Some(0x5EED))
