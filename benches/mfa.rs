@@ -13,7 +13,8 @@ use std::hint::black_box;
 
 use divan::counter::BytesCount;
 use divan::{AllocProfiler, Bencher};
-use mfa_core::{Challenge, Channel, Request, UnixTime, segments};
+use mfa_core::sms::segments;
+use mfa_core::{Challenge, Channel, Request, UnixTime};
 use rand::RngExt;
 use rand_chacha::ChaCha20Rng;
 use rand_core::{Rng, SeedableRng};
@@ -164,7 +165,7 @@ mod verify {
     fn challenge() -> (Challenge, String) {
         let params = request(6, false).validate().unwrap();
         let (c, _) = Challenge::issue(&params, &mut ChaCha20Rng::seed_from_u64(2), NOW).unwrap();
-        let right = c.token().expose_secret().to_string();
+        let right = c.parts().token.expose_secret().to_string();
         (c, right)
     }
 

@@ -131,9 +131,9 @@ fn main() -> ExitCode {
     // What the guide's request endpoint answers.
     println!(
         "{{\"id\":\"{}\",\"success\":true,\"to\":\"{}\",\"channel\":\"{}\"}}",
-        challenge.id(),
-        challenge.to(),
-        challenge.channel()
+        challenge.parts().id,
+        challenge.parts().to,
+        challenge.parts().channel
     );
     // Stand-in for the SMS gateway / phone call.
     let how = match delivery.channel() {
@@ -171,7 +171,7 @@ fn main() -> ExitCode {
             println!();
             println!(
                 "(no more input; the challenge is {})",
-                challenge.status(UnixTime::now()).name()
+                challenge.state_at(UnixTime::now()).name()
             );
             return ExitCode::SUCCESS;
         };
@@ -180,13 +180,16 @@ fn main() -> ExitCode {
         }
         match challenge.verify(&line, UnixTime::now()) {
             Verification::Verified => {
-                println!("200 {{\"success\":true}}  verified {}", challenge.to());
+                println!(
+                    "200 {{\"success\":true}}  verified {}",
+                    challenge.parts().to
+                );
                 return ExitCode::SUCCESS;
             }
             Verification::WrongToken { attempts_left } => {
                 println!("200 {{\"success\":false}}  wrong code, {attempts_left} attempt(s) left");
                 if attempts_left == 0 {
-                    println!("the challenge is now {}", challenge.state().name());
+                    println!("the challenge is now {}", challenge.parts().state.name());
                     return ExitCode::FAILURE;
                 }
             }

@@ -1,11 +1,7 @@
-//! Challenge ids: random UUID v4.
+//! Challenge ids: random UUID v4 (SPEC §6).
 
 use core::fmt;
 use core::str::FromStr;
-
-use rand_core::TryCryptoRng;
-
-use crate::error::RngError;
 
 /// The id of a challenge: a random (version 4) UUID, written in lower case
 /// with hyphens (`8630cc54-f6b2-45dd-b73b-cce28eb668d8`).
@@ -68,25 +64,20 @@ impl core::error::Error for IdError {}
 
 const HYPHENS: [usize; 4] = [8, 13, 18, 23];
 
-impl ChallengeId {
-    /// Draws a new id from `rng` (16 bytes).
-    pub fn generate<R: TryCryptoRng + ?Sized>(rng: &mut R) -> Result<Self, RngError> {
-        let mut b = [0u8; 16];
-        rng.try_fill_bytes(&mut b).map_err(|_| RngError)?;
-        Ok(Self::from_random_bytes(b))
-    }
+/// Random bytes an id is made from.
+pub(crate) const ID_BYTES: usize = 16;
 
+impl ChallengeId {
     /// Turns 16 random bytes into an id by setting the version and variant
-    /// bits (what [`generate`](Self::generate) does with the RNG's bytes).
-    pub const fn from_random_bytes(b: [u8; 16]) -> Self {
+    /// bits (SPEC §6).
+    pub(crate) const fn from_random_bytes(b: [u8; ID_BYTES]) -> Self {
         // Version 4 in the high nibble of byte 6, variant 0b10 in the two
         // high bits of byte 8; the low bits stay random. Done on the whole
         // 128-bit value (byte 6 is bits 72 to 79 of the big-endian number,
         // byte 8 bits 56 to 63) so the id is written back in one piece.
-        // The bit groups are disjoint, so `+` is `|` here.
-        const KEEP: u128 = !((0xF0 << 72) + (0xC0 << 56));
-        const SET: u128 = (0x40 << 72) + (0x80 << 56);
-        ChallengeId(((u128::from_be_bytes(b) & KEEP) + SET).to_be_bytes())
+        const KEEP: u128 = !((0xF0 << 72) | (0xC0 << 56));
+        const SET: u128 = (0x40 << 72) | (0x80 << 56);
+        ChallengeId(((u128::from_be_bytes(b) & KEEP) | SET).to_be_bytes())
     }
 
     /// The 16 bytes of the UUID, in the order they are written.
@@ -186,6 +177,38 @@ impl fmt::Display for ChallengeId {
 impl fmt::Debug for ChallengeId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "ChallengeId({})", self.encode().as_str())
+    }
+}
+
+#[cfg(feature = "serde")]
+mod serde_impls {
+    use alloc::borrow::Cow;
+
+    use serde::{Deserialize, Deserializer, Serialize, Serializer, de};
+
+    use super::ChallengeId;
+
+    impl Serialize for ChallengeId {
+        /// Text in human-readable formats, 16 bytes in binary ones.
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            if s.is_human_readable() {
+                s.serialize_str(self.encode().as_str())
+            } else {
+                self.as_bytes().serialize(s)
+            }
+        }
+    }
+
+    impl<'de> Deserialize<'de> for ChallengeId {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            if d.is_human_readable() {
+                let text = <Cow<'de, str>>::deserialize(d)?;
+                ChallengeId::parse(&text).map_err(de::Error::custom)
+            } else {
+                let bytes = <[u8; 16]>::deserialize(d)?;
+                ChallengeId::from_bytes(bytes).map_err(de::Error::custom)
+            }
+        }
     }
 }
 

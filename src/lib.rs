@@ -7,8 +7,9 @@
 //! its own SMS gateway or voice service. The library owns everything else:
 //! parameter validation, token generation, delivery text, the state machine
 //! and constant-time verification. It follows the public SignalWire MFA API
-//! guide (`/mfa/sms`, `/mfa/call`, `/mfa/{id}/verify`) and its behaviour
-//! contract, `SPEC.md`.
+//! guide (`/mfa/sms`, `/mfa/call`, `/mfa/{id}/verify`); the behaviour
+//! contract is `SPEC.md` at the root of the repository, cited here as
+//! "SPEC §N".
 //!
 //! `#![no_std]`, `#![forbid(unsafe_code)]`, and no heap allocation while
 //! issuing, rendering (`write_text`) or verifying.
@@ -16,7 +17,7 @@
 //! # Flow
 //!
 //! ```
-//! use mfa_core::{Challenge, Channel, Request, UnixTime, Verification};
+//! use mfa_core::{Challenge, Channel, Closed, Request, UnixTime, Verification};
 //! use rand_chacha::ChaCha20Rng;
 //! use rand_core::SeedableRng;
 //!
@@ -29,7 +30,8 @@
 //! let t0 = UnixTime::from_secs(1_700_000_000);
 //! let (mut challenge, delivery) = Challenge::issue(&params, &mut rng, t0)?;
 //!
-//! // 3. Send `delivery.text()` to `delivery.to()` by SMS; keep `challenge`.
+//! // 3. Store `challenge` under its id, then send `delivery.text()` to
+//! //    `delivery.to()` by SMS.
 //! let text = delivery.text();
 //! assert!(text.starts_with("Your Personal Authorization Code is: "));
 //! let code = &text[text.len() - 6..];
@@ -41,81 +43,32 @@
 //! // A code works once: replay is refused with the reason.
 //! assert_eq!(
 //!     challenge.verify(code, t0.add_secs(31)),
-//!     Verification::Rejected(mfa_core::Closed::AlreadyVerified)
+//!     Verification::Rejected(Closed::AlreadyVerified)
 //! );
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! # Parameters
+//! # What the host must do
 //!
-//! | field | rule | default |
-//! |---|---|---|
-//! | `to` | E.164: `+`, 2–15 digits, the first not 0 | required |
-//! | `from` | E.164; needed for an SMS with a custom message | none |
-//! | `message` | the rendered text fits one SMS segment / 500 voice characters | `Your Personal Authorization Code is:` (SMS), `… is` (call) |
-//! | `token_length` | 4–20 | 6 |
-//! | `max_attempts` | 1–20, every try counts, the first too | 3 |
-//! | `allow_alphas` (`allow_alpha`) | letters in the token | false |
-//! | `valid_for` | 0–604800 seconds | 3600 |
-//! | `max_deliveries` (host-side) | 1–20 deliveries, the first too | 5 |
-//! | `token` (host-side) | a host-chosen code: alphabet, and `token_length` if set | drawn |
+//! The library decides; the host stores and sends. Three duties keep the
+//! guarantees intact (SPEC §5):
 //!
-//! [`Request::validate`] reports every broken rule at once, each with the
-//! field's wire name, the rule and what was given ([`Violations`]). Values
-//! are never clamped. When `token_length` is absent and the host supplies a
-//! `token`, the token's own length is used.
+//! 1. **Store, then send.** Write the new challenge to the store before
+//!    handing the delivery to the transport. If the send then fails, the
+//!    challenge is in the store and can be canceled ([`Challenge::cancel`])
+//!    or left to expire; sending first would let a user type a code that
+//!    the store never saw (or lose it when the write fails).
+//! 2. **Index and compare-and-swap.** Key each record by its id
+//!    ([`ChallengeParts::id`]), and keep [`Challenge::revision`] and
+//!    [`Challenge::expires_at`] beside it in columns of their own: the
+//!    revision for the compare-and-swap below, the expiry for the sweep.
+//! 3. **Delete when finished.** A record may be deleted once it is
+//!    terminal ([`State::is_terminal`]) or once `now` is past its window.
+//!    A grace period (say a day) before deleting lets a late verify still
+//!    get "already verified" or "expired" rather than "not found"; on the
+//!    wire both are 404.
 //!
-//! # Tokens
-//!
-//! Numeric tokens use `0-9`; with `allow_alphas`, the 32 symbols
-//! `0-9 A-Z` without `I L O U` ([`ALPHANUMERIC_SYMBOLS`]). Sampling is
-//! uniform and exact, so a port fed the same bytes makes the same challenge:
-//!
-//! 1. one request, `try_fill_bytes(16 + len)` (just 16 with a host token),
-//!    fetches the id and the token together;
-//! 2. the id is the first 16 bytes, with the UUID version and variant bits
-//!    then forced ([`ChallengeId`]);
-//! 3. the token takes one byte per symbol from the rest. Alphanumeric:
-//!    `symbol = ALPHANUMERIC_SYMBOLS[byte % 32]`; numeric: a byte `>= 250`
-//!    is rejected (no modulo bias), else `symbol = byte % 10`. While symbols
-//!    are missing, one more request asks for exactly as many bytes as are
-//!    missing.
-//!
-//! The symbols are computed from the bytes by arithmetic, eight at a time:
-//! no table is indexed by a secret byte and no branch depends on one. Only
-//! whether a numeric byte was rejected shows in the time taken, and
-//! rejected bytes are thrown away, so that says nothing about the token.
-//!
-//! What a user types back is normalised before the compare (see
-//! [`Normalized`]): spaces, tabs and `-` dropped, letters case-folded,
-//! `O`→`0`, `I`/`L`→`1`, other scripts' decimal digits → ASCII. A
-//! submission of 4 to 20 ASCII digits alone (the usual case) is its own
-//! normal form and takes a shorter path; which path is taken depends on
-//! the submission only. The compare is constant-time in the token's content
-//! (`subtle`); only lengths may show.
-//!
-//! # Delivery text
-//!
-//! `message`, then one space unless the message is empty or ends in white
-//! space, then the token. A call spells the token out: `1, 2, 3, 4, 5, 6.`.
-//! An SMS must fit one segment: 160 septets in GSM 7-bit (basic table plus
-//! the extension table at 2 septets each; no national shift tables), else
-//! 70 UTF-16 code units (UCS-2). A call's text is at most 500 characters.
-//! [`segments`] gives the arithmetic for any text, with parts of 153/67
-//! units for long ones; an extension character or a surrogate pair is never
-//! split between parts.
-//!
-//! # States
-//!
-//! `Pending` → `Verified` | `Exhausted` | `Expired` | `Canceled` (see
-//! [`State`]; the terminal four never change). A challenge expires at
-//! `now >= issued_at + valid_for` (saturating; a `now` before `issued_at` is
-//! not expired, so a clock that steps back does not expire it, and
-//! `valid_for = 0` is expired at once). The first call that finds a pending
-//! challenge past its window records `Expired`; [`Challenge::status`]
-//! reports it without recording.
-//!
-//! # Sharing a store: compare-and-swap on `revision`
+//! ## Sharing a store: compare-and-swap on `revision`
 //!
 //! Each change raises [`Challenge::revision`] by one. A host that shares
 //! challenges between processes must:
@@ -130,9 +83,7 @@
 //!
 //! Then hosts racing on one challenge never grant more than `max_attempts`
 //! tries, never verify twice and never lose a success (a test drives random
-//! interleavings of several hosts through a shared store to show it). The
-//! stored format (feature `serde`) carries `revision` as a field, for stores
-//! that compare on a field of the record.
+//! interleavings of several hosts through a shared store to show it).
 //!
 //! ```
 //! use std::sync::Mutex;
@@ -160,38 +111,62 @@
 //!         // Someone else wrote first: retry from the read.
 //!     }
 //! }
-//! let code = challenge.token().expose_secret();
+//! let code = challenge.parts().token.expose_secret();
 //! assert!(verify_shared(&store, code, now).is_verified());
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! # Decisions where the contract is silent
+//! # Parameters
 //!
-//! - A call (`verify`, `cancel`, `resend`) that finds a pending challenge
-//!   at or past `expires_at` records `Expired` (one revision) and answers
-//!   `Expired`; so does no later call, even with an earlier clock.
-//! - Resend takes the message again (the challenge stores no message, which
-//!   keeps it small); `None` means that channel's default text.
-//! - The first delivery counts towards `max_deliveries` (default 5).
-//! - A host token is taken exactly as given: no case folding, no
-//!   normalisation. Without `token_length` its own length is used.
-//! - A submission that normalises to fewer than 4 or more than 20 symbols,
-//!   or holds any other character, is a wrong token and uses an attempt.
-//! - "Ends in white space" means the Unicode `White_Space` property
-//!   (`char::is_whitespace`).
-//! - Ids must be version-4, RFC 9562 variant UUIDs: no other UUID can name
-//!   a challenge this crate issued.
-//! - Integers in a [`Request`] are `i64`, so any value a client sent can be
-//!   reported back as given.
+//! | field | rule | default |
+//! |---|---|---|
+//! | `to` | E.164: `+`, 2–15 digits, the first not 0 | required |
+//! | `from` | E.164; needed for an SMS with a custom message | none |
+//! | `message` | the rendered text fits one SMS segment / 500 voice characters | `Your Personal Authorization Code is:` (SMS), `… is` (call) |
+//! | `token_length` | 4–20 | 6 |
+//! | `max_attempts` | 1–20, every try counts, the first too | 3 |
+//! | `allow_alphas` (`allow_alpha`) | letters in the token | false |
+//! | `valid_for` | 0–604800 seconds | 3600 |
+//! | `max_deliveries` (host-side) | 1–20 deliveries, the first too | 5 |
+//! | `token` (host-side) | a host-chosen code: alphabet, and `token_length` if set | drawn |
+//!
+//! [`Request::validate`] reports every broken rule at once, each with the
+//! field's wire name and the rule ([`Violations`]). Values are never
+//! clamped. The limits live in [`limits`].
+//!
+//! # Tokens
+//!
+//! Numeric tokens use `0-9`; with `allow_alphas`, the 32 symbols
+//! `0-9 A-Z` without `I L O U` ([`Alphabet::symbols`]). Sampling is
+//! uniform and exact, so a port fed the same bytes makes the same challenge
+//! (SPEC §3). What a user types back is normalised before the compare (see
+//! [`Normalized`]): spaces, tabs and `-` dropped, letters case-folded,
+//! `O`→`0`, `I`/`L`→`1`, other scripts' decimal digits → ASCII. The
+//! compare is constant-time in the token's content (`subtle`); only
+//! lengths may show.
+//!
+//! # Delivery text
+//!
+//! `message`, then one space unless the message is empty or ends in white
+//! space, then the token. A call spells the token out: `1, 2, 3, 4, 5, 6.`.
+//! An SMS must fit one segment ([`sms`] has the arithmetic for any text); a
+//! call's text is at most 500 characters (SPEC §4).
+//!
+//! # States
+//!
+//! `Pending` → `Verified` | `Exhausted` | `Expired` | `Canceled` (see
+//! [`State`]; the terminal four never change). The first call that finds a
+//! pending challenge outside its window records `Expired`;
+//! [`Challenge::state_at`] reports it without recording.
 //!
 //! # Features
 //!
 //! - `std` (default): `UnixTime::now()`; implies `alloc`.
 //! - `alloc`: `Delivery::text()`, the text as a `String`.
 //! - `getrandom` (default): `OsRng`, the operating system's RNG.
-//! - `serde`: the guide's JSON shapes and HTTP answers (module `wire`), and a
-//!   versioned, validated stored format for [`Challenge`] (any serde
-//!   format); implies `alloc`.
+//! - `serde`: the guide's JSON shapes and HTTP answers (module `wire`),
+//!   and a versioned, validated stored format for [`Challenge`] (any serde
+//!   format, SPEC §8); implies `alloc`.
 //!
 //! With `default-features = false` the crate is `no_std` and needs no
 //! allocator.
@@ -205,7 +180,7 @@
 
 #![no_std]
 #![forbid(unsafe_code)]
-#![warn(missing_docs)]
+#![warn(missing_docs, unreachable_pub)]
 // Errors carry every violation inline: without an allocator there is no box
 // to put them in, and they are returned once per request, not in a loop.
 #![allow(clippy::result_large_err, clippy::large_enum_variant)]
@@ -216,15 +191,19 @@ extern crate alloc;
 extern crate std;
 
 mod challenge;
-mod error;
+mod channel;
+mod delivery;
 mod id;
 pub mod limits;
+#[cfg(feature = "getrandom")]
+mod os_rng;
 mod params;
+mod parts;
 mod phone;
-mod render;
 #[cfg(feature = "serde")]
 mod secret;
-mod segments;
+pub mod sms;
+mod state;
 #[cfg(feature = "serde")]
 mod stored;
 mod time;
@@ -233,28 +212,21 @@ mod violation;
 #[cfg(feature = "serde")]
 pub mod wire;
 
-pub use challenge::{
-    Challenge, ChallengeParts, Closed, PartsError, ResendError, State, Verification,
-};
-pub use error::RngError;
+pub use challenge::{Challenge, RngError};
+pub use channel::Channel;
+pub use delivery::Delivery;
 pub use id::{ChallengeId, IdError, IdText};
-pub use params::{Params, Request};
-pub use phone::{PhoneError, PhoneNumber};
-pub use render::{Channel, Delivery};
-pub use segments::{Encoding, SegmentInfo, gsm7_septets, segments};
-pub use time::UnixTime;
-pub use token::{
-    ALPHANUMERIC_SYMBOLS, Alphabet, NUMERIC_REJECT_FROM, NUMERIC_SYMBOLS, Normalized, Token,
-    TokenError,
-};
-pub use violation::{Field, MAX_VIOLATIONS, Rule, Violation, Violations};
-
-/// The operating system's random number generator (feature `getrandom`):
-/// `getrandom::SysRng`. Pass `&mut OsRng` wherever an RNG is asked for.
 #[cfg(feature = "getrandom")]
-pub use getrandom::SysRng as OsRng;
+pub use os_rng::OsRng;
+pub use params::{Params, Request};
+pub use parts::{ChallengeParts, PartsError};
+pub use phone::{PhoneError, PhoneNumber};
+pub use state::{Closed, ResendError, State, Verification};
+pub use time::UnixTime;
+pub use token::{Alphabet, Normalized, Token, TokenError};
+pub use violation::{Field, Rule, Violation, Violations};
 
 // The README's code samples compile and run as doctests.
-#[cfg(doctest)]
+#[cfg(all(doctest, feature = "serde"))]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;

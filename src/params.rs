@@ -1,8 +1,10 @@
-//! Request parameters: the guide's fields, their defaults and their rules.
+//! Request parameters (SPEC §2): the guide's fields, their defaults and
+//! their rules.
 
+use crate::channel::Channel;
+use crate::delivery::measure;
 use crate::limits::*;
 use crate::phone::{MaybePhone, PhoneNumber};
-use crate::render::{Channel, measure};
 use crate::token::{Alphabet, Token, TokenError};
 use crate::violation::{Field, Rule, Violations};
 
@@ -85,29 +87,26 @@ impl<'a> Request<'a> {
     ///
     /// On failure the error lists *every* broken rule, in field order:
     /// `to`, `from`, `message`, `token_length`, `max_attempts`, `valid_for`,
-    /// `max_deliveries`, `token`. Whether the message fits is judged with
-    /// the token length in effect; if `token_length` is itself out of range,
-    /// with the shortest allowed token (4), so a message that could never
-    /// fit is still reported.
-    pub fn validate(&self) -> Result<Params<'a>, Violations<'a>> {
+    /// `max_deliveries`, `token` (SPEC §2). Whether the message fits is
+    /// judged with the token length in effect; if `token_length` is itself
+    /// out of range, with the shortest allowed token (4), so a message that
+    /// could never fit is still reported.
+    ///
+    /// The error borrows nothing from the request, so `?` carries it out of
+    /// a handler whose body is a local string.
+    pub fn validate(&self) -> Result<Params<'a>, Violations> {
         let mut v = Violations::new();
-
         let to = match self.to {
+            Some(text) => phone(&mut v, Field::To, text),
             None => {
                 v.push(Field::To, Rule::Required);
                 None
             }
-            Some(text) => phone(&mut v, Field::To, text),
         };
         let from = self.from.and_then(|text| phone(&mut v, Field::From, text));
-
         let alphabet = Alphabet::from_allow_alphas(self.allow_alphas.unwrap_or(false));
         let host_token = self.token.map(|t| Token::new(t, alphabet));
-        let token_length = match (self.token_length, &host_token) {
-            (Some(n), _) => in_range(n, TOKEN_LENGTH_MIN, TOKEN_LENGTH_MAX),
-            (None, Some(Ok(t))) => Some(t.len() as u8),
-            (None, _) => Some(TOKEN_LENGTH_DEFAULT),
-        };
+        let token_length = self.token_length(&host_token);
         // A given but malformed `from` is reported under `from`, not again
         // as a missing one.
         let message = check_message(
@@ -120,68 +119,32 @@ impl<'a> Request<'a> {
         if let (Some(given), None) = (self.token_length, token_length) {
             v.push(
                 Field::TokenLength,
-                Rule::Range {
-                    min: TOKEN_LENGTH_MIN.into(),
-                    max: TOKEN_LENGTH_MAX.into(),
-                    given,
-                },
+                range(TOKEN_LENGTH_MIN, TOKEN_LENGTH_MAX, given),
             );
         }
         let max_attempts = int(
             &mut v,
             Field::MaxAttempts,
             self.max_attempts,
-            MAX_ATTEMPTS_MIN,
-            MAX_ATTEMPTS_MAX,
-            MAX_ATTEMPTS_DEFAULT,
+            (MAX_ATTEMPTS_MIN, MAX_ATTEMPTS_MAX, MAX_ATTEMPTS_DEFAULT),
         );
         let valid_for = int(
             &mut v,
             Field::ValidFor,
             self.valid_for,
-            VALID_FOR_MIN,
-            VALID_FOR_MAX,
-            VALID_FOR_DEFAULT,
+            (VALID_FOR_MIN, VALID_FOR_MAX, VALID_FOR_DEFAULT),
         );
         let max_deliveries = int(
             &mut v,
             Field::MaxDeliveries,
             self.max_deliveries,
-            MAX_DELIVERIES_MIN,
-            MAX_DELIVERIES_MAX,
-            MAX_DELIVERIES_DEFAULT,
+            (
+                MAX_DELIVERIES_MIN,
+                MAX_DELIVERIES_MAX,
+                MAX_DELIVERIES_DEFAULT,
+            ),
         );
-        let token = match host_token {
-            None => None,
-            Some(Err(TokenError::Length { given })) => {
-                v.push(
-                    Field::Token,
-                    Rule::Range {
-                        min: TOKEN_LENGTH_MIN.into(),
-                        max: TOKEN_LENGTH_MAX.into(),
-                        given: given as i64,
-                    },
-                );
-                None
-            }
-            Some(Err(TokenError::Alphabet { position, alphabet })) => {
-                v.push(Field::Token, Rule::TokenAlphabet { position, alphabet });
-                None
-            }
-            Some(Ok(t)) => match self.token_length {
-                Some(n) if n != t.len() as i64 => {
-                    v.push(
-                        Field::Token,
-                        Rule::TokenLengthMismatch {
-                            token_length: n,
-                            given: t.len(),
-                        },
-                    );
-                    None
-                }
-                _ => Some(t),
-            },
-        };
+        let token = host_token.and_then(|t| self.check_token(&mut v, t));
 
         match (to, token_length, max_attempts, valid_for, max_deliveries) {
             (Some(to), Some(token_length), Some(max_attempts), Some(valid_for), Some(md))
@@ -203,15 +166,52 @@ impl<'a> Request<'a> {
             _ => Err(v),
         }
     }
+
+    /// The token length in effect: `token_length` if given and in range
+    /// (`None` if out of range), else a valid host token's own length, else
+    /// the default.
+    fn token_length(&self, host_token: &Option<Result<Token, TokenError>>) -> Option<u8> {
+        match (self.token_length, host_token) {
+            (Some(n), _) => in_range(n, TOKEN_LENGTH_MIN, TOKEN_LENGTH_MAX),
+            (None, Some(Ok(t))) => Some(t.len() as u8),
+            (None, _) => Some(TOKEN_LENGTH_DEFAULT),
+        }
+    }
+
+    /// The host token, or its one violation: its length, its alphabet, or
+    /// a mismatch with `token_length` (checked in that order).
+    fn check_token(&self, v: &mut Violations, t: Result<Token, TokenError>) -> Option<Token> {
+        let rule = match t {
+            Err(TokenError::Length { given }) => {
+                range(TOKEN_LENGTH_MIN, TOKEN_LENGTH_MAX, given as i64)
+            }
+            Err(TokenError::Alphabet { position, alphabet }) => {
+                Rule::TokenAlphabet { position, alphabet }
+            }
+            Ok(t) => match self.token_length {
+                Some(n) if n != t.len() as i64 => Rule::TokenLengthMismatch {
+                    token_length: n,
+                    given: t.len(),
+                },
+                _ => return Some(t),
+            },
+        };
+        v.push(Field::Token, rule);
+        None
+    }
 }
 
-fn phone<'a>(v: &mut Violations<'a>, field: Field, text: &'a str) -> Option<PhoneNumber> {
-    match PhoneNumber::parse(text) {
-        Ok(n) => Some(n),
-        Err(error) => {
-            v.push(field, Rule::E164 { error, given: text });
-            None
-        }
+fn phone(v: &mut Violations, field: Field, text: &str) -> Option<PhoneNumber> {
+    PhoneNumber::parse(text)
+        .map_err(|error| v.push(field, Rule::E164(error)))
+        .ok()
+}
+
+fn range<T: Into<i64>>(min: T, max: T, given: i64) -> Rule {
+    Rule::Range {
+        min: min.into(),
+        max: max.into(),
+        given,
     }
 }
 
@@ -223,28 +223,20 @@ fn in_range<T: Into<i64> + TryFrom<i64>>(given: i64, min: T, max: T) -> Option<T
     }
 }
 
+/// An integer field: the default if absent, the value if in range, else a
+/// `Range` violation and `None`.
 fn int<T: Copy + Into<i64> + TryFrom<i64>>(
-    v: &mut Violations<'_>,
+    v: &mut Violations,
     field: Field,
     given: Option<i64>,
-    min: T,
-    max: T,
-    default: T,
+    (min, max, default): (T, T, T),
 ) -> Option<T> {
     let Some(given) = given else {
         return Some(default);
     };
-    let (lo, hi) = (min.into(), max.into());
     let value = in_range(given, min, max);
     if value.is_none() {
-        v.push(
-            field,
-            Rule::Range {
-                min: lo,
-                max: hi,
-                given,
-            },
-        );
+        v.push(field, range(min, max, given));
     }
     value
 }
@@ -253,7 +245,7 @@ fn int<T: Copy + Into<i64> + TryFrom<i64>>(
 /// rule for custom SMS texts, then the length of the rendered text with a
 /// token of `token_len` symbols. Returns the message in effect.
 pub(crate) fn check_message<'a>(
-    v: &mut Violations<'a>,
+    v: &mut Violations,
     channel: Channel,
     message: Option<&'a str>,
     has_from: bool,

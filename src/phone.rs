@@ -173,6 +173,28 @@ impl fmt::Debug for PhoneNumber {
     }
 }
 
+#[cfg(feature = "serde")]
+mod serde_impls {
+    use alloc::borrow::Cow;
+
+    use serde::{Deserialize, Deserializer, Serialize, Serializer, de};
+
+    use super::PhoneNumber;
+
+    impl Serialize for PhoneNumber {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            s.serialize_str(self.as_str())
+        }
+    }
+
+    impl<'de> Deserialize<'de> for PhoneNumber {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            let text = <Cow<'de, str>>::deserialize(d)?;
+            PhoneNumber::parse(&text).map_err(de::Error::custom)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,6 +1,6 @@
-//! A string that may be a token: (de)serialized as a plain string, but a
-//! value of another type is refused without repeating it, so a token never
-//! reaches an error text.
+//! Serde for secrets (feature `serde`): a string that may be a token is
+//! (de)serialized as a plain string, but a value of another type is refused
+//! without repeating it, so a token never reaches an error text.
 
 use alloc::borrow::Cow;
 use core::fmt;
@@ -74,5 +74,41 @@ impl<'de> Deserialize<'de> for SecretText<'_> {
         } else {
             d.deserialize_str(V)
         }
+    }
+}
+
+/// `#[serde(with)]` for a [`Token`](crate::Token) field: its text. The
+/// alphabet is checked with the rest of the record (`ChallengeParts::check`);
+/// here only what every token is: 4 to 20 symbols of the wider alphabet.
+pub(crate) mod token {
+    use serde::{Deserialize, Deserializer, Serializer, de};
+
+    use super::SecretText;
+    use crate::token::{Alphabet, Token};
+
+    pub(crate) fn serialize<S: Serializer>(t: &Token, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(t.expose_secret())
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Token, D::Error> {
+        let text = SecretText::deserialize(d)?;
+        Token::new(&text.0, Alphabet::Alphanumeric)
+            .map_err(|e| de::Error::custom(format_args!("field `token`: {e}")))
+    }
+}
+
+/// `#[serde(with)]` for an [`Alphabet`](crate::Alphabet) field written as the
+/// wire flag `allow_alphas`.
+pub(crate) mod allow_alphas {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use crate::token::Alphabet;
+
+    pub(crate) fn serialize<S: Serializer>(a: &Alphabet, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_bool(a.allows_alphas())
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Alphabet, D::Error> {
+        bool::deserialize(d).map(Alphabet::from_allow_alphas)
     }
 }

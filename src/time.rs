@@ -5,7 +5,8 @@ use core::fmt;
 /// A point in time, in whole seconds since 1970-01-01T00:00:00Z.
 ///
 /// The library never reads a clock: every call that depends on time takes
-/// `now: UnixTime` from the host. All arithmetic on it saturates.
+/// `now: UnixTime` from the host. All arithmetic on it saturates. With the
+/// `serde` feature it is the plain number of seconds.
 ///
 /// ```
 /// use mfa_core::UnixTime;
@@ -14,6 +15,11 @@ use core::fmt;
 /// assert_eq!(UnixTime::from_secs(u64::MAX).add_secs(1), UnixTime::from_secs(u64::MAX));
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(transparent)
+)]
 pub struct UnixTime(u64);
 
 impl UnixTime {

@@ -3,7 +3,7 @@
 use core::fmt;
 
 use crate::phone::PhoneError;
-use crate::segments::Encoding;
+use crate::sms::Encoding;
 use crate::token::Alphabet;
 
 /// A request field, by its wire name.
@@ -20,8 +20,6 @@ pub enum Field {
     TokenLength,
     /// `max_attempts`.
     MaxAttempts,
-    /// `allow_alphas` (the guide also spells it `allow_alpha`).
-    AllowAlphas,
     /// `valid_for`.
     ValidFor,
     /// `max_deliveries` (a host-side setting; not in the guide's body).
@@ -39,7 +37,6 @@ impl Field {
             Field::Message => "message",
             Field::TokenLength => "token_length",
             Field::MaxAttempts => "max_attempts",
-            Field::AllowAlphas => "allow_alphas",
             Field::ValidFor => "valid_for",
             Field::MaxDeliveries => "max_deliveries",
             Field::Token => "token",
@@ -53,11 +50,12 @@ impl fmt::Display for Field {
     }
 }
 
-/// The rule a field broke, with what was given. Nothing here ever holds a
-/// token's characters.
+/// The rule a field broke. It holds numbers (limits, lengths, positions)
+/// but never a text the client sent: not a token, and not a phone number
+/// either (personal data, and errors end up in logs).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum Rule<'a> {
+pub enum Rule {
     /// The field must be present.
     Required,
     /// The value must lie in `min..=max`.
@@ -69,13 +67,9 @@ pub enum Rule<'a> {
         /// The value given (for a host token: its length).
         given: i64,
     },
-    /// The text is not an E.164 number.
-    E164 {
-        /// The first broken part of the format.
-        error: PhoneError,
-        /// The text given.
-        given: &'a str,
-    },
+    /// The text is not an E.164 number; `error` says which part of the
+    /// format is broken first.
+    E164(PhoneError),
     /// An SMS with a message other than the default needs a `from` number:
     /// only the default text may go over the shared registered route.
     FromRequired,
@@ -112,13 +106,13 @@ pub enum Rule<'a> {
     },
 }
 
-impl Rule<'_> {
+impl Rule {
     /// A short, stable, machine-readable name of the rule.
     pub const fn code(&self) -> &'static str {
         match self {
             Rule::Required => "required",
             Rule::Range { .. } => "out_of_range",
-            Rule::E164 { .. } => "invalid_e164",
+            Rule::E164(_) => "invalid_e164",
             Rule::FromRequired => "from_required",
             Rule::SmsSegment { .. } => "sms_too_long",
             Rule::VoiceLength { .. } => "voice_too_long",
@@ -128,16 +122,14 @@ impl Rule<'_> {
     }
 }
 
-impl fmt::Display for Rule<'_> {
+impl fmt::Display for Rule {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
             Rule::Required => f.write_str("is required"),
             Rule::Range { min, max, given } => {
                 write!(f, "must be from {min} to {max} (given {given})")
             }
-            Rule::E164 { error, given } => {
-                write!(f, "must be an E.164 number: {error} (given {given:?})")
-            }
+            Rule::E164(error) => write!(f, "must be an E.164 number: {error}"),
             Rule::FromRequired => f.write_str(
                 "needs a `from` number: an SMS with a custom message cannot use the shared route",
             ),
@@ -156,14 +148,9 @@ impl fmt::Display for Rule<'_> {
                 f,
                 "must be at most {limit} characters with the token spoken out (is {chars})"
             ),
-            Rule::TokenAlphabet { position, alphabet } => write!(
-                f,
-                "character {position} is not in the {} alphabet",
-                match alphabet {
-                    Alphabet::Numeric => "numeric (0-9)",
-                    Alphabet::Alphanumeric => "alphanumeric (0-9, A-Z without I L O U)",
-                }
-            ),
+            Rule::TokenAlphabet { position, alphabet } => {
+                write!(f, "character {position} is not in the {alphabet} alphabet")
+            }
             Rule::TokenLengthMismatch {
                 token_length,
                 given,
@@ -177,33 +164,35 @@ impl fmt::Display for Rule<'_> {
 
 /// One broken rule of one field.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Violation<'a> {
+pub struct Violation {
     /// The field, by wire name.
     pub field: Field,
-    /// The rule, with what was given.
-    pub rule: Rule<'a>,
+    /// The rule.
+    pub rule: Rule,
 }
 
-impl fmt::Display for Violation<'_> {
+impl fmt::Display for Violation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "`{}` {}", self.field, self.rule)
     }
 }
 
-/// The most violations one request can have (each field's rules, at most).
-pub const MAX_VIOLATIONS: usize = 12;
+/// The most violations one request can have: one per field, and two on
+/// `message` (`from_required` and a length rule).
+const MAX_VIOLATIONS: usize = 9;
 
 /// Every rule a request broke, in field order. Never empty when returned as
-/// an error. Stored inline; no allocation.
+/// an error. Stored inline (no allocation) and borrows nothing, so it
+/// travels with `?` into `Box<dyn Error>` from any handler.
 ///
 /// `Display` lists them all, separated by `; `.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Violations<'a> {
-    items: [Option<Violation<'a>>; MAX_VIOLATIONS],
+pub struct Violations {
+    items: [Option<Violation>; MAX_VIOLATIONS],
     len: usize,
 }
 
-impl<'a> Violations<'a> {
+impl Violations {
     pub(crate) const fn new() -> Self {
         Violations {
             items: [None; MAX_VIOLATIONS],
@@ -211,7 +200,7 @@ impl<'a> Violations<'a> {
         }
     }
 
-    pub(crate) fn push(&mut self, field: Field, rule: Rule<'a>) {
+    pub(crate) fn push(&mut self, field: Field, rule: Rule) {
         // MAX_VIOLATIONS is above what the validators can produce; a push
         // past it would be a bug, and is dropped rather than panicking.
         debug_assert!(self.len < MAX_VIOLATIONS);
@@ -232,17 +221,17 @@ impl<'a> Violations<'a> {
     }
 
     /// The violations, in field order.
-    pub fn iter(&self) -> impl Iterator<Item = &Violation<'a>> + '_ {
+    pub fn iter(&self) -> impl Iterator<Item = &Violation> + '_ {
         self.items[..self.len].iter().flatten()
     }
 
     /// The violations of one field.
-    pub fn of(&self, field: Field) -> impl Iterator<Item = &Violation<'a>> + '_ {
+    pub fn of(&self, field: Field) -> impl Iterator<Item = &Violation> + '_ {
         self.iter().filter(move |v| v.field == field)
     }
 }
 
-impl fmt::Display for Violations<'_> {
+impl fmt::Display for Violations {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (i, v) in self.iter().enumerate() {
             if i > 0 {
@@ -254,4 +243,4 @@ impl fmt::Display for Violations<'_> {
     }
 }
 
-impl core::error::Error for Violations<'_> {}
+impl core::error::Error for Violations {}

@@ -1,13 +1,35 @@
-//! The guide's JSON shapes and HTTP answers (feature `serde`).
+//! The guide's JSON shapes and HTTP answers (feature `serde`, SPEC §7).
 //!
 //! | endpoint | body in | answer |
 //! |---|---|---|
-//! | `POST /mfa/sms`, `POST /mfa/call` | [`RequestBody`] | 200 [`RequestAnswer`], or 422 [`ErrorBody`] |
-//! | `POST /mfa/{id}/verify` | [`VerifyBody`] | 200 [`VerifyAnswer`], or 404 [`ErrorBody`] |
+//! | `POST /mfa/sms`, `POST /mfa/call` | [`RequestBody`] | 200 [`RequestAnswer`]; 422 [`ErrorBody`] for a bad body or invalid parameters |
+//! | `POST /mfa/{id}/verify` | [`VerifyBody`] | 200 [`VerifyAnswer`]; 404 [`ErrorBody`] for an unknown id or a closed challenge; 422 for a bad body |
 //!
 //! [`HttpResponse`] maps every outcome to its status and body, so a host
 //! serializes `response.body` with its JSON library and sends
-//! `response.status`: no glue code.
+//! `response.status`: no glue code. Answers that only the host can decide
+//! (401 bad credentials, 429 rate limited, 500 RNG or store failure, 502
+//! transport failure) use [`HttpResponse::error`], in the same shape.
+//!
+//! # Parse the body yourself
+//!
+//! Deserialize [`RequestBody`] and [`VerifyBody`] from the raw bytes and
+//! answer a failure with [`HttpResponse::bad_body`]: that is the 422 the
+//! guide's clients expect, naming the field. A framework's own JSON
+//! extractor (axum's `Json<T>`, actix's `web::Json<T>`) refuses a bad body
+//! before your handler runs, with its own status and text (axum: 400 or
+//! 422 with a plain-text message), which bypasses this shape. Take the body
+//! as bytes or a string instead:
+//!
+//! ```ignore
+//! async fn sms(body: axum::body::Bytes) -> impl IntoResponse {
+//!     let body: RequestBody = match serde_json::from_slice(&body) {
+//!         Ok(b) => b,
+//!         Err(e) => return reply(HttpResponse::bad_body(&e)),
+//!     };
+//!     // validate, issue, store, send…
+//! }
+//! ```
 //!
 //! ```
 //! use mfa_core::wire::{HttpResponse, RequestBody, VerifyBody};
@@ -42,10 +64,11 @@ use core::fmt;
 use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::challenge::{Challenge, Closed, Verification};
+use crate::challenge::Challenge;
+use crate::channel::Channel;
 use crate::params::Request;
-use crate::render::Channel;
 use crate::secret::SecretText;
+use crate::state::{Closed, Verification};
 use crate::violation::Violations;
 
 /// The body of `POST /mfa/sms` and `POST /mfa/call`: every field of the
@@ -81,7 +104,7 @@ pub struct RequestBody {
 }
 
 /// The body fields, by wire name, in the order errors list them.
-pub const REQUEST_FIELDS: &[&str] = &[
+const REQUEST_FIELDS: &[&str] = &[
     "to",
     "from",
     "message",
@@ -287,10 +310,10 @@ impl HttpResponse {
         HttpResponse {
             status: 200,
             body: Body::Requested(RequestAnswer {
-                id: challenge.id().to_string(),
+                id: challenge.parts().id.to_string(),
                 success: true,
-                to: challenge.to().to_string(),
-                channel: challenge.channel().name().to_string(),
+                to: challenge.parts().to.to_string(),
+                channel: challenge.parts().channel.name().to_string(),
             }),
         }
     }
@@ -330,7 +353,7 @@ impl HttpResponse {
     }
 
     /// 422 with one entry per violated rule, each naming its field.
-    pub fn invalid(violations: &Violations<'_>) -> Self {
+    pub fn invalid(violations: &Violations) -> Self {
         HttpResponse {
             status: 422,
             body: Body::Errors(ErrorBody {
@@ -359,7 +382,25 @@ impl HttpResponse {
         )
     }
 
-    fn error(status: u16, title: &str, code: &str, detail: String) -> Self {
+    /// Any other answer in the guide's error shape: one entry with `status`,
+    /// `title`, `code` and `detail`. For the answers only a host decides:
+    ///
+    /// | status | title | code |
+    /// |---|---|---|
+    /// | 401 | `Unauthorized` | `unauthorized` |
+    /// | 429 | `Too Many Requests` | `rate_limited`, `locked` (send `Retry-After` too) |
+    /// | 500 | `Internal Server Error` | `internal` |
+    /// | 502 | `Bad Gateway` | `transport_failed` |
+    ///
+    /// `detail` is for people; never put a token or a submitted value in it.
+    ///
+    /// ```
+    /// use mfa_core::wire::HttpResponse;
+    /// let r = HttpResponse::error(401, "Unauthorized", "unauthorized", "wrong project id or token");
+    /// assert_eq!(r.status, 401);
+    /// ```
+    pub fn error(status: u16, title: &str, code: &str, detail: impl Into<String>) -> Self {
+        let detail = detail.into();
         HttpResponse {
             status,
             body: Body::Errors(ErrorBody {

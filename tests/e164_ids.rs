@@ -3,7 +3,9 @@
 mod common;
 use common::*;
 
-use mfa_core::{ChallengeId, IdError, PhoneError, PhoneNumber};
+use mfa_core::{
+    Challenge, ChallengeId, Channel, IdError, PhoneError, PhoneNumber, Request, UnixTime,
+};
 
 #[test]
 fn e164_accepts() {
@@ -56,13 +58,18 @@ fn e164_rejects() {
 fn ids_are_v4_lowercase_and_drawn_from_the_first_16_bytes() {
     let bytes: Vec<u8> = (0u8..16).chain([0; 6]).collect();
     let mut rng = ByteRng::new(&bytes);
-    let id = ChallengeId::generate(&mut rng).unwrap();
+    let params = Request::new(Channel::Sms, "+15557788999")
+        .validate()
+        .unwrap();
+    let (challenge, _) = Challenge::issue(&params, &mut rng, UnixTime::from_secs(0)).unwrap();
+    let id = challenge.parts().id;
     assert_eq!(id.to_string(), "00010203-0405-4607-8809-0a0b0c0d0e0f");
-    assert_eq!(rng.requests, [16]);
+    assert_eq!(rng.requests, [22]);
     // Every id from a real RNG is v4 and parses back to itself.
     let mut r = rng_seeded();
     for _ in 0..200 {
-        let id = ChallengeId::generate(&mut r).unwrap();
+        let (challenge, _) = Challenge::issue(&params, &mut r, UnixTime::from_secs(0)).unwrap();
+        let id = challenge.parts().id;
         let text = id.to_string();
         assert_eq!(text.len(), 36);
         assert_eq!(&text[14..15], "4");

@@ -1,7 +1,7 @@
 //! GSM 7-bit default alphabet (3GPP TS 23.038 §6.2.1), character by
 //! character, and the segment arithmetic at its boundaries.
 
-use mfa_core::{Encoding, SegmentInfo, gsm7_septets, segments};
+use mfa_core::sms::{Encoding, SegmentInfo, gsm7_septets, segments};
 
 /// The basic table in code order, 0x00 to 0x7F, written out from the
 /// standard. 0x1B is the escape to the extension table (no character).

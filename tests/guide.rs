@@ -4,9 +4,9 @@ mod common;
 use common::*;
 
 use mfa_core::limits::*;
+use mfa_core::sms::Encoding;
 use mfa_core::{
-    Alphabet, Challenge, Channel, Closed, Encoding, Field, Request, Rule, State, UnixTime,
-    Verification,
+    Alphabet, Challenge, Channel, Closed, Field, Request, Rule, State, UnixTime, Verification,
 };
 
 #[test]
@@ -23,10 +23,10 @@ fn default_sms_request() {
     );
     assert_eq!(token.len(), 6);
     assert!(token.bytes().all(|b| b.is_ascii_digit()));
-    assert_eq!(c.max_attempts(), 3);
-    assert_eq!(c.valid_for(), 3600);
+    assert_eq!(c.parts().max_attempts, 3);
+    assert_eq!(c.parts().valid_for, 3600);
     assert_eq!(c.expires_at(), T0.add_secs(3600));
-    assert_eq!(c.state(), State::Pending);
+    assert_eq!(c.parts().state, State::Pending);
     assert_eq!(c.revision(), 0);
     let seg = d.segments();
     assert_eq!(
@@ -51,7 +51,7 @@ fn the_guides_long_example() {
     let (mut c, d) = issue(req, 2);
     let token = code(&c);
     assert_eq!(token.len(), 8);
-    assert_eq!(c.alphabet(), Alphabet::Alphanumeric);
+    assert_eq!(c.parts().alphabet, Alphabet::Alphanumeric);
     assert!(token.bytes().all(|b| ALPHANUMERIC.contains(&b)));
     // The message ends in white space: no extra separator.
     assert_eq!(d.text(), format!("Here is your code: {token}"));
@@ -95,9 +95,9 @@ fn verify_right_verifies_the_number() {
     let (mut c, _) = issue(sms(TO), 4);
     let v = c.verify(&code(&c), T0.add_secs(1));
     assert_eq!(v, Verification::Verified);
-    assert_eq!(c.to().as_str(), TO);
-    assert_eq!(c.state(), State::Verified);
-    assert_eq!(c.attempts_used(), 1);
+    assert_eq!(c.parts().to.as_str(), TO);
+    assert_eq!(c.parts().state, State::Verified);
+    assert_eq!(c.parts().attempts_used, 1);
     assert_eq!(c.revision(), 1);
 }
 
@@ -106,7 +106,7 @@ fn verify_wrong_uses_one_attempt() {
     let (mut c, _) = issue(sms(TO), 5);
     let v = c.verify(&wrong(&code(&c)), T0);
     assert_eq!(v, Verification::WrongToken { attempts_left: 2 });
-    assert_eq!(c.state(), State::Pending);
+    assert_eq!(c.parts().state, State::Pending);
     assert_eq!(c.attempts_left(), 2);
     assert_eq!(c.revision(), 1);
 }
@@ -128,7 +128,7 @@ fn wrong_until_exhausted_then_even_the_right_code_is_refused() {
         c.verify(&wrong(&right), T0),
         Verification::WrongToken { attempts_left: 0 }
     );
-    assert_eq!(c.state(), State::Exhausted);
+    assert_eq!(c.parts().state, State::Exhausted);
     // ...every later try gets the terminal reason and changes nothing.
     let rev = c.revision();
     assert_eq!(
@@ -136,7 +136,7 @@ fn wrong_until_exhausted_then_even_the_right_code_is_refused() {
         Verification::Rejected(Closed::AttemptsExhausted)
     );
     assert_eq!(c.revision(), rev);
-    assert_eq!(c.attempts_used(), 3);
+    assert_eq!(c.parts().attempts_used, 3);
 }
 
 #[test]
@@ -146,18 +146,22 @@ fn after_expiry_whatever_is_submitted() {
     let at = c.expires_at();
     // One second before: still fine (and a wrong try is just wrong).
     assert_eq!(
-        c.status(UnixTime::from_secs(at.as_secs() - 1)),
+        c.state_at(UnixTime::from_secs(at.as_secs() - 1)),
         State::Pending
     );
-    assert_eq!(c.status(at), State::Expired);
-    assert_eq!(c.state(), State::Pending, "status records nothing");
+    assert_eq!(c.state_at(at), State::Expired);
+    assert_eq!(c.parts().state, State::Pending, "status records nothing");
     assert_eq!(
         c.verify(&right, at),
         Verification::Rejected(Closed::Expired)
     );
-    assert_eq!(c.state(), State::Expired, "the verify call records it");
     assert_eq!(
-        c.attempts_used(),
+        c.parts().state,
+        State::Expired,
+        "the verify call records it"
+    );
+    assert_eq!(
+        c.parts().attempts_used,
         0,
         "no attempt is used on an expired challenge"
     );
@@ -188,7 +192,7 @@ fn after_cancel_nothing_verifies() {
     let (mut c, _) = issue(sms(TO), 9);
     let right = code(&c);
     assert_eq!(c.cancel(T0), Ok(()));
-    assert_eq!(c.state(), State::Canceled);
+    assert_eq!(c.parts().state, State::Canceled);
     assert_eq!(c.revision(), 1);
     assert_eq!(
         c.verify(&right, T0),
@@ -207,7 +211,7 @@ fn valid_for_zero_is_expired_at_once() {
         },
         10,
     );
-    assert_eq!(c.status(T0), State::Expired);
+    assert_eq!(c.state_at(T0), State::Expired);
     assert_eq!(
         c.verify(&code(&c), T0),
         Verification::Rejected(Closed::Expired)
@@ -224,8 +228,8 @@ fn a_clock_that_goes_backwards_does_not_expire_it() {
         11,
     );
     let earlier = UnixTime::from_secs(T0.as_secs() - 86_400);
-    assert_eq!(c.status(earlier), State::Pending);
-    assert_eq!(c.status(UnixTime::from_secs(0)), State::Pending);
+    assert_eq!(c.state_at(earlier), State::Pending);
+    assert_eq!(c.state_at(UnixTime::from_secs(0)), State::Pending);
     assert!(c.verify(&code(&c), earlier).is_verified());
 }
 
@@ -246,7 +250,7 @@ fn a_recorded_expiry_survives_a_clock_that_steps_back() {
         c.verify(&code(&c), T0),
         Verification::Rejected(Closed::Expired)
     );
-    assert_eq!(c.status(T0), State::Expired);
+    assert_eq!(c.state_at(T0), State::Expired);
 }
 
 #[test]
@@ -255,8 +259,8 @@ fn expiry_saturates_at_the_end_of_time() {
     let p = params(sms(TO));
     let (mut c, _) = Challenge::issue(&p, &mut rng(13), end).unwrap();
     assert_eq!(c.expires_at(), UnixTime::from_secs(u64::MAX));
-    assert_eq!(c.status(end), State::Pending);
-    assert_eq!(c.status(UnixTime::from_secs(u64::MAX)), State::Expired);
+    assert_eq!(c.state_at(end), State::Pending);
+    assert_eq!(c.state_at(UnixTime::from_secs(u64::MAX)), State::Expired);
     assert!(c.verify(&code(&c), end.add_secs(5)).is_verified());
 }
 

@@ -4,7 +4,8 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
-use mfa_core::{Challenge, Channel, Request, UnixTime, segments};
+use mfa_core::sms::segments;
+use mfa_core::{Challenge, Channel, Request, UnixTime};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 
@@ -86,17 +87,17 @@ fn the_whole_flow_allocates_nothing() {
         d2.write_text(&mut buf).unwrap();
         assert!(c.resend(Channel::Sms, Some(&long), t0).is_err());
         let mut copy = [0u8; 20];
-        let n = c.token().len();
-        copy[..n].copy_from_slice(c.token().expose_secret().as_bytes());
+        let n = c.parts().token.len();
+        copy[..n].copy_from_slice(c.parts().token.expose_secret().as_bytes());
         if c.verify(core::str::from_utf8(&copy[..n]).unwrap(), t0)
             .is_verified()
         {
             total_ok += 1;
         }
-        let _ = c.status(t0);
+        let _ = c.state_at(t0);
         let _ = segments(&long);
-        let _ = c.id().encode();
-        let _ = mfa_core::Challenge::from_parts(c.to_parts()).unwrap();
+        let _ = c.parts().id.encode();
+        let _ = mfa_core::Challenge::from_parts(c.parts().clone()).unwrap();
     }
     let after = allocations();
     assert_eq!(total_ok, 2);

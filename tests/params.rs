@@ -5,112 +5,114 @@ mod common;
 use common::*;
 
 use mfa_core::limits::*;
-use mfa_core::{
-    Alphabet, Channel, Encoding, Field, MAX_VIOLATIONS, PhoneError, Request, Rule, TokenError,
-    Violation,
-};
+use mfa_core::sms::Encoding;
+use mfa_core::{Alphabet, Channel, Field, PhoneError, Request, Rule, TokenError, Violation};
 
-fn only_violation(req: Request<'_>) -> Violation<'_> {
+fn only_violation(req: Request<'_>) -> Violation {
     let v = req.validate().expect_err("request should be refused");
     assert_eq!(v.len(), 1, "expected exactly one violation, got: {v}");
     *v.iter().next().unwrap()
 }
 
-fn range(min: i64, max: i64, given: i64) -> Rule<'static> {
+fn range(min: i64, max: i64, given: i64) -> Rule {
     Rule::Range { min, max, given }
 }
 
-#[test]
-fn token_length_bounds() {
-    for n in [4, 5, 19, 20] {
-        let p = params(Request {
+/// One integer field: how to set it on a request, how to read it back from
+/// the params, its wire field, its range and its default.
+struct IntField {
+    field: Field,
+    set: fn(i64) -> Request<'static>,
+    get: fn(&mfa_core::Params<'_>) -> i64,
+    min: i64,
+    max: i64,
+    default: i64,
+}
+
+const INT_FIELDS: [IntField; 4] = [
+    IntField {
+        field: Field::TokenLength,
+        set: |n| Request {
             token_length: Some(n),
             ..sms(TO)
-        });
-        assert_eq!(i64::from(p.token_length()), n);
-    }
-    for n in [3, 21, 0, -1, i64::MIN, i64::MAX] {
-        let v = only_violation(Request {
-            token_length: Some(n),
-            ..sms(TO)
-        });
-        assert_eq!(v.field, Field::TokenLength);
-        assert_eq!(v.rule, range(4, 20, n));
-    }
-    assert_eq!(params(sms(TO)).token_length(), TOKEN_LENGTH_DEFAULT);
-}
-
-#[test]
-fn max_attempts_bounds() {
-    for n in [1, 2, 19, 20] {
-        let p = params(Request {
+        },
+        get: |p| p.token_length().into(),
+        min: TOKEN_LENGTH_MIN as i64,
+        max: TOKEN_LENGTH_MAX as i64,
+        default: TOKEN_LENGTH_DEFAULT as i64,
+    },
+    IntField {
+        field: Field::MaxAttempts,
+        set: |n| Request {
             max_attempts: Some(n),
             ..sms(TO)
-        });
-        assert_eq!(i64::from(p.max_attempts()), n);
-    }
-    for n in [0, 21, -5] {
-        let v = only_violation(Request {
-            max_attempts: Some(n),
-            ..sms(TO)
-        });
-        assert_eq!((v.field, v.rule), (Field::MaxAttempts, range(1, 20, n)));
-    }
-    assert_eq!(params(sms(TO)).max_attempts(), MAX_ATTEMPTS_DEFAULT);
-}
-
-#[test]
-fn valid_for_bounds() {
-    for n in [0, 1, 604_799, 604_800] {
-        let p = params(Request {
+        },
+        get: |p| p.max_attempts().into(),
+        min: MAX_ATTEMPTS_MIN as i64,
+        max: MAX_ATTEMPTS_MAX as i64,
+        default: MAX_ATTEMPTS_DEFAULT as i64,
+    },
+    IntField {
+        field: Field::ValidFor,
+        set: |n| Request {
             valid_for: Some(n),
             ..sms(TO)
-        });
-        assert_eq!(i64::from(p.valid_for()), n);
-    }
-    for n in [-1, 604_801, i64::MAX] {
-        let v = only_violation(Request {
-            valid_for: Some(n),
+        },
+        get: |p| p.valid_for().into(),
+        min: VALID_FOR_MIN as i64,
+        max: VALID_FOR_MAX as i64,
+        default: VALID_FOR_DEFAULT as i64,
+    },
+    IntField {
+        field: Field::MaxDeliveries,
+        set: |n| Request {
+            max_deliveries: Some(n),
             ..sms(TO)
-        });
-        assert_eq!((v.field, v.rule), (Field::ValidFor, range(0, 604_800, n)));
-    }
-    assert_eq!(params(sms(TO)).valid_for(), VALID_FOR_DEFAULT);
-}
+        },
+        get: |p| p.max_deliveries().into(),
+        min: MAX_DELIVERIES_MIN as i64,
+        max: MAX_DELIVERIES_MAX as i64,
+        default: MAX_DELIVERIES_DEFAULT as i64,
+    },
+];
 
+/// Every integer field just inside and just outside its range, at the far
+/// ends of `i64`, and absent.
 #[test]
-fn max_deliveries_bounds() {
-    for n in [1, 20] {
-        let p = params(Request {
-            max_deliveries: Some(n),
-            ..sms(TO)
-        });
-        assert_eq!(i64::from(p.max_deliveries()), n);
+fn integer_fields_take_their_range_and_default() {
+    for f in &INT_FIELDS {
+        let name = f.field.name();
+        for n in [f.min, f.min + 1, f.max - 1, f.max] {
+            assert_eq!((f.get)(&params((f.set)(n))), n, "{name} = {n}");
+        }
+        for n in [f.min - 1, f.max + 1, -1, i64::MIN, i64::MAX] {
+            if (f.min..=f.max).contains(&n) {
+                continue;
+            }
+            let v = only_violation((f.set)(n));
+            assert_eq!(
+                (v.field, v.rule),
+                (f.field, range(f.min, f.max, n)),
+                "{name} = {n}"
+            );
+        }
+        assert_eq!((f.get)(&params(sms(TO))), f.default, "{name} default");
     }
-    for n in [0, 21] {
-        let v = only_violation(Request {
-            max_deliveries: Some(n),
-            ..sms(TO)
-        });
-        assert_eq!(v.field, Field::MaxDeliveries);
-        assert_eq!(v.rule, range(1, 20, n));
-    }
-    assert_eq!(params(sms(TO)).max_deliveries(), MAX_DELIVERIES_DEFAULT);
 }
 
 #[test]
 fn allow_alphas_picks_the_alphabet() {
-    assert_eq!(params(sms(TO)).alphabet(), Alphabet::Numeric);
-    let p = params(Request {
-        allow_alphas: Some(false),
-        ..sms(TO)
-    });
-    assert_eq!(p.alphabet(), Alphabet::Numeric);
-    let p = params(Request {
-        allow_alphas: Some(true),
-        ..sms(TO)
-    });
-    assert_eq!(p.alphabet(), Alphabet::Alphanumeric);
+    for (given, alphabet) in [
+        (None, Alphabet::Numeric),
+        (Some(false), Alphabet::Numeric),
+        (Some(true), Alphabet::Alphanumeric),
+    ] {
+        let p = params(Request {
+            allow_alphas: given,
+            ..sms(TO)
+        });
+        assert_eq!(p.alphabet(), alphabet, "{given:?}");
+    }
 }
 
 #[test]
@@ -120,13 +122,7 @@ fn to_is_required_and_must_be_e164() {
     let v = only_violation(sms("5557788999"));
     assert_eq!(
         (v.field, v.rule),
-        (
-            Field::To,
-            Rule::E164 {
-                error: PhoneError::MissingPlus,
-                given: "5557788999"
-            }
-        )
+        (Field::To, Rule::E164(PhoneError::MissingPlus))
     );
 }
 
@@ -138,13 +134,7 @@ fn from_must_be_e164_when_given() {
     });
     assert_eq!(
         (v.field, v.rule),
-        (
-            Field::From,
-            Rule::E164 {
-                error: PhoneError::LeadingZero,
-                given: "+0123"
-            }
-        )
+        (Field::From, Rule::E164(PhoneError::LeadingZero))
     );
     // A malformed `from` with a custom SMS message is one violation, not
     // also a missing `from`.
@@ -186,7 +176,6 @@ fn every_violation_at_once_in_field_order() {
         ]
     );
     assert_eq!(v.len(), 8);
-    assert!(v.len() <= MAX_VIOLATIONS);
     assert!(!v.is_empty());
     // Display lists them all, separated by "; ".
     let text = v.to_string();
@@ -245,24 +234,24 @@ fn the_most_violations_fit() {
 }
 
 #[test]
-fn error_texts_name_field_rule_and_given() {
+fn error_texts_name_field_and_rule_but_never_the_text_given() {
     let cases: Vec<(Request<'_>, &str)> = vec![
         (Request::empty(Channel::Call), "`to` is required"),
         (
             call("+1555x"),
-            "`to` must be an E.164 number: only digits may follow the '+' (byte 5 is not one) (given \"+1555x\")",
+            "`to` must be an E.164 number: only digits may follow the '+' (byte 5 is not one)",
         ),
         (
             call("+1"),
-            "`to` must be an E.164 number: at least 2 digits must follow the '+' (found 1) (given \"+1\")",
+            "`to` must be an E.164 number: at least 2 digits must follow the '+' (found 1)",
         ),
         (
             call("+1234567890123456"),
-            "`to` must be an E.164 number: at most 15 digits may follow the '+' (found 16) (given \"+1234567890123456\")",
+            "`to` must be an E.164 number: at most 15 digits may follow the '+' (found 16)",
         ),
         (
             call("+05"),
-            "`to` must be an E.164 number: the first digit after '+' may not be 0 (given \"+05\")",
+            "`to` must be an E.164 number: the first digit after '+' may not be 0",
         ),
         (
             Request {
@@ -634,7 +623,6 @@ fn field_names_are_the_wire_names() {
         Field::Message,
         Field::TokenLength,
         Field::MaxAttempts,
-        Field::AllowAlphas,
         Field::ValidFor,
         Field::MaxDeliveries,
         Field::Token,
@@ -650,7 +638,6 @@ fn field_names_are_the_wire_names() {
             "message",
             "token_length",
             "max_attempts",
-            "allow_alphas",
             "valid_for",
             "max_deliveries",
             "token"

@@ -4,9 +4,10 @@
 mod common;
 use common::*;
 
+use mfa_core::sms::segments;
 use mfa_core::{
     Alphabet, Challenge, ChallengeId, ChallengeParts, Channel, Closed, Normalized, PhoneNumber,
-    Request, State, Token, UnixTime, Verification, segments,
+    Request, State, Token, UnixTime, Verification,
 };
 use proptest::prelude::*;
 
@@ -58,7 +59,7 @@ proptest! {
         let t = code(&c);
         prop_assert_eq!(t.len(), usize::from(p.token_length()));
         prop_assert!(t.bytes().all(|b| p.alphabet().contains(b)));
-        prop_assert_eq!(c.alphabet(), p.alphabet());
+        prop_assert_eq!(c.parts().alphabet, p.alphabet());
         // The rendered text is what validation measured.
         let text = d.text();
         prop_assert_eq!(d.chars(), text.chars().count());
@@ -79,17 +80,17 @@ proptest! {
         for op in ops {
             let before = c.clone();
             let rev = c.revision();
-            let was_terminal = c.state().is_terminal();
+            let was_terminal = c.parts().state.is_terminal();
             let expired_now = now >= c.expires_at();
             match op {
                 Op::Verify { right: use_right, junk } => {
                     let sub = if use_right { right.clone() } else { format!("{junk}?") };
                     let out = c.verify(&sub, now);
                     if was_terminal {
-                        prop_assert_eq!(out, Verification::Rejected(before.state().closed().unwrap()));
+                        prop_assert_eq!(out, Verification::Rejected(before.parts().state.closed().unwrap()));
                     } else if expired_now {
                         prop_assert_eq!(out, Verification::Rejected(Closed::Expired));
-                        prop_assert_eq!(c.state(), State::Expired);
+                        prop_assert_eq!(c.parts().state, State::Expired);
                     } else if use_right {
                         // The right token before expiry on a pending challenge always verifies.
                         prop_assert_eq!(out, Verification::Verified);
@@ -97,7 +98,7 @@ proptest! {
                     } else {
                         let wrong = matches!(out, Verification::WrongToken { .. });
                         prop_assert!(wrong);
-                        prop_assert_eq!(c.attempts_used(), before.attempts_used() + 1);
+                        prop_assert_eq!(c.parts().attempts_used, before.parts().attempts_used + 1);
                     }
                 }
                 Op::Cancel => {
@@ -117,15 +118,15 @@ proptest! {
                 Op::Rewind(s) => now = UnixTime::from_secs(now.as_secs().saturating_sub(s)),
             }
             // Invariants after every step.
-            prop_assert!(c.attempts_used() <= c.max_attempts());
-            prop_assert!(c.deliveries() >= 1 && c.deliveries() <= c.max_deliveries());
+            prop_assert!(c.parts().attempts_used <= c.parts().max_attempts);
+            prop_assert!(c.parts().deliveries >= 1 && c.parts().deliveries <= c.parts().max_deliveries);
             if was_terminal {
                 prop_assert_eq!(&c, &before, "a terminal challenge changed");
             }
             let changed = c != before;
             prop_assert_eq!(c.revision(), rev + u64::from(changed));
             prop_assert!(verified_count <= 1);
-            prop_assert!(Challenge::from_parts(c.to_parts()).is_ok());
+            prop_assert!(Challenge::from_parts(c.parts().clone()).is_ok());
         }
     }
 
@@ -201,7 +202,7 @@ proptest! {
         let Ok(token) = Token::new(&tok, Alphabet::Alphanumeric) else { return Ok(()) };
         let state = [State::Pending, State::Verified, State::Exhausted, State::Expired, State::Canceled][usize::from(state)];
         let parts = ChallengeParts {
-            id: ChallengeId::from_random_bytes([1; 16]),
+            id: "8630cc54-f6b2-45dd-b73b-cce28eb668d8".parse().unwrap(),
             channel: Channel::Sms,
             to: TO.parse().unwrap(),
             from: None,
@@ -216,14 +217,14 @@ proptest! {
             state,
         };
         if let Ok(mut c) = Challenge::from_parts(parts) {
-            prop_assert!(c.valid_for() <= 604_800);
-            prop_assert!((1..=20).contains(&c.max_attempts()));
-            prop_assert!(c.attempts_used() <= c.max_attempts());
-            prop_assert!(c.token().expose_secret().bytes().all(|b| c.alphabet().contains(b)));
+            prop_assert!(c.parts().valid_for <= 604_800);
+            prop_assert!((1..=20).contains(&c.parts().max_attempts));
+            prop_assert!(c.parts().attempts_used <= c.parts().max_attempts);
+            prop_assert!(c.parts().token.expose_secret().bytes().all(|b| c.parts().alphabet.contains(b)));
             // Driving it further keeps the invariants.
             for _ in 0..25 {
-                let _ = c.verify("0000", c.issued_at());
-                prop_assert!(c.attempts_used() <= c.max_attempts());
+                let _ = c.verify("0000", c.parts().issued_at);
+                prop_assert!(c.parts().attempts_used <= c.parts().max_attempts);
             }
         }
     }

@@ -5,9 +5,10 @@ mod common;
 use common::*;
 
 use mfa_core::limits::*;
+use mfa_core::sms::Encoding;
 use mfa_core::{
-    Alphabet, Challenge, ChallengeParts, Channel, Closed, Encoding, Field, PartsError, ResendError,
-    Rule, State, Token, UnixTime, Verification,
+    Alphabet, Challenge, ChallengeParts, Channel, Closed, Field, PartsError, ResendError, Rule,
+    State, Token, UnixTime, Verification,
 };
 
 #[test]
@@ -16,13 +17,13 @@ fn resend_keeps_the_token_and_can_switch_to_voice() {
     let token = code(&c);
     let d = c.resend(Channel::Call, None, T0.add_secs(60)).unwrap();
     assert_eq!(d.channel(), Channel::Call);
-    assert_eq!(c.channel(), Channel::Call);
+    assert_eq!(c.parts().channel, Channel::Call);
     let spelled: Vec<String> = token.chars().map(String::from).collect();
     assert_eq!(
         d.text(),
         format!("{} {}.", DEFAULT_CALL_MESSAGE, spelled.join(", "))
     );
-    assert_eq!(c.deliveries(), 2);
+    assert_eq!(c.parts().deliveries, 2);
     assert_eq!(c.revision(), 1);
     // Same channel again, with the first text.
     let again = c.resend(Channel::Sms, None, T0.add_secs(61)).unwrap();
@@ -35,7 +36,7 @@ fn deliveries_are_capped() {
     let (mut c, _) = issue(sms(TO), 21);
     for n in 2..=MAX_DELIVERIES_DEFAULT {
         assert!(c.resend(Channel::Sms, None, T0).is_ok());
-        assert_eq!(c.deliveries(), n);
+        assert_eq!(c.parts().deliveries, n);
     }
     let rev = c.revision();
     assert_eq!(
@@ -44,7 +45,7 @@ fn deliveries_are_capped() {
     );
     assert_eq!(c.revision(), rev);
     assert_eq!(
-        c.state(),
+        c.parts().state,
         State::Pending,
         "the challenge can still be verified"
     );
@@ -70,8 +71,8 @@ fn resend_revalidates_the_text_for_the_channel() {
         panic!("{err:?}")
     };
     assert_eq!(v.iter().next().unwrap().rule, Rule::FromRequired);
-    assert_eq!(c.deliveries(), 1);
-    assert_eq!(c.channel(), Channel::Call);
+    assert_eq!(c.parts().deliveries, 1);
+    assert_eq!(c.parts().channel, Channel::Call);
     // A voice text that fits 500 characters can be too long for one SMS.
     let long = "a".repeat(300);
     let (mut c, _) = issue(
@@ -146,11 +147,11 @@ fn resend_or_cancel_past_the_window_records_expiry() {
         c.resend(Channel::Sms, None, late).unwrap_err(),
         ResendError::Closed(Closed::Expired)
     );
-    assert_eq!(c.state(), State::Expired);
+    assert_eq!(c.parts().state, State::Expired);
     assert_eq!(c.revision(), 1);
     let (mut c, _) = issue(sms(TO), 28);
     assert_eq!(c.cancel(late), Err(Closed::Expired));
-    assert_eq!(c.state(), State::Expired);
+    assert_eq!(c.parts().state, State::Expired);
     assert_eq!(c.revision(), 1);
 }
 
@@ -158,8 +159,8 @@ fn resend_or_cancel_past_the_window_records_expiry() {
 fn status_changes_nothing() {
     let (c, _) = issue(sms(TO), 29);
     let before = c.clone();
-    assert_eq!(c.status(T0), State::Pending);
-    assert_eq!(c.status(T0.add_secs(3600)), State::Expired);
+    assert_eq!(c.state_at(T0), State::Pending);
+    assert_eq!(c.state_at(T0.add_secs(3600)), State::Expired);
     assert_eq!(c, before);
 }
 
@@ -196,7 +197,7 @@ fn attempts_left_is_zero_once_terminal() {
 }
 
 fn parts(c: &Challenge) -> ChallengeParts {
-    c.to_parts()
+    c.parts().clone()
 }
 
 #[test]
@@ -276,8 +277,8 @@ fn the_token_never_reaches_debug_or_errors() {
         format!("{c:?}"),
         format!("{c:#?}"),
         format!("{d:?}"),
-        format!("{:?}", c.token()),
-        format!("{:?}", c.to_parts()),
+        format!("{:?}", c.parts().token),
+        format!("{:?}", c.parts().clone()),
     ];
     for t in &texts {
         assert!(!t.contains(&token), "token leaked into {t}");

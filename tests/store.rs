@@ -34,8 +34,8 @@ fn json_layout_of_a_pending_challenge() {
     let v = to_json(&c);
     assert_eq!(
         v,
-        json!({"v1": {
-            "id": c.id().to_string(),
+        json!({"v1": {"revision": 0, "challenge": {
+            "id": c.parts().id.to_string(),
             "channel": "sms",
             "to": "+15557788999",
             "from": "+15554433222",
@@ -47,9 +47,8 @@ fn json_layout_of_a_pending_challenge() {
             "attempts_used": 0,
             "max_deliveries": 5,
             "deliveries": 1,
-            "state": "pending",
-            "revision": 0
-        }})
+            "state": "pending"
+        }}})
     );
     assert_eq!(from_json(&v).unwrap(), c);
 }
@@ -99,24 +98,33 @@ fn tampered_records_are_refused_with_the_field() {
         ("deliveries", json!(6), "deliveries"),
         ("max_deliveries", json!(21), "max_deliveries"),
         ("state", json!("exhausted"), "state"),
-        ("revision", json!(1), "revision"),
         ("issued_at", json!(-1), "u64"),
         ("extra", json!(1), "unknown field `extra`"),
     ];
+    let token = good["v1"]["challenge"]["token"].as_str().unwrap();
     for (field, value, expect) in cases {
         let mut v = good.clone();
-        v["v1"][field] = value.clone();
+        v["v1"]["challenge"][field] = value.clone();
         let err = from_json(&v).unwrap_err();
         assert!(err.contains(expect), "{field}={value}: {err}");
-        let token = good["v1"]["token"].as_str().unwrap();
         assert!(
             !err.contains(token),
             "{field}: the error repeats the token: {err}"
         );
     }
+    // The revision must be the one the counters give.
+    let mut v = good.clone();
+    v["v1"]["revision"] = json!(1);
+    assert!(from_json(&v).unwrap_err().contains("revision"));
+    let mut v = good.clone();
+    v["v1"]["extra"] = json!(1);
+    assert!(from_json(&v).unwrap_err().contains("unknown field `extra`"));
     // A missing field and an unknown version.
     let mut v = good.clone();
-    v["v1"].as_object_mut().unwrap().remove("state");
+    v["v1"]["challenge"]
+        .as_object_mut()
+        .unwrap()
+        .remove("state");
     assert!(from_json(&v).unwrap_err().contains("missing field `state`"));
     let v = json!({"v2": good["v1"].clone()});
     assert!(from_json(&v).unwrap_err().contains("unknown variant `v2`"));
@@ -126,7 +134,7 @@ fn tampered_records_are_refused_with_the_field() {
 #[test]
 fn a_token_stored_as_a_number_is_not_repeated() {
     let mut v = to_json(&pending());
-    v["v1"]["token"] = json!(987654);
+    v["v1"]["challenge"]["token"] = json!(987654);
     let err = from_json(&v).unwrap_err();
     assert!(!err.contains("987654"), "{err}");
     assert!(err.contains("token"));
@@ -136,8 +144,9 @@ fn a_token_stored_as_a_number_is_not_repeated() {
 fn binary_ids_are_checked_too() {
     let c = pending();
     let mut bytes = postcard::to_allocvec(&c).unwrap();
-    // The variant index, then the 16 id bytes; byte 6 of the id holds the version.
-    bytes[1 + 6] = 0x10;
+    // The variant index, the revision (one byte while below 128), then the
+    // 16 id bytes; byte 6 of the id holds the version.
+    bytes[1 + 1 + 6] = 0x10;
     assert!(postcard::from_bytes::<Challenge>(&bytes).is_err());
 }
 
@@ -243,9 +252,14 @@ proptest! {
     ) {
         let c = drive(seed, false, &ops).pop().unwrap();
         let mut v = to_json(&c);
-        let obj = v["v1"].as_object_mut().unwrap();
-        let key = obj.keys().nth(field).unwrap().clone();
-        obj.insert(key, value);
+        // Field 13 is the revision; the others are the challenge's 13.
+        if field == 13 {
+            v["v1"]["revision"] = value;
+        } else {
+            let obj = v["v1"]["challenge"].as_object_mut().unwrap();
+            let key = obj.keys().nth(field).unwrap().clone();
+            obj.insert(key, value);
+        }
         if let Ok(c) = from_json(&v) {
             assert_sound(&c);
         }
@@ -343,9 +357,9 @@ proptest! {
         prop_assert!(tries as i64 <= max_attempts, "{} tries granted", tries);
         prop_assert!(successes <= 1, "verified {} times", successes);
         if successes == 1 {
-            prop_assert_eq!(last.state(), State::Verified, "a success was lost");
+            prop_assert_eq!(last.parts().state, State::Verified, "a success was lost");
         }
-        prop_assert_eq!(u64::from(last.attempts_used()), tries as u64);
+        prop_assert_eq!(u64::from(last.parts().attempts_used), tries as u64);
         assert_sound(&last);
     }
 }

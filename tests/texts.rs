@@ -4,9 +4,10 @@
 mod common;
 use common::*;
 
+use mfa_core::sms::Encoding;
 use mfa_core::{
-    Alphabet, ChallengeId, Channel, Closed, Encoding, IdError, PhoneNumber, ResendError, State,
-    UnixTime, Verification,
+    Alphabet, ChallengeId, Channel, Closed, IdError, PhoneNumber, ResendError, State, UnixTime,
+    Verification,
 };
 
 #[test]
@@ -175,13 +176,13 @@ fn delivery_and_challenge_accessors() {
     let (c, d) = issue(req, 3);
     assert_eq!(d.message(), "Hi");
     assert_eq!(d.from().unwrap().as_str(), "+15554433222");
-    assert_eq!(c.from().unwrap().as_str(), "+15554433222");
-    assert_eq!(c.issued_at(), T0);
-    assert_eq!(c.valid_for(), 60);
-    assert_eq!(c.max_attempts(), 7);
-    assert_eq!(c.max_deliveries(), 9);
-    assert_eq!(c.deliveries(), 1);
-    assert_eq!(c.channel(), Channel::Sms);
+    assert_eq!(c.parts().from.unwrap().as_str(), "+15554433222");
+    assert_eq!(c.parts().issued_at, T0);
+    assert_eq!(c.parts().valid_for, 60);
+    assert_eq!(c.parts().max_attempts, 7);
+    assert_eq!(c.parts().max_deliveries, 9);
+    assert_eq!(c.parts().deliveries, 1);
+    assert_eq!(c.parts().channel, Channel::Sms);
     let p = params(req);
     assert_eq!(p.channel(), Channel::Sms);
     assert_eq!(p.message(), "Hi");

@@ -10,10 +10,11 @@
 mod common;
 use common::ByteRng;
 
+use mfa_core::sms::segments;
 use mfa_core::wire::{HttpResponse, RequestBody};
 use mfa_core::{
     Challenge, Channel, Closed, Normalized, Request, ResendError, UnixTime, Verification,
-    Violations, segments,
+    Violations,
 };
 use rand_chacha::ChaCha20Rng;
 use rand_core::{Rng, SeedableRng};
@@ -44,7 +45,7 @@ fn channel_of(v: &Value) -> Channel {
     }
 }
 
-fn violations_json(v: &Violations<'_>) -> Value {
+fn violations_json(v: &Violations) -> Value {
     Value::Array(
         v.iter()
             .map(|x| json!({"field": x.field.name(), "code": x.rule.code()}))
@@ -121,8 +122,8 @@ fn token_vectors() -> Vec<Value> {
             "token_length": len,
             "rng": hex(&used),
             "requests": requests,
-            "id": c.id().to_string(),
-            "token": c.token().expose_secret(),
+            "id": c.parts().id.to_string(),
+            "token": c.parts().token.expose_secret(),
         }));
     };
     for alphas in [false, true] {
@@ -173,8 +174,8 @@ fn token_vectors() -> Vec<Value> {
         "host_token": "271828",
         "rng": hex(&used),
         "requests": requests,
-        "id": c.id().to_string(),
-        "token": c.token().expose_secret(),
+        "id": c.parts().id.to_string(),
+        "token": c.parts().token.expose_secret(),
     }));
     out
 }
@@ -669,12 +670,12 @@ enum Step {
 
 fn snapshot(c: &Challenge, at: UnixTime) -> Map<String, Value> {
     let mut m = Map::new();
-    m.insert("state".into(), json!(c.state().name()));
-    m.insert("status".into(), json!(c.status(at).name()));
+    m.insert("state".into(), json!(c.parts().state.name()));
+    m.insert("status".into(), json!(c.state_at(at).name()));
     m.insert("revision".into(), json!(c.revision()));
-    m.insert("attempts_used".into(), json!(c.attempts_used()));
-    m.insert("deliveries".into(), json!(c.deliveries()));
-    m.insert("channel".into(), json!(c.channel().name()));
+    m.insert("attempts_used".into(), json!(c.parts().attempts_used));
+    m.insert("deliveries".into(), json!(c.parts().deliveries));
+    m.insert("channel".into(), json!(c.parts().channel.name()));
     m
 }
 
@@ -712,7 +713,7 @@ fn perform(c: &mut Challenge, step: &Value) -> Value {
             }
             Err(e) => panic!("{e}"),
         },
-        "status" => json!({"kind": "status", "state": c.status(now).name()}),
+        "status" => json!({"kind": "status", "state": c.state_at(now).name()}),
         op => panic!("op {op}"),
     }
 }
@@ -946,7 +947,7 @@ fn trace_vectors() -> Vec<Value> {
             let mut br = ByteRng::new(&stream);
             let (mut c, d) =
                 Challenge::issue(&params, &mut br, UnixTime::from_secs(issued_at)).unwrap();
-            let right = c.token().expose_secret().to_string();
+            let right = c.parts().token.expose_secret().to_string();
             let mut out_steps = Vec::new();
             for step in &steps {
                 let mut input = step_input(step, &right);
@@ -959,7 +960,7 @@ fn trace_vectors() -> Vec<Value> {
             m.insert("name".into(), json!(name));
             m.insert("issued_at".into(), json!(issued_at));
             m.insert("rng".into(), json!(hex(&stream[..br.used()])));
-            m.insert("id".into(), json!(c.id().to_string()));
+            m.insert("id".into(), json!(c.parts().id.to_string()));
             m.insert("token".into(), json!(right));
             m.insert("first_delivery".into(), json!(d.text()));
             m.insert("steps".into(), Value::Array(out_steps));
@@ -992,7 +993,7 @@ fn wire_vectors() -> Vec<Value> {
         let (c, _) =
             Challenge::issue(&p, &mut ByteRng::new(&[0xAB; 32]), UnixTime::from_secs(0)).unwrap();
         push(
-            json!({"kind": "issued", "id": c.id().to_string(), "to": "+15557788999", "channel": ch.name()}),
+            json!({"kind": "issued", "id": c.parts().id.to_string(), "to": "+15557788999", "channel": ch.name()}),
             HttpResponse::issued(&c),
         );
     }
@@ -1142,8 +1143,11 @@ fn replay_tokens() {
             v["name"]
         );
         assert_eq!(json!(requests), v["requests"], "{}", v["name"]);
-        assert_eq!(c.id().to_string(), v["id"].as_str().unwrap());
-        assert_eq!(c.token().expose_secret(), v["token"].as_str().unwrap());
+        assert_eq!(c.parts().id.to_string(), v["id"].as_str().unwrap());
+        assert_eq!(
+            c.parts().token.expose_secret(),
+            v["token"].as_str().unwrap()
+        );
     }
 }
 
@@ -1169,7 +1173,10 @@ fn replay_traces() {
         let rng = unhex(v["rng"].as_str().unwrap());
         let at = UnixTime::from_secs(v["issued_at"].as_u64().unwrap());
         let (mut c, d) = Challenge::issue(&params, &mut ByteRng::new(&rng), at).unwrap();
-        assert_eq!(c.token().expose_secret(), v["token"].as_str().unwrap());
+        assert_eq!(
+            c.parts().token.expose_secret(),
+            v["token"].as_str().unwrap()
+        );
         assert_eq!(d.text(), v["first_delivery"].as_str().unwrap());
         for step in v["steps"].as_array().unwrap() {
             let outcome = perform(&mut c, step);

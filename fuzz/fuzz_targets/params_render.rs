@@ -4,7 +4,8 @@
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
-use mfa_core::{Challenge, Channel, Encoding, Request, UnixTime, segments};
+use mfa_core::sms::{Encoding, segments};
+use mfa_core::{Challenge, Channel, Request, UnixTime};
 use mfa_core_fuzz::FuzzRng;
 
 #[derive(Arbitrary, Debug)]
@@ -61,7 +62,7 @@ fuzz_target!(|i: Input<'_>| {
         Channel::Sms => {
             let limit = if s.encoding == Encoding::Gsm7 { 160 } else { 70 };
             assert!(s.units <= limit && s.parts == 1);
-            assert!(text.ends_with(c.token().expose_secret()));
+            assert!(text.ends_with(c.parts().token.expose_secret()));
         }
         Channel::Call => assert!(text.chars().count() <= 500),
     }

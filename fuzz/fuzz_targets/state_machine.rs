@@ -45,26 +45,26 @@ fuzz_target!(|i: Input<'_>| {
     let params = req.validate().expect("in range by construction");
     let mut now = UnixTime::from_secs(i.issued_at);
     let (mut c, _) = Challenge::issue(&params, &mut Counter(i.seed), now).unwrap();
-    let right = c.token().expose_secret().to_string();
+    let right = c.parts().token.expose_secret().to_string();
     let mut verified = 0;
     for op in i.ops {
         let before = c.clone();
         let expired = now >= c.expires_at();
-        let open = c.state() == State::Pending && !expired;
+        let open = c.parts().state == State::Pending && !expired;
         match op {
             Op::Verify(s) => match c.verify(s, now) {
                 Verification::Verified => {
                     assert!(open);
-                    assert_eq!(c.to(), before.to());
+                    assert_eq!(c.parts().to, before.parts().to);
                     verified += 1;
                 }
                 Verification::WrongToken { attempts_left } => {
                     assert!(open);
-                    assert_eq!(attempts_left, c.max_attempts() - c.attempts_used());
+                    assert_eq!(attempts_left, c.parts().max_attempts - c.parts().attempts_used);
                 }
                 Verification::Rejected(r) => {
                     assert!(!open);
-                    assert_eq!(Some(r), c.state().closed());
+                    assert_eq!(Some(r), c.parts().state.closed());
                 }
             },
             Op::VerifyRight => {
@@ -86,20 +86,20 @@ fuzz_target!(|i: Input<'_>| {
                 }
             }
             Op::Status => {
-                let s = c.status(now);
+                let s = c.state_at(now);
                 assert_eq!(c, before);
-                assert_eq!(s == State::Expired, before.state() == State::Expired || (before.state() == State::Pending && expired));
+                assert_eq!(s == State::Expired, before.parts().state == State::Expired || (before.parts().state == State::Pending && expired));
             }
             Op::Advance(s) => now = now.add_secs(u64::from(s)),
             Op::Rewind(s) => now = UnixTime::from_secs(now.as_secs().saturating_sub(u64::from(s))),
             Op::Jump(t) => now = UnixTime::from_secs(t),
         }
         assert_sound(&c);
-        if before.state().is_terminal() {
+        if before.parts().state.is_terminal() {
             assert_eq!(c, before, "a terminal challenge changed");
         }
-        if expired && before.state() == State::Pending && c != before {
-            assert_eq!(c.state(), State::Expired);
+        if expired && before.parts().state == State::Pending && c != before {
+            assert_eq!(c.parts().state, State::Expired);
         }
         assert_eq!(c.revision(), before.revision() + u64::from(c != before));
         assert!(verified <= 1);

@@ -2,16 +2,16 @@
 //! test (`tests/token_stats.rs`) and the full run (`examples/token_stats.rs`).
 #![allow(dead_code)]
 
-use mfa_core::{ALPHANUMERIC_SYMBOLS, Challenge, Channel, NUMERIC_SYMBOLS, Request, UnixTime};
+use mfa_core::{Alphabet, Challenge, Channel, Request, UnixTime};
 use rand_chacha::ChaCha20Rng;
 use rand_core::Rng;
 
 /// Counts the symbols of `n` tokens that `Challenge::issue` draws from `rng`.
 pub fn issued(alphas: bool, len: i64, n: u64, rng: &mut ChaCha20Rng) -> Counts {
     let symbols: &'static [u8] = if alphas {
-        ALPHANUMERIC_SYMBOLS
+        Alphabet::Alphanumeric.symbols()
     } else {
-        NUMERIC_SYMBOLS
+        Alphabet::Numeric.symbols()
     };
     let params = Request {
         allow_alphas: Some(alphas),
@@ -23,7 +23,7 @@ pub fn issued(alphas: bool, len: i64, n: u64, rng: &mut ChaCha20Rng) -> Counts {
     let mut counts = Counts::new(symbols, len as usize);
     for _ in 0..n {
         let (c, _) = Challenge::issue(&params, rng, UnixTime::from_secs(0)).unwrap();
-        counts.add(c.token().expose_secret());
+        counts.add(c.parts().token.expose_secret());
     }
     counts
 }
@@ -31,7 +31,7 @@ pub fn issued(alphas: bool, len: i64, n: u64, rng: &mut ChaCha20Rng) -> Counts {
 /// Counts `n` six-digit tokens from the classic mistake, `byte % 10` with
 /// no rejection (it favours 0-5): the control the tests must reject.
 pub fn modulo_biased(n: u64, rng: &mut ChaCha20Rng) -> Counts {
-    let mut counts = Counts::new(NUMERIC_SYMBOLS, 6);
+    let mut counts = Counts::new(Alphabet::Numeric.symbols(), 6);
     let mut buf = [0u8; 6];
     for _ in 0..n {
         rng.fill_bytes(&mut buf);

@@ -1,44 +1,13 @@
-//! Delivery text: what the host sends by SMS or reads out on a call.
+//! Delivery text (SPEC §4): what the host sends by SMS or reads out on a
+//! call.
 
 use core::fmt;
 
-use crate::limits::{DEFAULT_CALL_MESSAGE, DEFAULT_SMS_MESSAGE, TOKEN_LENGTH_MAX};
+use crate::channel::Channel;
+use crate::limits::TOKEN_LENGTH_MAX;
 use crate::phone::{MaybePhone, PhoneNumber};
-use crate::segments::{SegmentCounter, SegmentInfo};
+use crate::sms::{SegmentCounter, SegmentInfo};
 use crate::token::Token;
-
-/// How a challenge's token is delivered.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Channel {
-    /// A text message (the guide's `/mfa/sms`).
-    Sms,
-    /// A phone call that reads the text out (the guide's `/mfa/call`).
-    Call,
-}
-
-impl Channel {
-    /// The wire name: `"sms"` or `"call"`.
-    pub const fn name(self) -> &'static str {
-        match self {
-            Channel::Sms => "sms",
-            Channel::Call => "call",
-        }
-    }
-
-    /// The message used when a request gives none.
-    pub const fn default_message(self) -> &'static str {
-        match self {
-            Channel::Sms => DEFAULT_SMS_MESSAGE,
-            Channel::Call => DEFAULT_CALL_MESSAGE,
-        }
-    }
-}
-
-impl fmt::Display for Channel {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
 
 /// Writes the rendered text: `message`, then one space unless the message is
 /// empty or ends in white space (Unicode `White_Space`), then the token. On
@@ -63,11 +32,7 @@ pub(crate) fn render_into<W: fmt::Write>(
             // "1, 2, 3." built on the stack, then written at once.
             let mut spelled = [b' '; 3 * TOKEN_LENGTH_MAX as usize];
             let mut n = 0;
-            for (i, b) in token
-                .bytes()
-                .take(usize::from(TOKEN_LENGTH_MAX))
-                .enumerate()
-            {
+            for (i, b) in token.bytes().enumerate() {
                 if i > 0 {
                     spelled[n] = b',';
                     n += 2; // the space after the comma is already there
@@ -165,7 +130,7 @@ impl<'m> Delivery<'m> {
 }
 
 impl fmt::Debug for Delivery<'_> {
-    // The token is left out on purpose: it is the secret.
+    // The token is the secret: its own `Debug` prints only its length.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Delivery")
             .field("channel", &self.channel)

@@ -1,5 +1,5 @@
-//! SMS segment arithmetic: which encoding a text needs, how many units it
-//! costs and into how many parts it is cut.
+//! SMS segment arithmetic for any text (SPEC §4): which encoding it needs,
+//! how many units it costs and into how many parts it is cut.
 //!
 //! The GSM 7-bit default alphabet is 3GPP TS 23.038 §6.2.1: the basic table
 //! (127 characters; its code 0x1B is the escape to the extension table, not a
@@ -67,7 +67,7 @@ impl Encoding {
 /// # Examples
 ///
 /// ```
-/// use mfa_core::{Encoding, segments};
+/// use mfa_core::sms::{Encoding, segments};
 ///
 /// let s = segments("Your code is 123456");
 /// assert_eq!((s.encoding, s.units, s.parts), (Encoding::Gsm7, 19, 1));
@@ -94,7 +94,7 @@ pub struct SegmentInfo {
 /// GSM 7-bit code (such a text must go as UCS-2).
 ///
 /// ```
-/// use mfa_core::gsm7_septets;
+/// use mfa_core::sms::gsm7_septets;
 /// assert_eq!(gsm7_septets('Ç'), Some(1));
 /// assert_eq!(gsm7_septets('ç'), None);
 /// assert_eq!(gsm7_septets('€'), Some(2));
