@@ -89,6 +89,16 @@ impl Challenge {
             params.token_length,
             params.alphabet,
         )?;
+        // The delivery is made from the inputs, not read back from the
+        // challenge just written (reading fresh writes back in other
+        // widths stalls the processor; see `benches/mfa.rs`, `issue`).
+        let delivery = Delivery {
+            channel: params.channel,
+            to: params.to,
+            from: params.from,
+            message: params.message,
+            token: token.clone(),
+        };
         let challenge = Challenge(ChallengeParts {
             id,
             channel: params.channel,
@@ -104,7 +114,6 @@ impl Challenge {
             deliveries: 1,
             state: State::Pending,
         });
-        let delivery = challenge.delivery(params.channel, params.message);
         Ok((challenge, delivery))
     }
 
@@ -118,10 +127,12 @@ impl Challenge {
         }
     }
 
-    /// Whether `now` lies outside the validity window (see
-    /// [`expires_at`](Self::expires_at)).
+    /// Whether `now` lies outside the validity window: `now` and
+    /// `issued_at` are `valid_for` seconds or more apart, in either
+    /// direction (SPEC §5.2). A clock that lags the issuing host's by less
+    /// than the window still verifies; `valid_for = 0` is always outside.
     fn outside_window(&self, now: UnixTime) -> bool {
-        now >= self.expires_at()
+        now.as_secs().abs_diff(self.0.issued_at.as_secs()) >= u64::from(self.0.valid_for)
     }
 
     /// Records expiry if the challenge is pending and `now` is outside its
@@ -232,8 +243,10 @@ impl Challenge {
             + u64::from(matches!(p.state, State::Expired | State::Canceled))
     }
 
-    /// `issued_at + valid_for`, saturating: from this second on, it is
-    /// expired.
+    /// `issued_at + valid_for`, saturating: from this second on it is
+    /// expired for any clock that runs forward (a clock `valid_for` or more
+    /// seconds behind `issued_at` sees it expired too). The key for a
+    /// sweep of old records.
     pub fn expires_at(&self) -> UnixTime {
         self.0.issued_at.add_secs(u64::from(self.0.valid_for))
     }

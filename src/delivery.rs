@@ -19,11 +19,7 @@ pub(crate) fn render_into<W: fmt::Write>(
     token: &str,
 ) -> fmt::Result {
     w.write_str(message)?;
-    if message
-        .chars()
-        .next_back()
-        .is_some_and(|c| !c.is_whitespace())
-    {
+    if needs_separator(message) {
         w.write_char(' ')?;
     }
     match channel {
@@ -45,6 +41,24 @@ pub(crate) fn render_into<W: fmt::Write>(
             w.write_str(core::str::from_utf8(&spelled[..=n]).map_err(|_| fmt::Error)?)
         }
     }
+}
+
+/// Whether a space goes between the message and the token: unless the
+/// message is empty or ends in white space (Unicode `White_Space`, which is
+/// what `char::is_whitespace` tests).
+fn needs_separator(message: &str) -> bool {
+    message
+        .chars()
+        .next_back()
+        .is_some_and(|c| !c.is_whitespace())
+}
+
+/// The length a call's text is held to (SPEC §4.5): the message, the
+/// separator and the token as written, `len` symbols, in characters
+/// (Unicode scalar values). The spelled-out form a speech engine reads is
+/// longer; the guide's limit counts the token itself.
+pub(crate) fn voice_length(message: &str, len: u8) -> usize {
+    message.chars().count() + usize::from(needs_separator(message)) + usize::from(len)
 }
 
 /// Measures the text `render_into` would write for a token of `len`

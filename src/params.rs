@@ -1,8 +1,10 @@
 //! Request parameters (SPEC §2): the guide's fields, their defaults and
 //! their rules.
 
+use core::fmt;
+
 use crate::channel::Channel;
-use crate::delivery::measure;
+use crate::delivery::{measure, voice_length};
 use crate::limits::*;
 use crate::phone::{MaybePhone, PhoneNumber};
 use crate::token::{Alphabet, Token, TokenError};
@@ -32,7 +34,7 @@ use crate::violation::{Field, Rule, Violations};
 /// assert_eq!(params.token_length(), 8);
 /// # Ok::<(), mfa_core::Violations>(())
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub struct Request<'a> {
     /// SMS (`/mfa/sms`) or voice call (`/mfa/call`).
     pub channel: Channel,
@@ -57,6 +59,24 @@ pub struct Request<'a> {
     /// fixed code for a test number). It must use the alphabet that
     /// `allow_alphas` gives and, if `token_length` is set, have that length.
     pub token: Option<&'a str>,
+}
+
+impl fmt::Debug for Request<'_> {
+    // A host-supplied `token` is the secret: only whether one was given.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Request")
+            .field("channel", &self.channel)
+            .field("to", &self.to)
+            .field("from", &self.from)
+            .field("message", &self.message)
+            .field("token_length", &self.token_length)
+            .field("max_attempts", &self.max_attempts)
+            .field("allow_alphas", &self.allow_alphas)
+            .field("valid_for", &self.valid_for)
+            .field("max_deliveries", &self.max_deliveries)
+            .field("token", &self.token.map(|_| "<redacted>"))
+            .finish()
+    }
 }
 
 impl<'a> Request<'a> {
@@ -242,8 +262,11 @@ fn int<T: Copy + Into<i64> + TryFrom<i64>>(
 }
 
 /// Checks `message` (or the channel's default) for `channel`: the `from`
-/// rule for custom SMS texts, then the length of the rendered text with a
-/// token of `token_len` symbols. Returns the message in effect.
+/// rule for custom SMS texts, then the length with a token of `token_len`
+/// symbols: an SMS's rendered text must fit one segment; a call's message,
+/// separator and token as written (not spelled out) must be at most 500
+/// characters, the guide's "500 characters including the token" read
+/// literally (SPEC §4.5). Returns the message in effect.
 pub(crate) fn check_message<'a>(
     v: &mut Violations,
     channel: Channel,
@@ -255,10 +278,9 @@ pub(crate) fn check_message<'a>(
     if channel == Channel::Sms && text != DEFAULT_SMS_MESSAGE && !has_from {
         v.push(Field::Message, Rule::FromRequired);
     }
-    let m = measure(channel, text, usize::from(token_len));
     match channel {
         Channel::Sms => {
-            let info = m.info();
+            let info = measure(channel, text, usize::from(token_len)).info();
             let limit = info.encoding.single_limit();
             if info.units > limit {
                 v.push(
@@ -272,11 +294,12 @@ pub(crate) fn check_message<'a>(
             }
         }
         Channel::Call => {
-            if m.chars() > VOICE_MAX_CHARS {
+            let chars = voice_length(text, token_len);
+            if chars > VOICE_MAX_CHARS {
                 v.push(
                     Field::Message,
                     Rule::VoiceLength {
-                        chars: m.chars(),
+                        chars,
                         limit: VOICE_MAX_CHARS,
                     },
                 );

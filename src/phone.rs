@@ -23,6 +23,10 @@ use crate::limits::{E164_DIGITS_MAX, E164_DIGITS_MIN};
 /// # Ok::<(), PhoneError>(())
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+// Aligned to 4: an `Option<PhoneNumber>` is then 20 bytes and the fields
+// after it in a record stay aligned, so they are copied in whole, aligned
+// pieces (an odd-sized `Option` made issuing measurably slower).
+#[repr(align(4))]
 pub struct PhoneNumber {
     /// The text, zero-padded: 16 bytes hold the longest number, and the
     /// length is where the zeros start. One 16-byte unit to copy.

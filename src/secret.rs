@@ -18,53 +18,16 @@ impl Serialize for SecretText<'_> {
 
 impl<'de> Deserialize<'de> for SecretText<'_> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        const MUST_BE: &str = "field `token`: must be a string";
         struct V;
-        fn not_a_string<E: de::Error>() -> E {
-            E::custom("field `token`: expected a string")
-        }
         impl<'de> Visitor<'de> for V {
             type Value = SecretText<'static>;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("the token as a string")
+                f.write_str(MUST_BE)
             }
+            refuse_all_but!(MUST_BE, str);
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
                 Ok(SecretText(Cow::Owned(v.into())))
-            }
-            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
-                Err(not_a_string())
-            }
-            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
-                Err(not_a_string())
-            }
-            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
-                Err(not_a_string())
-            }
-            fn visit_i128<E: de::Error>(self, _: i128) -> Result<Self::Value, E> {
-                Err(not_a_string())
-            }
-            fn visit_u128<E: de::Error>(self, _: u128) -> Result<Self::Value, E> {
-                Err(not_a_string())
-            }
-            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
-                Err(not_a_string())
-            }
-            fn visit_char<E: de::Error>(self, _: char) -> Result<Self::Value, E> {
-                Err(not_a_string())
-            }
-            fn visit_bytes<E: de::Error>(self, _: &[u8]) -> Result<Self::Value, E> {
-                Err(not_a_string())
-            }
-            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-                Err(not_a_string())
-            }
-            fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-                Err(not_a_string())
-            }
-            fn visit_seq<A: de::SeqAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
-                Err(not_a_string())
-            }
-            fn visit_map<A: de::MapAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
-                Err(not_a_string())
             }
         }
         // Self-describing formats report a wrong type themselves, value
@@ -74,6 +37,54 @@ impl<'de> Deserialize<'de> for SecretText<'_> {
         } else {
             d.deserialize_str(V)
         }
+    }
+}
+
+/// Visitor methods that refuse every kind of value but one (`str` or
+/// `map`) with a fixed message: serde's own "invalid type" errors quote
+/// the value, which may be a code.
+macro_rules! refuse_all_but {
+    ($msg:expr, str) => {
+        $crate::secret::refuse_all_but!(@scalars $msg);
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
+            Err(serde::de::Error::custom($msg))
+        }
+    };
+    ($msg:expr, map) => {
+        $crate::secret::refuse_all_but!(@scalars $msg);
+        fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<Self::Value, E> {
+            Err(E::custom($msg))
+        }
+    };
+    (@scalars $msg:expr) => {
+        $crate::secret::refuse_all_but!(@each $msg,
+            visit_bool: bool, visit_i64: i64, visit_u64: u64, visit_i128: i128,
+            visit_u128: u128, visit_f64: f64, visit_bytes: &[u8]);
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Err(E::custom($msg))
+        }
+        fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Err(E::custom($msg))
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
+            Err(serde::de::Error::custom($msg))
+        }
+    };
+    (@each $msg:expr, $($name:ident: $ty:ty),*) => {
+        $(fn $name<E: serde::de::Error>(self, _: $ty) -> Result<Self::Value, E> {
+            Err(E::custom($msg))
+        })*
+    };
+}
+pub(crate) use refuse_all_but;
+
+/// "unknown field" naming the key, cut to its first 32 characters: a key
+/// is the client's text too.
+pub(crate) fn unknown_field<E: de::Error>(key: &str) -> E {
+    const SHOWN: usize = 32;
+    match key.char_indices().nth(SHOWN) {
+        None => E::custom(format_args!("unknown field `{key}`")),
+        Some((cut, _)) => E::custom(format_args!("unknown field `{}…`", &key[..cut])),
     }
 }
 

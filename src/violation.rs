@@ -83,9 +83,10 @@ pub enum Rule {
         /// Units one segment holds (160 or 70).
         limit: usize,
     },
-    /// The rendered voice text is longer than 500 characters.
+    /// The voice text is longer than 500 characters: the message, the
+    /// separator and the token as written (not spelled out).
     VoiceLength {
-        /// Characters (Unicode scalar values) of the rendered text.
+        /// Characters (Unicode scalar values) of message, separator and token.
         chars: usize,
         /// The limit (500).
         limit: usize,
@@ -146,7 +147,7 @@ impl fmt::Display for Rule {
             ),
             Rule::VoiceLength { chars, limit } => write!(
                 f,
-                "must be at most {limit} characters with the token spoken out (is {chars})"
+                "must be at most {limit} characters with the token (is {chars})"
             ),
             Rule::TokenAlphabet { position, alphabet } => {
                 write!(f, "character {position} is not in the {alphabet} alphabet")

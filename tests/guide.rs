@@ -218,19 +218,54 @@ fn valid_for_zero_is_expired_at_once() {
     );
 }
 
+/// SPEC §5.2: expired when `now` and `issued_at` are `valid_for` or more
+/// seconds apart, in either direction.
 #[test]
-fn a_clock_that_goes_backwards_does_not_expire_it() {
-    let (mut c, _) = issue(
+fn the_window_is_symmetric_and_fails_closed() {
+    let (c, _) = issue(
         Request {
             valid_for: Some(60),
             ..sms(TO)
         },
         11,
     );
-    let earlier = UnixTime::from_secs(T0.as_secs() - 86_400);
-    assert_eq!(c.state_at(earlier), State::Pending);
-    assert_eq!(c.state_at(UnixTime::from_secs(0)), State::Pending);
-    assert!(c.verify(&code(&c), earlier).is_verified());
+    let at = |delta: i64| UnixTime::from_secs(T0.as_secs().checked_add_signed(delta).unwrap());
+    // A verifying host whose clock lags by less than the window still verifies.
+    for delta in [-59, -1, 0, 1, 59] {
+        assert_eq!(c.state_at(at(delta)), State::Pending, "{delta}");
+    }
+    // 60 seconds or more apart, either way: expired.
+    for delta in [-86_400, -61, -60, 60, 61] {
+        assert_eq!(c.state_at(at(delta)), State::Expired, "{delta}");
+    }
+    // A clock stuck at the epoch does not accept today's code.
+    let mut stuck = c.clone();
+    assert_eq!(
+        stuck.verify(&code(&c), UnixTime::from_secs(0)),
+        Verification::Rejected(Closed::Expired)
+    );
+    let mut lagging = c.clone();
+    assert!(lagging.verify(&code(&c), at(-30)).is_verified());
+}
+
+#[test]
+fn valid_for_zero_is_expired_at_once_whatever_the_clock() {
+    let (c, _) = issue(
+        Request {
+            valid_for: Some(0),
+            ..sms(TO)
+        },
+        14,
+    );
+    for delta in [-1, 0, 1] {
+        let now = UnixTime::from_secs(T0.as_secs().checked_add_signed(delta).unwrap());
+        let mut copy = c.clone();
+        assert_eq!(
+            copy.verify(&code(&c), now),
+            Verification::Rejected(Closed::Expired),
+            "{delta}"
+        );
+    }
 }
 
 #[test]
@@ -253,15 +288,27 @@ fn a_recorded_expiry_survives_a_clock_that_steps_back() {
     assert_eq!(c.state_at(T0), State::Expired);
 }
 
+/// The window is computed exactly at the top of the range: `expires_at`
+/// saturates, but the test itself is the distance between the two times.
 #[test]
-fn expiry_saturates_at_the_end_of_time() {
-    let end = UnixTime::from_secs(u64::MAX - 10);
+fn the_window_at_the_end_of_time() {
+    let issued = UnixTime::from_secs(u64::MAX - 10);
     let p = params(sms(TO));
-    let (mut c, _) = Challenge::issue(&p, &mut rng(13), end).unwrap();
+    let (mut c, _) = Challenge::issue(&p, &mut rng(13), issued).unwrap();
     assert_eq!(c.expires_at(), UnixTime::from_secs(u64::MAX));
-    assert_eq!(c.state_at(end), State::Pending);
-    assert_eq!(c.state_at(UnixTime::from_secs(u64::MAX)), State::Expired);
-    assert!(c.verify(&code(&c), end.add_secs(5)).is_verified());
+    assert_eq!(c.state_at(UnixTime::from_secs(u64::MAX)), State::Pending);
+    assert_eq!(
+        c.state_at(UnixTime::from_secs(u64::MAX - 10 - 3599)),
+        State::Pending
+    );
+    assert_eq!(
+        c.state_at(UnixTime::from_secs(u64::MAX - 10 - 3600)),
+        State::Expired
+    );
+    assert!(
+        c.verify(&code(&c), UnixTime::from_secs(u64::MAX))
+            .is_verified()
+    );
 }
 
 #[test]

@@ -347,7 +347,7 @@ fn message_limit_texts() {
     .unwrap_err();
     assert_eq!(
         v.to_string(),
-        "`message` must be at most 500 characters with the token spoken out (is 518)"
+        "`message` must be at most 500 characters with the token (is 507)"
     );
 }
 
@@ -471,18 +471,20 @@ fn sms_ucs2_boundary_70_71() {
     );
 }
 
+/// SPEC §4.5: "500 characters including the token", read literally: the
+/// message, the separator and the token as written, not spelled out.
 #[test]
 fn voice_boundary_500_501() {
-    // message + ' ' + "1, 2, 3, 4, 5, 6." (17) = 500 when the message is 482.
-    let fits = "a".repeat(482);
+    // message + ' ' + 6 symbols = 500 when the message is 493.
+    let fits = "a".repeat(493);
     let p = params(Request {
         message: Some(&fits),
         ..call(TO)
     });
     let (_, d) = mfa_core::Challenge::issue(&p, &mut rng(1), T0).unwrap();
-    assert_eq!(d.chars(), 500);
-    assert_eq!(d.text().chars().count(), 500);
-    let over = "a".repeat(483);
+    // What is read out is longer: the token is spelled "1, 2, 3, 4, 5, 6.".
+    assert_eq!(d.chars(), 493 + 1 + 17);
+    let over = "a".repeat(494);
     let v = only_violation(Request {
         message: Some(&over),
         ..call(TO)
@@ -494,26 +496,37 @@ fn voice_boundary_500_501() {
             limit: 500
         }
     );
-    // Characters, not bytes: 482 three-byte characters fit too.
-    let wide = "€".repeat(482);
+    // No separator after white space: 494 + 6 = 500.
+    let spaced = format!("{} ", "a".repeat(493));
     assert!(
         Request {
-            message: Some(&wide),
+            message: Some(&spaced),
             ..call(TO)
         }
         .validate()
         .is_ok()
     );
-    // A 20-symbol token spelled out is 59 characters.
+    // Characters, not bytes nor UTF-16 units: 493 characters outside the
+    // Basic Multilingual Plane (4 bytes, 2 UTF-16 units each) fit too.
+    let astral = "😀".repeat(493);
+    assert!(
+        Request {
+            message: Some(&astral),
+            ..call(TO)
+        }
+        .validate()
+        .is_ok()
+    );
+    // A 20-symbol token leaves 479.
     let v = only_violation(Request {
-        message: Some(&fits),
+        message: Some(&"a".repeat(480)),
         token_length: Some(20),
         ..call(TO)
     });
     assert_eq!(
         v.rule,
         Rule::VoiceLength {
-            chars: 482 + 1 + 59,
+            chars: 501,
             limit: 500
         }
     );

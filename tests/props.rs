@@ -81,7 +81,9 @@ proptest! {
             let before = c.clone();
             let rev = c.revision();
             let was_terminal = c.parts().state.is_terminal();
-            let expired_now = now >= c.expires_at();
+            // SPEC §5.2: `valid_for` or more seconds apart, either way.
+            let apart = now.as_secs().abs_diff(c.parts().issued_at.as_secs());
+            let expired_now = apart >= u64::from(c.parts().valid_for);
             match op {
                 Op::Verify { right: use_right, junk } => {
                     let sub = if use_right { right.clone() } else { format!("{junk}?") };

@@ -6,8 +6,8 @@ use common::*;
 
 use mfa_core::sms::Encoding;
 use mfa_core::{
-    Alphabet, ChallengeId, Channel, Closed, IdError, PhoneNumber, ResendError, State, UnixTime,
-    Verification,
+    Alphabet, ChallengeId, Channel, Closed, IdError, PhoneNumber, Request, ResendError, State,
+    UnixTime, Verification,
 };
 
 #[test]
@@ -222,8 +222,27 @@ fn token_equality_is_on_content_and_length() {
     assert_eq!(format!("{:?}", t("1234")), "Token(<redacted>, len 4)");
 }
 
+/// What a user typed is the code whenever the try is right: `Debug` shows
+/// its length only.
 #[test]
-fn a_normalised_submission_is_shown_as_typed_back() {
-    let n = mfa_core::Normalized::new("ab-12").unwrap();
-    assert_eq!(format!("{n:?}"), "Normalized(\"AB12\")");
+fn a_normalised_submission_is_redacted() {
+    let n = mfa_core::Normalized::new("48-2057").unwrap();
+    assert_eq!(n.as_str(), "482057");
+    assert_eq!(format!("{n:?}"), "Normalized(<redacted>, len 6)");
+}
+
+/// A host-supplied token is the secret: a request's `Debug` says only
+/// that there is one.
+#[test]
+fn a_request_never_shows_its_host_token() {
+    let req = Request {
+        token: Some("48205716"),
+        ..Request::new(Channel::Sms, "+15557788999")
+    };
+    let shown = format!("{req:?}");
+    assert!(!shown.contains("48205716"), "{shown}");
+    assert!(shown.contains("token: Some(\"<redacted>\")"), "{shown}");
+    assert!(shown.contains("+15557788999"), "{shown}");
+    let none = format!("{:?}", Request::new(Channel::Sms, "+15557788999"));
+    assert!(none.contains("token: None"), "{none}");
 }

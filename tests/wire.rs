@@ -111,7 +111,7 @@ fn duplicates_are_refused() {
     let e = body(r#"{"to":"+1555","allow_alpha":true,"allow_alphas":false}"#).unwrap_err();
     assert!(e.contains("field `allow_alphas` is given twice"), "{e}");
     let e = body(r#"[1,2]"#).unwrap_err();
-    assert!(e.contains("MFA request body"), "{e}");
+    assert!(e.contains("the body must be a JSON object"), "{e}");
 }
 
 #[test]
@@ -175,13 +175,10 @@ fn verify_body_and_answers() {
     let e = serde_json::from_str::<VerifyBody>("[1]")
         .unwrap_err()
         .to_string();
-    assert!(
-        e.contains("a verify body (a JSON object with `token`)"),
-        "{e}"
-    );
+    assert!(e.contains("the body must be a JSON object"), "{e}");
     for (bad, says) in [
         (r#"{}"#, "missing field `token`"),
-        (r#"{"token":123456}"#, "field `token`: expected a string"),
+        (r#"{"token":123456}"#, "field `token`: must be a string"),
         (r#"{"token":"1","code":"2"}"#, "unknown field `code`"),
         (
             r#"{"token":"1","token":"2"}"#,
@@ -229,4 +226,82 @@ fn every_terminal_reason_and_an_unknown_id_is_404() {
     let r = HttpResponse::not_found();
     assert_eq!(r.status, 404);
     assert_eq!(to_json(&r)["errors"][0]["code"], "not_found");
+}
+
+/// SPEC §7.8: a 422 detail names the field and the rule, never the value
+/// sent: not a code typed as the whole body, not a wrong-typed field, not a
+/// phone number; an unknown key is named, cut at 32 characters.
+#[test]
+fn bad_body_details_never_echo_what_was_sent() {
+    let detail = |r: HttpResponse| match r.body {
+        Body::Errors(ErrorBody { errors }) => errors[0].detail.clone(),
+        other => panic!("{other:?}"),
+    };
+    for (json, says) in [
+        ("48205716", "the body must be a JSON object"),
+        (r#""48205716""#, "the body must be a JSON object"),
+        ("4820.5716", "the body must be a JSON object"),
+        (r#"{"token": 48205716}"#, "field `token`: must be a string"),
+        (
+            r#"{"token": [48205716]}"#,
+            "field `token`: must be a string",
+        ),
+    ] {
+        let e = serde_json::from_str::<VerifyBody>(json).unwrap_err();
+        let d = detail(HttpResponse::bad_body(&e));
+        assert!(d.contains(says), "{json}: {d}");
+        assert!(
+            !d.contains("48205716") && !d.contains("5716"),
+            "{json}: {d}"
+        );
+    }
+    for (json, says) in [
+        ("48205716", "the body must be a JSON object"),
+        (r#"{"to": 15557788999}"#, "field `to`: must be a string"),
+        (
+            r#"{"token_length": "48205716"}"#,
+            "field `token_length`: must be an integer",
+        ),
+        (
+            r#"{"valid_for": 48205716.0}"#,
+            "field `valid_for`: must be an integer",
+        ),
+        (
+            r#"{"max_attempts": 48205716000000000000}"#,
+            "field `max_attempts`: must be an integer",
+        ),
+        (
+            r#"{"max_attempts": 18446744073709551615}"#,
+            "field `max_attempts`: must be an integer",
+        ),
+        (
+            r#"{"allow_alpha": "48205716"}"#,
+            "field `allow_alphas`: must be true or false",
+        ),
+    ] {
+        let e = serde_json::from_str::<RequestBody>(json).unwrap_err();
+        let d = detail(HttpResponse::bad_body(&e));
+        assert!(d.contains(says), "{json}: {d}");
+        assert!(
+            !d.contains("48205716") && !d.contains("15557788999"),
+            "{json}: {d}"
+        );
+    }
+    let long_key = format!(r#"{{"{}": 1}}"#, "k".repeat(1 << 20));
+    let e = serde_json::from_str::<RequestBody>(&long_key).unwrap_err();
+    let d = detail(HttpResponse::bad_body(&e));
+    assert!(
+        d.contains(&format!("unknown field `{}…`", "k".repeat(32))),
+        "{}",
+        &d[..80]
+    );
+    assert!(d.len() < 200, "{} bytes", d.len());
+    // An invalid number is named by its rule, not repeated: 1 MiB of digits
+    // makes a short detail.
+    let huge = format!(r#"{{"to": "+1{}x"}}"#, "5".repeat(1 << 20));
+    let b: RequestBody = serde_json::from_str(&huge).unwrap();
+    let r = HttpResponse::invalid(&b.to_request(Channel::Sms).validate().unwrap_err());
+    let d = detail(r);
+    assert!(!d.contains("5555"), "{d}");
+    assert!(d.len() < 200, "{d}");
 }

@@ -2,7 +2,7 @@
 
 use rand_core::TryCryptoRng;
 
-use super::words::{self, Words};
+use super::words::{self, Buf, Words};
 use super::{Alphabet, MAX, Token};
 use crate::challenge::RngError;
 use crate::id::{ChallengeId, ID_BYTES};
@@ -26,14 +26,14 @@ pub(crate) fn draw_challenge<R: TryCryptoRng + ?Sized>(
         Some(_) => 0,
         None => usize::from(token_length),
     };
-    let drawn = &mut drawn[..ID_BYTES + len];
-    rng.try_fill_bytes(drawn).map_err(|_| RngError)?;
+    rng.try_fill_bytes(&mut drawn[..ID_BYTES + len])
+        .map_err(|_| RngError)?;
     let token = match host_token {
         Some(t) => t.clone(),
-        None => Token::from_random(drawn, ID_BYTES, len, rng, alphabet)?,
+        None => Token::from_random(&drawn, len, rng, alphabet)?,
     };
     // The id is read after the token is made, once the RNG's writes have
-    // left the store buffer (see `words::Words::from_drawn`).
+    // left the store buffer (see `words::Words::after_id`).
     let mut id = [0u8; ID_BYTES];
     id.copy_from_slice(&drawn[..ID_BYTES]);
     Ok((ChallengeId::from_random_bytes(id), token))
@@ -41,8 +41,8 @@ pub(crate) fn draw_challenge<R: TryCryptoRng + ?Sized>(
 
 impl Token {
     /// Makes a token of `len` symbols of `alphabet` from the random bytes
-    /// `drawn[at..at + len]`, drawing more from `rng` only to replace
-    /// rejected bytes.
+    /// `drawn[16..16 + len]` (the 16 before are the id's), drawing more
+    /// from `rng` only to replace rejected bytes.
     ///
     /// The exact algorithm (so that a port fed the same bytes gets the same
     /// token): each symbol consumes one byte. Alphanumeric: symbol =
@@ -56,14 +56,13 @@ impl Token {
     /// arithmetic (see `words`). Whether a byte was rejected does show in
     /// the time taken, but rejected bytes are discarded: the token is
     /// uniform whatever path made it.
-    pub(crate) fn from_random<R: TryCryptoRng + ?Sized>(
-        drawn: &[u8],
-        at: usize,
+    fn from_random<R: TryCryptoRng + ?Sized>(
+        drawn: &[u8; ID_BYTES + MAX],
         len: usize,
         rng: &mut R,
         alphabet: Alphabet,
     ) -> Result<Token, RngError> {
-        let mut random = Words::from_drawn(drawn, at, len);
+        let mut random = Words::after_id(drawn, len);
         if alphabet == Alphabet::Numeric && random.any_at_least_250() {
             random = replace_rejected(random, len, rng)?;
         }
@@ -98,7 +97,7 @@ fn replace_rejected<R: TryCryptoRng + ?Sized>(
             }
         }
         if filled == len {
-            return Ok(Words::from_drawn(&accepted, 0, len));
+            return Ok(Words::load(&Buf(accepted)));
         }
         let want = &mut refill[..len - filled];
         rng.try_fill_bytes(want).map_err(|_| RngError)?;

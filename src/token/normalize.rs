@@ -18,7 +18,8 @@ use crate::limits::{TOKEN_LENGTH_MAX, TOKEN_LENGTH_MIN};
 /// - anything else (another character, `U`, or a result shorter than 4 or
 ///   longer than 20 symbols) makes the submission a wrong token.
 ///
-/// It is not a secret (it is what the user typed), so `Debug` shows it.
+/// What a user typed is the code whenever the try is right, so `Debug`
+/// shows only its length; read it with [`as_str`](Self::as_str).
 ///
 /// ```
 /// use mfa_core::Normalized;
@@ -139,8 +140,10 @@ impl PartialEq for Normalized {
 impl Eq for Normalized {}
 
 impl fmt::Debug for Normalized {
+    // What a user typed is the code whenever the try is right: only its
+    // length is shown.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Normalized({:?})", self.as_str())
+        write!(f, "Normalized(<redacted>, len {})", self.len)
     }
 }
 

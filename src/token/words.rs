@@ -11,6 +11,7 @@
 use subtle::ConstantTimeEq;
 
 use super::MAX;
+use crate::id::ID_BYTES;
 
 /// A token's bytes, zero past its length.
 ///
@@ -38,7 +39,8 @@ pub(super) fn ct_eq(a: Words, b: Words) -> bool {
 }
 
 impl Words {
-    /// The random bytes `drawn[at..at + len]`, zero past `len`.
+    /// A new challenge's token bytes `drawn[16..16 + len]`, zero past
+    /// `len` (the 16 bytes before are the id's).
     ///
     /// They are read in the shapes a block RNG writes them: four bytes at a
     /// time at multiples of four, and an odd-sized end byte by byte. Each
@@ -46,22 +48,24 @@ impl Words {
     /// processor forwards from its store buffer; a read that straddles two
     /// writes (or a write and older memory) stalls instead, and issuing
     /// measured about a third slower that way (`benches/mfa.rs`, `issue`).
-    /// `len` is at most 20 and `drawn` holds `at + len` bytes.
-    pub(super) fn from_drawn(drawn: &[u8], at: usize, len: usize) -> Words {
-        let bytes = &drawn[at..at + len];
+    /// The buffer has a fixed size so that every offset is a constant.
+    /// `len` is at most 20.
+    pub(super) fn after_id(drawn: &[u8; ID_BYTES + MAX], len: usize) -> Words {
+        let token = &drawn[ID_BYTES..];
         // Group `k` holds bytes `4k..4k + 4` of the token, in bits
         // `32k..32k + 32` of the whole.
         let group = |k: usize| -> u64 {
-            match bytes.get(4 * k..4 * k + 4) {
-                Some(four) => u64::from(u32::from_le_bytes([four[0], four[1], four[2], four[3]])),
+            if 4 * k + 4 <= len {
+                let mut four = [0u8; 4];
+                four.copy_from_slice(&token[4 * k..4 * k + 4]);
+                u64::from(u32::from_le_bytes(four))
+            } else {
                 // The last, partial group byte by byte: an RNG writes an
                 // odd-sized end in pieces smaller than four bytes.
-                None => bytes
-                    .get(4 * k..)
-                    .unwrap_or_default()
+                token[(4 * k).min(len)..len]
                     .iter()
                     .rev()
-                    .fold(0, |w, &b| (w << 8) | u64::from(b)),
+                    .fold(0, |w, &b| (w << 8) | u64::from(b))
             }
         };
         Words([
@@ -227,18 +231,12 @@ mod tests {
     }
 
     #[test]
-    fn drawn_bytes_are_read_exactly_for_every_length_and_offset() {
-        let drawn: [u8; 40] = core::array::from_fn(|i| 100 + i as u8);
-        for at in [0, 16] {
-            for len in 0..=MAX {
-                let mut want = [0u8; MAX];
-                want[..len].copy_from_slice(&drawn[at..at + len]);
-                assert_eq!(
-                    Words::from_drawn(&drawn, at, len).store().0,
-                    want,
-                    "{at} {len}"
-                );
-            }
+    fn token_bytes_are_read_exactly_for_every_length() {
+        let drawn: [u8; ID_BYTES + MAX] = core::array::from_fn(|i| 100 + i as u8);
+        for len in 0..=MAX {
+            let mut want = [0u8; MAX];
+            want[..len].copy_from_slice(&drawn[ID_BYTES..ID_BYTES + len]);
+            assert_eq!(Words::after_id(&drawn, len).store().0, want, "{len}");
         }
     }
 
