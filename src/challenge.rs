@@ -18,7 +18,7 @@ use core::fmt;
 use rand_core::TryCryptoRng;
 
 use crate::channel::Channel;
-use crate::delivery::Delivery;
+use crate::delivery::{Delivery, Route};
 use crate::params::{Params, check_message};
 use crate::parts::ChallengeParts;
 use crate::state::{Closed, ResendError, State, Verification};
@@ -92,18 +92,17 @@ impl Challenge {
         // The delivery is made from the inputs, not read back from the
         // challenge just written (reading fresh writes back in other
         // widths stalls the processor; see `benches/mfa.rs`, `issue`).
+        let route = params.route;
         let delivery = Delivery {
-            channel: params.channel,
-            to: params.to,
-            from: params.from,
+            route,
             message: params.message,
             token: token.clone(),
         };
         let challenge = Challenge(ChallengeParts {
             id,
-            channel: params.channel,
-            to: params.to,
-            from: params.from.get(),
+            channel: route.channel,
+            to: route.to,
+            from: route.from.get(),
             token,
             alphabet: params.alphabet,
             issued_at: now,
@@ -119,9 +118,11 @@ impl Challenge {
 
     fn delivery<'m>(&self, channel: Channel, message: &'m str) -> Delivery<'m> {
         Delivery {
-            channel,
-            to: self.0.to,
-            from: self.0.from.into(),
+            route: Route {
+                channel,
+                to: self.0.to,
+                from: self.0.from.into(),
+            },
             message,
             token: self.0.token.clone(),
         }

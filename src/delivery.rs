@@ -77,6 +77,16 @@ pub(crate) fn measure(channel: Channel, message: &str, len: usize) -> SegmentCou
     counter
 }
 
+/// Where a text goes: the channel, the destination and the origin. Shared
+/// by validated parameters and deliveries; a challenge keeps the same
+/// three in its public record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Route {
+    pub(crate) channel: Channel,
+    pub(crate) to: PhoneNumber,
+    pub(crate) from: MaybePhone,
+}
+
 /// One delivery to make: where to, from what number, over which channel,
 /// and the text. The host hands it to its SMS gateway or voice service.
 ///
@@ -89,9 +99,7 @@ pub(crate) fn measure(channel: Channel, message: &str, len: usize) -> SegmentCou
 #[derive(Clone)]
 #[must_use = "a delivery is the text to send; dropping it sends nothing"]
 pub struct Delivery<'m> {
-    pub(crate) channel: Channel,
-    pub(crate) to: PhoneNumber,
-    pub(crate) from: MaybePhone,
+    pub(crate) route: Route,
     pub(crate) message: &'m str,
     pub(crate) token: Token,
 }
@@ -99,17 +107,17 @@ pub struct Delivery<'m> {
 impl<'m> Delivery<'m> {
     /// SMS or call.
     pub fn channel(&self) -> Channel {
-        self.channel
+        self.route.channel
     }
 
     /// The number to send to or call.
     pub fn to(&self) -> PhoneNumber {
-        self.to
+        self.route.to
     }
 
     /// The number to send or call from, if the request gave one.
     pub fn from(&self) -> Option<PhoneNumber> {
-        self.from.get()
+        self.route.from.get()
     }
 
     /// The message part of the text (before the token).
@@ -119,7 +127,12 @@ impl<'m> Delivery<'m> {
 
     /// Writes the full text (message, separator, token) into `w`.
     pub fn write_text<W: fmt::Write>(&self, w: &mut W) -> fmt::Result {
-        render_into(w, self.channel, self.message, self.token.expose_secret())
+        render_into(
+            w,
+            self.route.channel,
+            self.message,
+            self.token.expose_secret(),
+        )
     }
 
     /// The full text as a `String` (feature `alloc`).
@@ -133,13 +146,13 @@ impl<'m> Delivery<'m> {
 
     /// Characters (Unicode scalar values) of the full text.
     pub fn chars(&self) -> usize {
-        measure(self.channel, self.message, self.token.len()).chars()
+        measure(self.route.channel, self.message, self.token.len()).chars()
     }
 
     /// SMS segment arithmetic of the full text. For an SMS this is always
     /// one segment (issuing and resending check it).
     pub fn segments(&self) -> SegmentInfo {
-        measure(self.channel, self.message, self.token.len()).info()
+        measure(self.route.channel, self.message, self.token.len()).info()
     }
 }
 
@@ -147,9 +160,9 @@ impl fmt::Debug for Delivery<'_> {
     // The token is the secret: its own `Debug` prints only its length.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Delivery")
-            .field("channel", &self.channel)
-            .field("to", &self.to)
-            .field("from", &self.from)
+            .field("channel", &self.route.channel)
+            .field("to", &self.route.to)
+            .field("from", &self.route.from)
             .field("message", &self.message)
             .field("token", &self.token)
             .finish()

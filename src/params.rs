@@ -4,9 +4,9 @@
 use core::fmt;
 
 use crate::channel::Channel;
-use crate::delivery::{measure, voice_length};
+use crate::delivery::{Route, measure, voice_length};
 use crate::limits::*;
-use crate::phone::{MaybePhone, PhoneNumber};
+use crate::phone::PhoneNumber;
 use crate::token::{Alphabet, Token, TokenError};
 use crate::violation::{Field, Rule, Violations};
 
@@ -171,9 +171,11 @@ impl<'a> Request<'a> {
                 if v.is_empty() =>
             {
                 Ok(Params {
-                    channel: self.channel,
-                    to,
-                    from: from.into(),
+                    route: Route {
+                        channel: self.channel,
+                        to,
+                        from: from.into(),
+                    },
                     message,
                     token_length,
                     alphabet,
@@ -314,9 +316,7 @@ pub(crate) fn check_message<'a>(
 /// of the contract holds.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Params<'a> {
-    pub(crate) channel: Channel,
-    pub(crate) to: PhoneNumber,
-    pub(crate) from: MaybePhone,
+    pub(crate) route: Route,
     pub(crate) message: &'a str,
     pub(crate) token_length: u8,
     pub(crate) alphabet: Alphabet,
@@ -329,15 +329,15 @@ pub struct Params<'a> {
 impl<'a> Params<'a> {
     /// SMS or call.
     pub fn channel(&self) -> Channel {
-        self.channel
+        self.route.channel
     }
     /// Destination.
     pub fn to(&self) -> PhoneNumber {
-        self.to
+        self.route.to
     }
     /// Origin, if given.
     pub fn from(&self) -> Option<PhoneNumber> {
-        self.from.get()
+        self.route.from.get()
     }
     /// The message in effect (the channel's default if none was given).
     pub fn message(&self) -> &'a str {

@@ -351,185 +351,106 @@ fn message_limit_texts() {
     );
 }
 
+/// Every length rule of `message` at its boundary (SPEC §4.4, §4.5): the
+/// message, the channel, the token length, and the violation expected
+/// (`None`: it fits).
 #[test]
-fn sms_gsm_boundary_160_161() {
-    let from = Some("+15554433222");
-    // message + ' ' + 6 digits: 153 + 1 + 6 = 160 fits; 154 does not.
+fn message_length_boundaries() {
+    let sms_over = |units, encoding, limit| {
+        Some(Rule::SmsSegment {
+            encoding,
+            units,
+            limit,
+        })
+    };
+    let voice_over = |chars| Some(Rule::VoiceLength { chars, limit: 500 });
+    let a = |n: usize| "a".repeat(n);
+    let cases: Vec<(Channel, String, i64, Option<Rule>)> = vec![
+        // GSM 7-bit: message + ' ' + 6 digits against 160 septets.
+        (Channel::Sms, a(153), 6, None),
+        (Channel::Sms, a(154), 6, sms_over(161, Encoding::Gsm7, 160)),
+        // No separator after white space: 154 + 6.
+        (Channel::Sms, format!("{} ", a(153)), 6, None),
+        // An extension character costs 2 septets.
+        (Channel::Sms, format!("{}€", a(151)), 6, None),
+        (
+            Channel::Sms,
+            format!("{}€", a(152)),
+            6,
+            sms_over(161, Encoding::Gsm7, 160),
+        ),
+        // The token length in effect counts.
+        (Channel::Sms, a(139), 20, None),
+        (Channel::Sms, a(140), 20, sms_over(161, Encoding::Gsm7, 160)),
+        // UCS-2: 70 UTF-16 code units; outside the BMP a character costs 2.
+        (Channel::Sms, "ж".repeat(63), 6, None),
+        (
+            Channel::Sms,
+            "ж".repeat(64),
+            6,
+            sms_over(71, Encoding::Ucs2, 70),
+        ),
+        (Channel::Sms, format!("{}😀", "ж".repeat(61)), 6, None),
+        (
+            Channel::Sms,
+            format!("{}😀", "ж".repeat(62)),
+            6,
+            sms_over(71, Encoding::Ucs2, 70),
+        ),
+        // Voice: message + ' ' + the token as written, at most 500 characters.
+        (Channel::Call, a(493), 6, None),
+        (Channel::Call, a(494), 6, voice_over(501)),
+        (Channel::Call, format!("{} ", a(493)), 6, None),
+        (Channel::Call, a(479), 20, None),
+        (Channel::Call, a(480), 20, voice_over(501)),
+        // Characters, not bytes nor UTF-16 units.
+        (Channel::Call, "€".repeat(493), 6, None),
+        (Channel::Call, "😀".repeat(493), 6, None),
+        (Channel::Call, "😀".repeat(494), 6, voice_over(501)),
+    ];
+    for (channel, message, len, expected) in cases {
+        let req = Request {
+            message: Some(&message),
+            from: Some("+15554433222"),
+            token_length: Some(len),
+            ..Request::new(channel, TO)
+        };
+        let got = req.validate().err().map(|v| {
+            assert_eq!(v.len(), 1, "{v}");
+            v.iter().next().unwrap().rule
+        });
+        assert_eq!(
+            got,
+            expected,
+            "{channel} {len}: {} chars",
+            message.chars().count()
+        );
+    }
+}
+
+/// What validation measured is what is sent: an SMS at the limit is
+/// exactly 160 septets; a call's text spells the token out, so what is
+/// read is longer than what the limit counts.
+#[test]
+fn the_text_sent_is_the_text_measured() {
     let fits = "a".repeat(153);
     let p = params(Request {
         message: Some(&fits),
-        from,
+        from: Some("+15554433222"),
         ..sms(TO)
     });
     let (_, d) = mfa_core::Challenge::issue(&p, &mut rng(1), T0).unwrap();
     assert_eq!(d.segments().units, 160);
     assert_eq!(d.text().len(), 160);
-    let over = "a".repeat(154);
-    let v = only_violation(Request {
-        message: Some(&over),
-        from,
-        ..sms(TO)
-    });
-    assert_eq!(
-        v.rule,
-        Rule::SmsSegment {
-            encoding: Encoding::Gsm7,
-            units: 161,
-            limit: 160
-        }
-    );
-    // Message ending in white space: no separator; 154 + 6 = 160.
-    let spaced = format!("{} ", "a".repeat(153));
-    assert!(
-        Request {
-            message: Some(&spaced),
-            from,
-            ..sms(TO)
-        }
-        .validate()
-        .is_ok()
-    );
-    // An extension character costs 2: 151 + '€' (2) + 1 + 6 = 160 fits...
-    let ext = format!("{}€", "a".repeat(151));
-    assert!(
-        Request {
-            message: Some(&ext),
-            from,
-            ..sms(TO)
-        }
-        .validate()
-        .is_ok()
-    );
-    // ...and one more septet does not, though it is still 159 characters.
-    let ext = format!("{}€", "a".repeat(152));
-    let v = only_violation(Request {
-        message: Some(&ext),
-        from,
-        ..sms(TO)
-    });
-    assert_eq!(
-        v.rule,
-        Rule::SmsSegment {
-            encoding: Encoding::Gsm7,
-            units: 161,
-            limit: 160
-        }
-    );
-}
-
-#[test]
-fn sms_ucs2_boundary_70_71() {
-    let from = Some("+15554433222");
-    let fits = "ж".repeat(63); // 63 + 1 + 6 = 70
-    assert!(
-        Request {
-            message: Some(&fits),
-            from,
-            ..sms(TO)
-        }
-        .validate()
-        .is_ok()
-    );
-    let over = "ж".repeat(64);
-    let v = only_violation(Request {
-        message: Some(&over),
-        from,
-        ..sms(TO)
-    });
-    assert_eq!(
-        v.rule,
-        Rule::SmsSegment {
-            encoding: Encoding::Ucs2,
-            units: 71,
-            limit: 70
-        }
-    );
-    // A character outside the BMP costs two units: 61 + 2 + 1 + 6 = 70.
-    let astral = format!("{}😀", "ж".repeat(61));
-    assert!(
-        Request {
-            message: Some(&astral),
-            from,
-            ..sms(TO)
-        }
-        .validate()
-        .is_ok()
-    );
-    let astral = format!("{}😀", "ж".repeat(62));
-    let v = only_violation(Request {
-        message: Some(&astral),
-        from,
-        ..sms(TO)
-    });
-    assert_eq!(
-        v.rule,
-        Rule::SmsSegment {
-            encoding: Encoding::Ucs2,
-            units: 71,
-            limit: 70
-        }
-    );
-}
-
-/// SPEC §4.5: "500 characters including the token", read literally: the
-/// message, the separator and the token as written, not spelled out.
-#[test]
-fn voice_boundary_500_501() {
-    // message + ' ' + 6 symbols = 500 when the message is 493.
     let fits = "a".repeat(493);
     let p = params(Request {
         message: Some(&fits),
         ..call(TO)
     });
     let (_, d) = mfa_core::Challenge::issue(&p, &mut rng(1), T0).unwrap();
-    // What is read out is longer: the token is spelled "1, 2, 3, 4, 5, 6.".
+    // "1, 2, 3, 4, 5, 6." is 17 characters.
     assert_eq!(d.chars(), 493 + 1 + 17);
-    let over = "a".repeat(494);
-    let v = only_violation(Request {
-        message: Some(&over),
-        ..call(TO)
-    });
-    assert_eq!(
-        v.rule,
-        Rule::VoiceLength {
-            chars: 501,
-            limit: 500
-        }
-    );
-    // No separator after white space: 494 + 6 = 500.
-    let spaced = format!("{} ", "a".repeat(493));
-    assert!(
-        Request {
-            message: Some(&spaced),
-            ..call(TO)
-        }
-        .validate()
-        .is_ok()
-    );
-    // Characters, not bytes nor UTF-16 units: 493 characters outside the
-    // Basic Multilingual Plane (4 bytes, 2 UTF-16 units each) fit too.
-    let astral = "😀".repeat(493);
-    assert!(
-        Request {
-            message: Some(&astral),
-            ..call(TO)
-        }
-        .validate()
-        .is_ok()
-    );
-    // A 20-symbol token leaves 479.
-    let v = only_violation(Request {
-        message: Some(&"a".repeat(480)),
-        token_length: Some(20),
-        ..call(TO)
-    });
-    assert_eq!(
-        v.rule,
-        Rule::VoiceLength {
-            chars: 501,
-            limit: 500
-        }
-    );
+    assert_eq!(d.text().chars().count(), d.chars());
 }
 
 #[test]

@@ -75,7 +75,10 @@ fn every_cited_section_exists() {
 
 #[test]
 fn the_scanner_reads_what_it_should() {
-    assert_eq!(citations("see SPEC §5.2, and SPEC §8. SPEC §N"), ["5.2", "8"]);
+    assert_eq!(
+        citations("see SPEC §5.2, and SPEC §8. SPEC §N"),
+        ["5.2", "8"]
+    );
     assert_eq!(
         sections("## 5. States\n### 5.2 Window\n#### 2.5.1 From\n# Title"),
         ["5", "5.2", "2.5.1"]

@@ -305,3 +305,72 @@ fn bad_body_details_never_echo_what_was_sent() {
     assert!(!d.contains("5555"), "{d}");
     assert!(d.len() < 200, "{d}");
 }
+
+/// The answers only a host decides, in the guide's error shape (SPEC §7.7).
+#[test]
+fn host_answers_share_the_error_shape() {
+    for (r, status, title, code, retry) in [
+        (
+            HttpResponse::error(401, "Unauthorized", "unauthorized", "bad credentials"),
+            401,
+            "Unauthorized",
+            "unauthorized",
+            None,
+        ),
+        (
+            HttpResponse::rate_limited(42),
+            429,
+            "Too Many Requests",
+            "rate_limited",
+            Some(42),
+        ),
+        (
+            HttpResponse::locked(Some(8)),
+            429,
+            "Too Many Requests",
+            "locked",
+            Some(8),
+        ),
+        (
+            HttpResponse::locked(None),
+            429,
+            "Too Many Requests",
+            "locked",
+            None,
+        ),
+        (
+            HttpResponse::error(
+                502,
+                "Bad Gateway",
+                "transport_failed",
+                "the SMS gateway failed",
+            ),
+            502,
+            "Bad Gateway",
+            "transport_failed",
+            None,
+        ),
+    ] {
+        assert_eq!((r.status, r.retry_after), (status, retry), "{code}");
+        let v = to_json(&r);
+        let keys: Vec<_> = v["errors"][0]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect();
+        assert_eq!(keys.len(), 4, "{v}");
+        assert_eq!(v["errors"][0]["status"], status.to_string());
+        assert_eq!(v["errors"][0]["title"], title);
+        assert_eq!(v["errors"][0]["code"], code);
+    }
+    let waits = to_json(&HttpResponse::locked(Some(8)));
+    assert!(
+        waits["errors"][0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("8 seconds")
+    );
+    // The library's own answers carry no Retry-After.
+    assert_eq!(HttpResponse::not_found().retry_after, None);
+}

@@ -133,24 +133,27 @@ pub enum Body {
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[must_use]
 pub struct HttpResponse {
-    /// 200, 404 or 422.
+    /// The HTTP status: 200, 404 or 422 for the library's own answers.
     pub status: u16,
     /// Serialize this as the response body.
     pub body: Body,
+    /// Seconds for a `Retry-After` header, when the answer has one (a 429
+    /// whose wait is known).
+    pub retry_after: Option<u64>,
 }
 
 impl HttpResponse {
     /// 200 with `{"id","success":true,"to","channel"}` for a new challenge.
     pub fn issued(challenge: &Challenge) -> Self {
-        HttpResponse {
-            status: 200,
-            body: Body::Requested(RequestAnswer {
+        Self::new(
+            200,
+            Body::Requested(RequestAnswer {
                 id: challenge.parts().id.to_string(),
                 success: true,
                 to: challenge.parts().to.to_string(),
                 channel: challenge.parts().channel.name().to_string(),
             }),
-        }
+        )
     }
 
     /// 200 `{"success":true}` for a right token, 200 `{"success":false}`
@@ -165,11 +168,16 @@ impl HttpResponse {
         }
     }
 
-    fn success(success: bool) -> Self {
+    fn new(status: u16, body: Body) -> Self {
         HttpResponse {
-            status: 200,
-            body: Body::Verified(VerifyAnswer { success }),
+            status,
+            body,
+            retry_after: None,
         }
+    }
+
+    fn success(success: bool) -> Self {
+        Self::new(200, Body::Verified(VerifyAnswer { success }))
     }
 
     /// 404 for a terminal challenge (see [`verification`](Self::verification)).
@@ -189,9 +197,9 @@ impl HttpResponse {
 
     /// 422 with one entry per violated rule, each naming its field.
     pub fn invalid(violations: &Violations) -> Self {
-        HttpResponse {
-            status: 422,
-            body: Body::Errors(ErrorBody {
+        Self::new(
+            422,
+            Body::Errors(ErrorBody {
                 errors: violations
                     .iter()
                     .map(|v| ErrorEntry {
@@ -202,12 +210,14 @@ impl HttpResponse {
                     })
                     .collect(),
             }),
-        }
+        )
     }
 
     /// 422 for a body that did not deserialize (unknown field, wrong type,
-    /// malformed JSON): `detail` is the deserializer's message, which names
-    /// the field.
+    /// malformed JSON): `detail` is the deserializer's message. For
+    /// [`RequestBody`] and [`VerifyBody`] it names the field and the rule
+    /// and never repeats the value (SPEC §7.8); its wording is not part of
+    /// the contract, the `code` `invalid_body` is.
     pub fn bad_body(error: &dyn fmt::Display) -> Self {
         Self::error(
             422,
@@ -223,7 +233,7 @@ impl HttpResponse {
     /// | status | title | code |
     /// |---|---|---|
     /// | 401 | `Unauthorized` | `unauthorized` |
-    /// | 429 | `Too Many Requests` | `rate_limited`, `locked` (send `Retry-After` too) |
+    /// | 429 | `Too Many Requests` | `rate_limited`, `locked`: use [`rate_limited`](Self::rate_limited) and [`locked`](Self::locked) |
     /// | 500 | `Internal Server Error` | `internal` |
     /// | 502 | `Bad Gateway` | `transport_failed` |
     ///
@@ -235,17 +245,52 @@ impl HttpResponse {
     /// assert_eq!(r.status, 401);
     /// ```
     pub fn error(status: u16, title: &str, code: &str, detail: impl Into<String>) -> Self {
-        let detail = detail.into();
-        HttpResponse {
+        Self::new(
             status,
-            body: Body::Errors(ErrorBody {
+            Body::Errors(ErrorBody {
                 errors: alloc::vec![ErrorEntry {
-                    detail,
+                    detail: detail.into(),
                     status: status.to_string(),
                     title: title.to_string(),
                     code: code.to_string(),
                 }],
             }),
+        )
+    }
+
+    /// 429 `rate_limited`: a send limit is reached (SPEC §9.1). Send
+    /// `retry_after` (the seconds until a send would be allowed, as the
+    /// limiter answered) as the `Retry-After` header.
+    ///
+    /// ```
+    /// use mfa_core::wire::HttpResponse;
+    /// let r = HttpResponse::rate_limited(42);
+    /// assert_eq!((r.status, r.retry_after), (429, Some(42)));
+    /// ```
+    pub fn rate_limited(retry_after: u64) -> Self {
+        HttpResponse {
+            retry_after: Some(retry_after),
+            ..Self::error(
+                429,
+                "Too Many Requests",
+                "rate_limited",
+                format!("too many requests: try again in {retry_after} seconds"),
+            )
+        }
+    }
+
+    /// 429 `locked`: too many failed tries for this subject (SPEC §9.2).
+    /// `Some(seconds)` while the lockout waits (send it as `Retry-After`);
+    /// `None` once the subject is locked until the host resets it (no
+    /// `Retry-After`: waiting does not help).
+    pub fn locked(retry_after: Option<u64>) -> Self {
+        let detail = match retry_after {
+            Some(secs) => format!("too many failed tries: try again in {secs} seconds"),
+            None => "too many failed tries: locked until reset".to_string(),
+        };
+        HttpResponse {
+            retry_after,
+            ..Self::error(429, "Too Many Requests", "locked", detail)
         }
     }
 }
