@@ -11,10 +11,10 @@ mod common;
 use common::ByteRng;
 
 use mfa_core::sms::segments;
-use mfa_core::wire::{HttpResponse, RequestBody};
+use mfa_core::wire::{HttpResponse, RequestBody, VerifyBody};
 use mfa_core::{
-    Challenge, Channel, Closed, Normalized, Request, ResendError, UnixTime, Verification,
-    Violations,
+    Alphabet, Challenge, ChallengeId, Channel, Closed, IdError, Normalized, PhoneError, Request,
+    ResendError, Rule, UnixTime, Verification, Violations,
 };
 use rand_chacha::ChaCha20Rng;
 use rand_core::{Rng, SeedableRng};
@@ -45,10 +45,57 @@ fn channel_of(v: &Value) -> Channel {
     }
 }
 
+fn alphabet_name(a: Alphabet) -> &'static str {
+    if a.allows_alphas() {
+        "alphanumeric"
+    } else {
+        "numeric"
+    }
+}
+
+/// The figures a violation carries (SPEC §2.6, informative; SPEC §2.2 for
+/// the E.164 error kind, which a port must identify).
+fn rule_data(rule: &Rule) -> Option<Value> {
+    Some(match *rule {
+        Rule::Required | Rule::FromRequired => return None,
+        Rule::Range { min, max, given } => json!({"min": min, "max": max, "given": given}),
+        Rule::E164(e) => match e {
+            PhoneError::MissingPlus => json!({"kind": "missing_plus"}),
+            PhoneError::NotADigit { at } => json!({"kind": "not_a_digit", "at": at}),
+            PhoneError::TooShort { digits } => json!({"kind": "too_short", "digits": digits}),
+            PhoneError::TooLong { digits } => json!({"kind": "too_long", "digits": digits}),
+            PhoneError::LeadingZero => json!({"kind": "leading_zero"}),
+            other => panic!("E.164 error {other:?}"),
+        },
+        Rule::SmsSegment {
+            encoding,
+            units,
+            limit,
+        } => json!({"encoding": encoding.name(), "units": units, "limit": limit}),
+        Rule::VoiceLength { chars, limit } => json!({"chars": chars, "limit": limit}),
+        Rule::TokenAlphabet { position, alphabet } => {
+            json!({"position": position, "alphabet": alphabet_name(alphabet)})
+        }
+        Rule::TokenLengthMismatch {
+            token_length,
+            given,
+        } => json!({"token_length": token_length, "given": given}),
+        ref other => panic!("rule {other:?}"),
+    })
+}
+
 fn violations_json(v: &Violations) -> Value {
     Value::Array(
         v.iter()
-            .map(|x| json!({"field": x.field.name(), "code": x.rule.code()}))
+            .map(|x| {
+                let mut m = Map::new();
+                m.insert("field".into(), json!(x.field.name()));
+                m.insert("code".into(), json!(x.rule.code()));
+                if let Some(d) = rule_data(&x.rule) {
+                    m.insert("data".into(), d);
+                }
+                Value::Object(m)
+            })
             .collect(),
     )
 }
@@ -131,7 +178,8 @@ fn token_vectors() -> Vec<Value> {
             for k in 0..2 {
                 let mut stream = vec![0u8; 16 + 3 * 20];
                 rng.fill_bytes(&mut stream);
-                add(format!("random {len} #{k}"), alphas, len, stream);
+                let alphabet = if alphas { "alphanumeric" } else { "numeric" };
+                add(format!("random {alphabet} {len} #{k}"), alphas, len, stream);
             }
         }
     }
@@ -264,6 +312,173 @@ fn param_vectors() -> Vec<Value> {
             json!({"to": to, "allow_alphas": true}),
             json!({"token": "K7P2"}),
         ),
+        // A host token gets at most one violation: out_of_range, then
+        // invalid_alphabet, then length_mismatch (SPEC §2.6).
+        (
+            "host token too short and outside the alphabet: out_of_range only",
+            Channel::Sms,
+            json!({"to": to, "token_length": 6}),
+            json!({"token": "12A"}),
+        ),
+        (
+            "host token too long, outside the alphabet, mismatched: out_of_range only",
+            Channel::Sms,
+            json!({"to": to, "token_length": 6, "allow_alphas": true}),
+            json!({"token": "abcdefghijklmnopqrstu"}),
+        ),
+        (
+            "host token outside the alphabet and mismatched: invalid_alphabet only",
+            Channel::Sms,
+            json!({"to": to, "token_length": 8}),
+            json!({"token": "12A4"}),
+        ),
+        (
+            "host token with U at its last position: invalid_alphabet only",
+            Channel::Sms,
+            json!({"to": to, "token_length": 6, "allow_alphas": true}),
+            json!({"token": "K7P2QU"}),
+        ),
+        (
+            "host token with a non-ASCII character counted once",
+            Channel::Sms,
+            json!({"to": to}),
+            json!({"token": "12٣4"}),
+        ),
+        (
+            "host token mismatched with an out-of-range token_length",
+            Channel::Sms,
+            json!({"to": to, "token_length": 30}),
+            json!({"token": "123456"}),
+        ),
+        (
+            "host token too short with an out-of-range token_length",
+            Channel::Sms,
+            json!({"to": to, "token_length": 3}),
+            json!({"token": "123"}),
+        ),
+        (
+            "host token of 3 without token_length",
+            Channel::Sms,
+            json!({"to": to}),
+            json!({"token": "123"}),
+        ),
+        (
+            "host token of 21 without token_length",
+            Channel::Call,
+            json!({"to": to}),
+            json!({"token": "123456789012345678901"}),
+        ),
+        (
+            "host token of 20 without token_length sets the length",
+            Channel::Sms,
+            json!({"to": to}),
+            json!({"token": "12345678901234567890"}),
+        ),
+        (
+            "host token of 4 lets a 155-char sms message fit",
+            Channel::Sms,
+            json!({"to": to, "from": "+15554433222", "message": "a".repeat(155)}),
+            json!({"token": "1234"}),
+        ),
+        (
+            "bad host token: message judged with 6, 155 chars too long",
+            Channel::Sms,
+            json!({"to": to, "from": "+15554433222", "message": "a".repeat(155)}),
+            json!({"token": "ABCD"}),
+        ),
+        (
+            "host token of wrong length: message judged with 6, 153 chars fit",
+            Channel::Sms,
+            json!({"to": to, "from": "+15554433222", "message": "a".repeat(153)}),
+            json!({"token": "123"}),
+        ),
+        // `message` can get two violations at once (SPEC §2.5.3).
+        (
+            "message: from_required and sms_too_long (gsm7)",
+            Channel::Sms,
+            json!({"to": to, "message": "a".repeat(154)}),
+            json!({}),
+        ),
+        (
+            "message: from_required and sms_too_long (ucs2)",
+            Channel::Sms,
+            json!({"to": to, "message": "ж".repeat(64)}),
+            json!({}),
+        ),
+        (
+            "message: a malformed from counts as given, sms_too_long only",
+            Channel::Sms,
+            json!({"to": to, "from": "", "message": "a".repeat(154)}),
+            json!({}),
+        ),
+        (
+            "message: sms default given explicitly with a 20-symbol token fits",
+            Channel::Sms,
+            json!({"to": to, "message": "Your Personal Authorization Code is:", "token_length": 20}),
+            json!({}),
+        ),
+        (
+            "message: empty sms message is custom",
+            Channel::Sms,
+            json!({"to": to, "message": ""}),
+            json!({}),
+        ),
+        (
+            "message: call too long and no from is fine",
+            Channel::Call,
+            json!({"to": to, "message": "a".repeat(494)}),
+            json!({}),
+        ),
+        (
+            "nine violations at once",
+            Channel::Sms,
+            json!({"to": "+0", "from": "+1 555", "message": "ж".repeat(70), "token_length": 21,
+                   "max_attempts": 21, "valid_for": -1}),
+            json!({"max_deliveries": 21, "token": "123456"}),
+        ),
+        (
+            "integers at the ends of i64 are ordinary out-of-range values",
+            Channel::Sms,
+            json!({"to": to, "token_length": i64::MIN, "max_attempts": i64::MAX,
+                   "valid_for": i64::MIN}),
+            json!({"max_deliveries": i64::MAX}),
+        ),
+        (
+            "to: not_a_digit reported at the first bad byte",
+            Channel::Sms,
+            json!({"to": "+1555é77"}),
+            json!({}),
+        ),
+        (
+            "to: missing_plus before anything else",
+            Channel::Sms,
+            json!({"to": "0 5"}),
+            json!({}),
+        ),
+        (
+            "to: + alone is too_short",
+            Channel::Sms,
+            json!({"to": "+"}),
+            json!({}),
+        ),
+        (
+            "to: +0 is too_short, +05 leading_zero",
+            Channel::Sms,
+            json!({"to": "+0", "from": "+05"}),
+            json!({}),
+        ),
+        (
+            "to: 16 digits with a leading zero is too_long",
+            Channel::Sms,
+            json!({"to": "+0123456789012345"}),
+            json!({}),
+        ),
+        (
+            "to: trailing newline is not_a_digit",
+            Channel::Sms,
+            json!({"to": "+15557788999\n"}),
+            json!({}),
+        ),
     ];
     for (field, lo, hi) in [
         ("token_length", 4i64, 20i64),
@@ -356,24 +571,149 @@ fn param_vectors() -> Vec<Value> {
             format!("{}Ç", "a".repeat(152)),
             6,
         ),
-        ("voice 500", Channel::Call, "a".repeat(482), 6),
-        ("voice 501", Channel::Call, "a".repeat(483), 6),
+        // Voice length = message + separator + token length (SPEC §4.5).
         (
-            "voice 20-char token 500",
+            "voice 500: 493 chars + space + 6 symbols",
             Channel::Call,
-            "a".repeat(440),
+            "a".repeat(493),
+            6,
+        ),
+        (
+            "voice 501: 494 chars + space + 6 symbols",
+            Channel::Call,
+            "a".repeat(494),
+            6,
+        ),
+        (
+            "voice 500: 494 chars ending in a space + 6 symbols",
+            Channel::Call,
+            format!("{} ", "a".repeat(493)),
+            6,
+        ),
+        (
+            "voice 501: 495 chars ending in a space + 6 symbols",
+            Channel::Call,
+            format!("{} ", "a".repeat(494)),
+            6,
+        ),
+        (
+            "voice 500: 479 chars + space + 20 symbols",
+            Channel::Call,
+            "a".repeat(479),
             20,
         ),
         (
-            "voice 20-char token 501",
+            "voice 501: 480 chars + space + 20 symbols",
             Channel::Call,
-            "a".repeat(441),
+            "a".repeat(480),
             20,
         ),
         (
-            "voice counts characters not bytes",
+            "voice 500: 495 chars + space + 4 symbols",
             Channel::Call,
-            "€".repeat(482),
+            "a".repeat(495),
+            4,
+        ),
+        (
+            "voice 500 counts characters not bytes: 493 x U+20AC",
+            Channel::Call,
+            "€".repeat(493),
+            6,
+        ),
+        (
+            "voice 501 counts characters not bytes: 494 x U+20AC",
+            Channel::Call,
+            "€".repeat(494),
+            6,
+        ),
+        (
+            "voice 500 counts characters not UTF-16 units: 493 x U+1F600",
+            Channel::Call,
+            "😀".repeat(493),
+            6,
+        ),
+        (
+            "voice 501 counts characters not UTF-16 units: 494 x U+1F600",
+            Channel::Call,
+            "😀".repeat(494),
+            6,
+        ),
+        (
+            "voice 257 chars is 507 UTF-16 units: 250 x U+1F600 fits",
+            Channel::Call,
+            "😀".repeat(250),
+            6,
+        ),
+        (
+            "voice 500: 492 chars + U+001F (not white space) + space + 6",
+            Channel::Call,
+            format!("{}\u{1F}", "a".repeat(492)),
+            6,
+        ),
+        (
+            "voice 501: 493 chars + U+001F (not white space) + space + 6",
+            Channel::Call,
+            format!("{}\u{1F}", "a".repeat(493)),
+            6,
+        ),
+        (
+            "voice 500: 493 chars + U+0085 (white space, no separator) + 6",
+            Channel::Call,
+            format!("{}\u{85}", "a".repeat(493)),
+            6,
+        ),
+        (
+            "voice 501: 494 chars + U+0085 (white space, no separator) + 6",
+            Channel::Call,
+            format!("{}\u{85}", "a".repeat(494)),
+            6,
+        ),
+        (
+            "voice 500: 493 chars + U+00A0 (white space, no separator) + 6",
+            Channel::Call,
+            format!("{}\u{A0}", "a".repeat(493)),
+            6,
+        ),
+        (
+            "voice 500: 493 chars + U+3000 (white space, no separator) + 6",
+            Channel::Call,
+            format!("{}\u{3000}", "a".repeat(493)),
+            6,
+        ),
+        (
+            "voice 501: 494 chars + U+200B (not white space) + space + 6",
+            Channel::Call,
+            format!("{}\u{200B}", "a".repeat(493)),
+            6,
+        ),
+        (
+            "voice 500 judged with 4 when token_length is bad: 495 chars",
+            Channel::Call,
+            "a".repeat(495),
+            0,
+        ),
+        (
+            "voice 501 judged with 4 when token_length is bad: 496 chars",
+            Channel::Call,
+            "a".repeat(496),
+            21,
+        ),
+        (
+            "sms ucs2 70: 62 chars + U+001F (not white space) + space + 6",
+            Channel::Sms,
+            format!("{}\u{1F}", "ж".repeat(62)),
+            6,
+        ),
+        (
+            "sms ucs2 71: 63 chars + U+001F (not white space) + space + 6",
+            Channel::Sms,
+            format!("{}\u{1F}", "ж".repeat(63)),
+            6,
+        ),
+        (
+            "sms ucs2 70: 64 chars ending in U+3000 (white space) + 6",
+            Channel::Sms,
+            format!("{}\u{3000}", "ж".repeat(63)),
             6,
         ),
         (
@@ -395,26 +735,31 @@ fn param_vectors() -> Vec<Value> {
         .into_iter()
         .map(|(name, ch, body, host)| {
             let v = req_json(ch, body, host);
-            let r = Req::from_json(&v);
-            let result = match r.request().validate() {
-                Ok(p) => json!({"ok": {
-                    "to": p.to().as_str(),
-                    "from": p.from().map(|f| f.as_str().to_string()),
-                    "message": p.message(),
-                    "token_length": p.token_length(),
-                    "max_attempts": p.max_attempts(),
-                    "allow_alphas": p.alphabet().allows_alphas(),
-                    "valid_for": p.valid_for(),
-                    "max_deliveries": p.max_deliveries(),
-                }}),
-                Err(e) => json!({"violations": violations_json(&e)}),
-            };
-            let mut m = v.as_object().unwrap().clone();
+            let result = params_result(&Req::from_json(&v));
+            let mut m = Map::new();
             m.insert("name".into(), json!(name));
+            m.extend(v.as_object().unwrap().clone());
             m.insert("result".into(), result);
             Value::Object(m)
         })
         .collect()
+}
+
+/// The `result` of a params vector.
+fn params_result(r: &Req) -> Value {
+    match r.request().validate() {
+        Ok(p) => json!({"ok": {
+            "to": p.to().as_str(),
+            "from": p.from().map(|f| f.as_str().to_string()),
+            "message": p.message(),
+            "token_length": p.token_length(),
+            "max_attempts": p.max_attempts(),
+            "allow_alphas": p.alphabet().allows_alphas(),
+            "valid_for": p.valid_for(),
+            "max_deliveries": p.max_deliveries(),
+        }}),
+        Err(e) => json!({"violations": violations_json(&e)}),
+    }
 }
 
 // --- rendering ---------------------------------------------------------------
@@ -455,9 +800,52 @@ fn render_vectors() -> Vec<Value> {
         (Channel::Call, Some("y".repeat(440)), "12345678901234567890"),
         (Channel::Sms, Some("ж".repeat(63)), "123456"),
     ];
+    // "Ends in white space" is the Unicode White_Space property exactly
+    // (SPEC §4.2): U+001C..U+001F, U+180E, U+200B and U+FEFF are not in it,
+    // whatever a runtime's `isspace` says; U+0085, U+00A0, U+3000 are.
+    let mut cases = cases;
+    for c in [
+        '\u{9}', '\u{A}', '\u{B}', '\u{C}', '\u{D}', '\u{1C}', '\u{1D}', '\u{1E}', '\u{1F}', ' ',
+        '\u{85}', '\u{A0}', '\u{1680}', '\u{180E}', '\u{2000}', '\u{2007}', '\u{200A}', '\u{200B}',
+        '\u{2028}', '\u{2029}', '\u{202F}', '\u{205F}', '\u{3000}', '\u{FEFF}',
+    ] {
+        cases.push((Channel::Sms, Some(format!("Code{c}")), "4321"));
+    }
+    for c in ['\u{1F}', '\u{85}', '\u{A0}', '\u{FEFF}'] {
+        cases.push((Channel::Call, Some(format!("Code{c}")), "4321"));
+    }
+    let mut seen = Vec::new();
+    cases.retain(|c| {
+        let new = !seen.contains(c);
+        seen.push(c.clone());
+        new
+    });
     cases
         .into_iter()
         .map(|(ch, message, token)| {
+            let name = match message.as_deref() {
+                None => format!("{}: default message", ch.name()),
+                Some(m) => match m.chars().last() {
+                    Some(c)
+                        if c.is_whitespace()
+                            || c.is_control()
+                            || matches!(c, '\u{180E}' | '\u{200B}' | '\u{FEFF}') =>
+                    {
+                        let kind = if c.is_whitespace() {
+                            "white space, no separator"
+                        } else {
+                            "not white space, separator"
+                        };
+                        format!(
+                            "{}: message {m:?} ends in U+{:04X} ({kind})",
+                            ch.name(),
+                            c as u32
+                        )
+                    }
+                    _ if m.chars().count() <= 30 => format!("{}: message {m:?}", ch.name()),
+                    _ => format!("{}: message of {} chars", ch.name(), m.chars().count()),
+                },
+            };
             let alphas = token.bytes().any(|b| b.is_ascii_alphabetic());
             let req = Request {
                 from: Some(from),
@@ -470,11 +858,21 @@ fn render_vectors() -> Vec<Value> {
             let (_, d) =
                 Challenge::issue(&p, &mut ByteRng::new(&[0; 16]), UnixTime::from_secs(0)).unwrap();
             let s = d.segments();
+            let m = message.as_deref().unwrap_or(ch.default_message());
+            let spelled = match ch {
+                Channel::Sms => token.chars().count(),
+                Channel::Call => 3 * token.len() - 1,
+            };
+            let separator = d.chars() - m.chars().count() - spelled;
+            assert!(separator <= 1);
             json!({
+                "name": name,
                 "channel": ch.name(),
                 "message": message,
                 "token": token,
                 "text": d.text(),
+                "separator": separator == 1,
+                "voice_length": m.chars().count() + separator + token.len(),
                 "chars": d.chars(),
                 "encoding": s.encoding.name(),
                 "units": s.units,
@@ -676,6 +1074,7 @@ fn snapshot(c: &Challenge, at: UnixTime) -> Map<String, Value> {
     m.insert("attempts_used".into(), json!(c.parts().attempts_used));
     m.insert("deliveries".into(), json!(c.parts().deliveries));
     m.insert("channel".into(), json!(c.parts().channel.name()));
+    m.insert("issued_at".into(), json!(c.parts().issued_at.as_secs()));
     m
 }
 
@@ -729,6 +1128,8 @@ fn trace_vectors() -> Vec<Value> {
     use Step::*;
     let t0 = 1_700_000_000u64;
     let to = "+15557788999";
+    let a = |n: usize| -> &'static str { Box::leak("a".repeat(n).into_boxed_str()) };
+    let (a139, a140, a153, a154, a493, a494) = (a(139), a(140), a(153), a(154), a(493), a(494));
     let traces: Vec<(&str, Channel, Value, Value, Vec<Step>)> = vec![
         (
             "right first time",
@@ -849,25 +1250,112 @@ fn trace_vectors() -> Vec<Value> {
             ],
         ),
         (
-            "resend text too long for sms",
+            "resend refused: text too long for sms, fine for a call",
             Channel::Call,
             json!({"to": to, "from": "+15554433222"}),
             json!({}),
             vec![
+                Resend(t0, Channel::Sms, Some(a154)),
+                Resend(t0 + 1, Channel::Sms, Some(a153)),
+                Resend(t0 + 2, Channel::Call, Some(a154)),
+            ],
+        ),
+        (
+            "resend refused: voice text too long",
+            Channel::Sms,
+            json!({"to": to}),
+            json!({}),
+            vec![
+                Resend(t0, Channel::Call, Some(a494)),
+                Resend(t0 + 1, Channel::Call, Some(a493)),
+            ],
+        ),
+        (
+            "resend refused: custom sms text without from and too long",
+            Channel::Call,
+            json!({"to": to}),
+            json!({}),
+            vec![Resend(t0, Channel::Sms, Some(a154)), Status(t0)],
+        ),
+        (
+            "resend judges the text with the challenge's token length",
+            Channel::Sms,
+            json!({"to": to, "from": "+15554433222", "token_length": 20}),
+            json!({}),
+            vec![
+                Resend(t0, Channel::Sms, Some(a140)),
+                Resend(t0, Channel::Sms, Some(a139)),
+            ],
+        ),
+        (
+            "resend order: deliveries exhausted before invalid text",
+            Channel::Sms,
+            json!({"to": to}),
+            json!({"max_deliveries": 1}),
+            vec![Resend(t0, Channel::Sms, Some(a154)), Status(t0)],
+        ),
+        (
+            "resend order: canceled before deliveries exhausted and invalid text",
+            Channel::Sms,
+            json!({"to": to}),
+            json!({"max_deliveries": 1}),
+            vec![Cancel(t0), Resend(t0 + 1, Channel::Sms, Some(a154))],
+        ),
+        (
+            "resend order: expiry before deliveries exhausted and invalid text",
+            Channel::Sms,
+            json!({"to": to, "valid_for": 60}),
+            json!({"max_deliveries": 1}),
+            vec![
+                Resend(t0 + 60, Channel::Sms, Some(a154)),
+                Resend(t0 + 1, Channel::Sms, Some(a154)),
+            ],
+        ),
+        (
+            "resend keeps the attempts and the window",
+            Channel::Sms,
+            json!({"to": to, "max_attempts": 2}),
+            json!({}),
+            vec![
+                Verify(t0 + 10, "000000"),
+                Resend(t0 + 3500, Channel::Call, None),
+                Status(t0 + 3599),
+                Status(t0 + 3600),
+                VerifyRight(t0 + 3600),
+            ],
+        ),
+        (
+            "resend with no message after a custom call message: sms default, no from needed",
+            Channel::Call,
+            json!({"to": to, "message": "Custom call text:"}),
+            json!({}),
+            vec![
+                Resend(t0, Channel::Sms, None),
+                Resend(t0, Channel::Call, None),
+            ],
+        ),
+        (
+            "resend with no message after a custom sms message",
+            Channel::Sms,
+            json!({"to": to, "from": "+15554433222", "message": "Here is your code: "}),
+            json!({}),
+            vec![
+                Resend(t0, Channel::Sms, None),
                 Resend(
                     t0,
                     Channel::Sms,
-                    Some(
-                        "This text is long enough for a call but it is far too long to fit in a single SMS segment together with the token that follows it, so it is refused.",
-                    ),
+                    Some("Your Personal Authorization Code is:"),
                 ),
-                Resend(
-                    t0,
-                    Channel::Call,
-                    Some(
-                        "This text is long enough for a call but it is far too long to fit in a single SMS segment together with the token that follows it, so it is refused.",
-                    ),
-                ),
+            ],
+        ),
+        (
+            "resend message ending in U+001F gets a separator",
+            Channel::Sms,
+            json!({"to": to}),
+            json!({}),
+            vec![
+                Resend(t0, Channel::Call, Some("Code\u{1F}")),
+                Resend(t0, Channel::Call, Some("Code\u{85}")),
             ],
         ),
         (
@@ -915,11 +1403,78 @@ fn trace_vectors() -> Vec<Value> {
             vec![Verify(t0, "k7p2 qx")],
         ),
         (
-            "end of time saturates",
+            "issued at 2^64-11",
             Channel::Sms,
             json!({"to": to}),
             json!({}),
-            vec![Status(u64::MAX - 1), VerifyRight(u64::MAX - 1)],
+            vec![
+                Status(u64::MAX),
+                Status(u64::MAX - 10 - 3599),
+                Status(u64::MAX - 10 - 3600),
+                Status(0),
+                Verify(u64::MAX, "000000"),
+                VerifyRight(u64::MAX - 1),
+            ],
+        ),
+        (
+            "issued at 2^64-11, verified 3599 seconds before issue",
+            Channel::Call,
+            json!({"to": to}),
+            json!({}),
+            vec![VerifyRight(u64::MAX - 10 - 3599), Status(u64::MAX)],
+        ),
+        (
+            "issued at 2^64-10: 2^64-3610 is exactly valid_for away",
+            Channel::Sms,
+            json!({"to": to}),
+            json!({}),
+            vec![
+                Status(u64::MAX - 3609),
+                Status(u64::MAX - 3608),
+                Status(u64::MAX),
+                VerifyRight(u64::MAX - 3609),
+            ],
+        ),
+        (
+            "issued at 2^64-11, clock 3600 behind records expiry",
+            Channel::Sms,
+            json!({"to": to}),
+            json!({}),
+            vec![Cancel(u64::MAX - 3610), Status(u64::MAX - 10)],
+        ),
+        (
+            "issued at 2^64-1 with the longest window",
+            Channel::Sms,
+            json!({"to": to, "valid_for": 604_800}),
+            json!({}),
+            vec![
+                Status(u64::MAX - 604_799),
+                Status(u64::MAX - 604_800),
+                Status(0),
+                Resend(u64::MAX, Channel::Call, None),
+                VerifyRight(u64::MAX - 604_799),
+            ],
+        ),
+        (
+            "issued at 100, clock at 0 is inside the window",
+            Channel::Sms,
+            json!({"to": to}),
+            json!({}),
+            vec![Status(0), VerifyRight(0)],
+        ),
+        (
+            "issued at 0, clock at 2^64-1 is expired",
+            Channel::Sms,
+            json!({"to": to}),
+            json!({}),
+            vec![Status(3599), Status(u64::MAX), Cancel(u64::MAX), Status(0)],
+        ),
+        (
+            "clock behind by exactly valid_for",
+            Channel::Sms,
+            json!({"to": to, "valid_for": 60}),
+            json!({}),
+            vec![Status(t0 - 59), Verify(t0 - 60, "000000"), Status(t0)],
         ),
         (
             "twenty attempts",
@@ -930,6 +1485,21 @@ fn trace_vectors() -> Vec<Value> {
         ),
     ];
     let mut rng = ChaCha20Rng::seed_from_u64(0x7ACE);
+    let issued_at_of = |name: &str| {
+        if name.starts_with("issued at 2^64-11") {
+            u64::MAX - 10
+        } else if name.starts_with("issued at 2^64-10:") {
+            u64::MAX - 9
+        } else if name.starts_with("issued at 2^64-1 ") {
+            u64::MAX
+        } else if name.starts_with("issued at 100") {
+            100
+        } else if name.starts_with("issued at 0") {
+            0
+        } else {
+            t0
+        }
+    };
     traces
         .into_iter()
         .map(|(name, ch, body, host, steps)| {
@@ -939,11 +1509,7 @@ fn trace_vectors() -> Vec<Value> {
             let params = req.validate().unwrap();
             let mut stream = vec![0u8; 16 + 60];
             rng.fill_bytes(&mut stream);
-            let issued_at = if name == "end of time saturates" {
-                u64::MAX - 10
-            } else {
-                t0
-            };
+            let issued_at = issued_at_of(name);
             let mut br = ByteRng::new(&stream);
             let (mut c, d) =
                 Challenge::issue(&params, &mut br, UnixTime::from_secs(issued_at)).unwrap();
@@ -956,8 +1522,9 @@ fn trace_vectors() -> Vec<Value> {
                 input.as_object_mut().unwrap().insert("after".into(), state);
                 out_steps.push(input);
             }
-            let mut m = v.as_object().unwrap().clone();
+            let mut m = Map::new();
             m.insert("name".into(), json!(name));
+            m.extend(v.as_object().unwrap().clone());
             m.insert("issued_at".into(), json!(issued_at));
             m.insert("rng".into(), json!(hex(&stream[..br.used()])));
             m.insert("id".into(), json!(c.parts().id.to_string()));
@@ -1024,6 +1591,806 @@ fn wire_vectors() -> Vec<Value> {
     out
 }
 
+// --- request and verify bodies ---------------------------------------------------
+
+/// One body case: name, endpoint, raw JSON, the field a bad body's detail
+/// must name (SPEC §7.8: wrong type or given twice), values it must not
+/// contain.
+type BodyCase = (
+    &'static str,
+    &'static str,
+    &'static str,
+    Option<&'static str>,
+    &'static [&'static str],
+);
+
+fn body_cases() -> Vec<BodyCase> {
+    vec![
+        // `null` is absent (SPEC §7.2).
+        ("null to is absent", "request", r#"{"to":null}"#, None, &[]),
+        (
+            "every field null",
+            "request",
+            r#"{"to":null,"from":null,"message":null,"token_length":null,"max_attempts":null,"allow_alphas":null,"valid_for":null}"#,
+            None,
+            &[],
+        ),
+        ("empty object", "request", "{}", None, &[]),
+        (
+            "every field",
+            "request",
+            r#"{"to":"+15557788999","from":"+15554433222","message":"Here is your code: ","token_length":8,"max_attempts":4,"allow_alphas":true,"valid_for":7200}"#,
+            None,
+            &[],
+        ),
+        (
+            "allow_alpha alone",
+            "request",
+            r#"{"to":"+15557788999","allow_alpha":true}"#,
+            None,
+            &[],
+        ),
+        (
+            "allow_alpha false",
+            "request",
+            r#"{"allow_alpha":false}"#,
+            None,
+            &[],
+        ),
+        (
+            "escaped plus",
+            "request",
+            r#"{"to":"\u002B15557788999"}"#,
+            None,
+            &[],
+        ),
+        (
+            "surrogate pair escape",
+            "request",
+            r#"{"message":"\ud83d\ude00"}"#,
+            None,
+            &[],
+        ),
+        (
+            "white space around the object",
+            "request",
+            " \n{\"to\":\"+15557788999\"}\n ",
+            None,
+            &[],
+        ),
+        (
+            "i64 max",
+            "request",
+            r#"{"max_attempts":9223372036854775807}"#,
+            None,
+            &[],
+        ),
+        (
+            "i64 min",
+            "request",
+            r#"{"valid_for":-9223372036854775808}"#,
+            None,
+            &[],
+        ),
+        (
+            "negative integer",
+            "request",
+            r#"{"token_length":-6}"#,
+            None,
+            &[],
+        ),
+        (
+            "keys in any order",
+            "request",
+            r#"{"valid_for":60,"to":"+15557788999"}"#,
+            None,
+            &[],
+        ),
+        // Wrong types (SPEC §7.2, §7.4).
+        (
+            "6.0 is not an integer",
+            "request",
+            r#"{"token_length":6.0}"#,
+            Some("token_length"),
+            &["6.0"],
+        ),
+        (
+            "6e0 is not an integer",
+            "request",
+            r#"{"token_length":6e0}"#,
+            Some("token_length"),
+            &["6e0"],
+        ),
+        (
+            "-0 is not an integer",
+            "request",
+            r#"{"max_attempts":-0}"#,
+            Some("max_attempts"),
+            &["-0"],
+        ),
+        (
+            "string \"6\" is not an integer",
+            "request",
+            r#"{"token_length":"6"}"#,
+            Some("token_length"),
+            &["\"6\""],
+        ),
+        (
+            "true is not an integer",
+            "request",
+            r#"{"valid_for":true}"#,
+            Some("valid_for"),
+            &[],
+        ),
+        (
+            "2^64 is beyond 64 bits",
+            "request",
+            r#"{"valid_for":18446744073709551616}"#,
+            Some("valid_for"),
+            &["18446744073709551616"],
+        ),
+        (
+            "2^63 fits u64 but not i64",
+            "request",
+            r#"{"max_attempts":9223372036854775808}"#,
+            Some("max_attempts"),
+            &["9223372036854775808"],
+        ),
+        (
+            "-2^63-1 is beyond i64",
+            "request",
+            r#"{"token_length":-9223372036854775809}"#,
+            Some("token_length"),
+            &["9223372036854775809"],
+        ),
+        (
+            "number to",
+            "request",
+            r#"{"to":15557788999}"#,
+            Some("to"),
+            &["15557788999"],
+        ),
+        (
+            "array to",
+            "request",
+            r#"{"to":["+15557788999"]}"#,
+            Some("to"),
+            &["15557788999"],
+        ),
+        (
+            "object message",
+            "request",
+            r#"{"message":{"text":"Hi there"}}"#,
+            Some("message"),
+            &["Hi there"],
+        ),
+        (
+            "number from",
+            "request",
+            r#"{"from":15554433222}"#,
+            Some("from"),
+            &["15554433222"],
+        ),
+        (
+            "string allow_alphas",
+            "request",
+            r#"{"allow_alphas":"true"}"#,
+            Some("allow_alphas"),
+            &["\"true\""],
+        ),
+        (
+            "number allow_alpha",
+            "request",
+            r#"{"allow_alpha":1}"#,
+            Some("allow_alphas"),
+            &[],
+        ),
+        // Not an object.
+        ("a number", "request", "6", None, &[]),
+        (
+            "a string",
+            "request",
+            r#""+15557788999""#,
+            None,
+            &["15557788999"],
+        ),
+        (
+            "an array",
+            "request",
+            r#"[{"to":"+15557788999"}]"#,
+            None,
+            &["15557788999"],
+        ),
+        ("an empty array", "request", "[]", None, &[]),
+        ("null", "request", "null", None, &[]),
+        ("true", "request", "true", None, &[]),
+        // Keys.
+        (
+            "allow_alpha and allow_alphas",
+            "request",
+            r#"{"allow_alpha":true,"allow_alphas":true}"#,
+            Some("allow_alphas"),
+            &[],
+        ),
+        (
+            "allow_alphas and allow_alpha",
+            "request",
+            r#"{"allow_alphas":false,"allow_alpha":false}"#,
+            Some("allow_alphas"),
+            &[],
+        ),
+        (
+            "duplicate to",
+            "request",
+            r#"{"to":"+15557788999","to":"+15554433222"}"#,
+            Some("to"),
+            &["15557788999", "15554433222"],
+        ),
+        (
+            "duplicate key, the first null",
+            "request",
+            r#"{"to":null,"to":"+15557788999"}"#,
+            Some("to"),
+            &["15557788999"],
+        ),
+        (
+            "unknown key",
+            "request",
+            r#"{"to":"+15557788999","colour":"red"}"#,
+            None,
+            &["15557788999", "red"],
+        ),
+        (
+            "host-side max_deliveries is unknown",
+            "request",
+            r#"{"max_deliveries":5}"#,
+            None,
+            &[],
+        ),
+        (
+            "host-side token is unknown",
+            "request",
+            r#"{"token":"271828"}"#,
+            None,
+            &["271828"],
+        ),
+        (
+            "key case matters",
+            "request",
+            r#"{"To":"+15557788999"}"#,
+            None,
+            &["15557788999"],
+        ),
+        (
+            "long unknown key",
+            "request",
+            r#"{"abcdefghijklmnopqrstuvwxyz0123456789":1}"#,
+            None,
+            &["abcdefghijklmnopqrstuvwxyz0123456"],
+        ),
+        // The first problem in document order wins (SPEC §7.4).
+        (
+            "unknown key before a wrong type",
+            "request",
+            r#"{"colour":"red","to":5}"#,
+            None,
+            &[],
+        ),
+        (
+            "wrong type before an unknown key",
+            "request",
+            r#"{"to":5,"colour":"red"}"#,
+            Some("to"),
+            &[],
+        ),
+        (
+            "duplicate before a wrong type",
+            "request",
+            r#"{"to":"+15557788999","to":"+15554433222","valid_for":"x"}"#,
+            Some("to"),
+            &[],
+        ),
+        (
+            "wrong type before a duplicate",
+            "request",
+            r#"{"valid_for":"x","to":"+15557788999","to":"+15554433222"}"#,
+            Some("valid_for"),
+            &[],
+        ),
+        (
+            "first of two wrong types",
+            "request",
+            r#"{"token_length":6.5,"max_attempts":"3"}"#,
+            Some("token_length"),
+            &["6.5"],
+        ),
+        // Malformed JSON.
+        ("empty text", "request", "", None, &[]),
+        (
+            "truncated",
+            "request",
+            r#"{"to":"+15557788999""#,
+            None,
+            &["15557788999"],
+        ),
+        (
+            "trailing comma",
+            "request",
+            r#"{"to":"+15557788999",}"#,
+            None,
+            &["15557788999"],
+        ),
+        (
+            "trailing data",
+            "request",
+            r#"{"to":"+15557788999"} {}"#,
+            None,
+            &["15557788999"],
+        ),
+        (
+            "unpaired surrogate escape",
+            "request",
+            r#"{"message":"\ud800"}"#,
+            None,
+            &[],
+        ),
+        (
+            "single quotes",
+            "request",
+            "{'to':'+15557788999'}",
+            None,
+            &["15557788999"],
+        ),
+        ("NaN", "request", r#"{"valid_for":NaN}"#, None, &[]),
+        // The verify body (SPEC §7.3).
+        (
+            "verify: a code",
+            "verify",
+            r#"{"token":"123456"}"#,
+            None,
+            &[],
+        ),
+        (
+            "verify: the empty string",
+            "verify",
+            r#"{"token":""}"#,
+            None,
+            &[],
+        ),
+        (
+            "verify: anything a user types",
+            "verify",
+            r#"{"token":" 12-34 5o "}"#,
+            None,
+            &[],
+        ),
+        ("verify: missing token", "verify", "{}", None, &[]),
+        (
+            "verify: null token",
+            "verify",
+            r#"{"token":null}"#,
+            Some("token"),
+            &[],
+        ),
+        (
+            "verify: number token",
+            "verify",
+            r#"{"token":123456}"#,
+            Some("token"),
+            &["123456"],
+        ),
+        (
+            "verify: array token",
+            "verify",
+            r#"{"token":["123456"]}"#,
+            Some("token"),
+            &["123456"],
+        ),
+        (
+            "verify: token twice",
+            "verify",
+            r#"{"token":"123456","token":"654321"}"#,
+            Some("token"),
+            &["123456", "654321"],
+        ),
+        (
+            "verify: unknown key",
+            "verify",
+            r#"{"token":"123456","to":"+15557788999"}"#,
+            None,
+            &["123456"],
+        ),
+        (
+            "verify: an array",
+            "verify",
+            r#"["123456"]"#,
+            None,
+            &["123456"],
+        ),
+        (
+            "verify: a string",
+            "verify",
+            r#""123456""#,
+            None,
+            &["123456"],
+        ),
+        ("verify: null", "verify", "null", None, &[]),
+    ]
+}
+
+/// Parses a body as the crate does: `Ok(parsed fields)` or `Err(the 422)`.
+fn parse_body(endpoint: &str, text: &str) -> Result<Value, HttpResponse> {
+    match endpoint {
+        "request" => serde_json::from_str::<RequestBody>(text)
+            .map(|b| serde_json::to_value(&b).unwrap())
+            .map_err(|e| HttpResponse::bad_body(&e)),
+        "verify" => serde_json::from_str::<VerifyBody>(text)
+            .map(|b| json!({"token": b.token}))
+            .map_err(|e| HttpResponse::bad_body(&e)),
+        other => panic!("endpoint {other}"),
+    }
+}
+
+fn entry(r: &HttpResponse) -> Value {
+    let body = serde_json::to_value(&r.body).unwrap();
+    let errors = body["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1);
+    errors[0].clone()
+}
+
+fn body_vectors() -> Vec<Value> {
+    body_cases()
+        .into_iter()
+        .map(|(name, endpoint, text, names, must_not)| {
+            let result = match parse_body(endpoint, text) {
+                Ok(parsed) => {
+                    assert!(names.is_none(), "{name}: accepted");
+                    json!({"ok": parsed})
+                }
+                Err(r) => {
+                    let e = entry(&r);
+                    let detail = e["detail"].as_str().unwrap();
+                    if let Some(field) = names {
+                        assert!(detail.contains(field), "{name}: {detail}");
+                    }
+                    for v in must_not {
+                        assert!(!detail.contains(v), "{name}: {detail}");
+                    }
+                    let mut m = Map::new();
+                    m.insert("status".into(), json!(r.status));
+                    m.insert("title".into(), e["title"].clone());
+                    m.insert("code".into(), e["code"].clone());
+                    m.insert("detail_names".into(), json!(names));
+                    m.insert("detail_must_not_contain".into(), json!(must_not));
+                    json!({"bad_body": m})
+                }
+            };
+            json!({"name": name, "endpoint": endpoint, "json": text, "result": result})
+        })
+        .collect()
+}
+
+// --- ids ----------------------------------------------------------------------------
+
+fn id_error_json(e: IdError) -> Value {
+    match e {
+        IdError::Length { given } => json!({"kind": "length", "given": given}),
+        IdError::Hyphen { at } => json!({"kind": "hyphen", "at": at}),
+        IdError::NotHex { at } => json!({"kind": "not_hex", "at": at}),
+        IdError::Version => json!({"kind": "version"}),
+        IdError::Variant => json!({"kind": "variant"}),
+        other => panic!("id error {other:?}"),
+    }
+}
+
+fn id_result(r: Result<ChallengeId, IdError>) -> Value {
+    match r {
+        Ok(id) => json!({"ok": {"canonical": id.to_string(), "bytes": hex(id.as_bytes())}}),
+        Err(e) => json!({"error": id_error_json(e)}),
+    }
+}
+
+fn id_vectors() -> Vec<Value> {
+    const ID: &str = "8630cc54-f6b2-45dd-b73b-cce28eb668d8";
+    let with = |at: usize, s: &str| format!("{}{s}{}", &ID[..at], &ID[at + 1..]);
+    let texts: Vec<(&str, String)> = vec![
+        ("lower case", ID.into()),
+        ("upper case", ID.to_uppercase()),
+        ("mixed case", "8630Cc54-F6b2-45dD-B73b-cCe28Eb668D8".into()),
+        (
+            "all zero but version and variant",
+            "00000000-0000-4000-8000-000000000000".into(),
+        ),
+        (
+            "all f but version and variant",
+            "ffffffff-ffff-4fff-bfff-ffffffffffff".into(),
+        ),
+        ("variant digit 8", with(19, "8")),
+        ("variant digit 9", with(19, "9")),
+        ("variant digit a", with(19, "a")),
+        ("variant digit B", with(19, "B")),
+        ("empty", String::new()),
+        ("35 characters", ID[..35].into()),
+        ("37 characters", format!("{ID}0")),
+        ("braces", format!("{{{ID}}}")),
+        ("urn:uuid: prefix", format!("urn:uuid:{ID}")),
+        ("no hyphens", ID.replace('-', "")),
+        ("leading space", format!(" {ID}")),
+        ("trailing newline", format!("{ID}\n")),
+        ("space instead of a hyphen", with(8, " ")),
+        ("space instead of a digit", with(0, " ")),
+        (
+            "hyphen moved left",
+            format!("{}-{}{}", &ID[..7], &ID[7..8], &ID[9..]),
+        ),
+        ("underscore for a hyphen", with(23, "_")),
+        ("hex digit where a hyphen goes", with(13, "0")),
+        ("g at offset 0", with(0, "g")),
+        (
+            "not hex at 3 before a bad hyphen at 8",
+            format!("{}x{}0{}", &ID[..3], &ID[4..8], &ID[9..]),
+        ),
+        ("not hex at the last offset", with(35, "z")),
+        (
+            "non-ASCII: two bytes for two hex digits",
+            format!("{}é", &ID[..34]),
+        ),
+        ("non-ASCII: adds a byte", format!("{}é", &ID[..35])),
+        ("fullwidth digit: three bytes", format!("{}３", &ID[..33])),
+        ("version 1", with(14, "1")),
+        ("version 7", with(14, "7")),
+        ("version 0", with(14, "0")),
+        ("version f", with(14, "f")),
+        ("nil UUID", "00000000-0000-0000-0000-000000000000".into()),
+        ("max UUID", "ffffffff-ffff-ffff-ffff-ffffffffffff".into()),
+        ("variant 0 (digit 0)", with(19, "0")),
+        ("variant 0 (digit 7)", with(19, "7")),
+        ("variant 110 (digit c)", with(19, "c")),
+        ("variant 111 (digit F)", with(19, "F")),
+        (
+            "version checked before variant",
+            format!("{}1{}c{}", &ID[..14], &ID[15..19], &ID[20..]),
+        ),
+    ];
+    let mut out: Vec<Value> = texts
+        .into_iter()
+        .map(|(name, text)| {
+            json!({"name": name, "text": text, "result": id_result(ChallengeId::parse(&text))})
+        })
+        .collect();
+    // The 16-byte form (SPEC §6.4).
+    let base = unhex("8630cc54f6b245ddb73bcce28eb668d8");
+    let bytes = |i: usize, b: u8| {
+        let mut v = base.clone();
+        v[i] = b;
+        v
+    };
+    for (name, b) in [
+        ("bytes: canonical", base.clone()),
+        ("bytes: version 1", bytes(6, 0x15)),
+        ("bytes: variant 0", bytes(8, 0x37)),
+        ("bytes: variant 110", bytes(8, 0xC7)),
+        ("bytes: version before variant", {
+            let mut v = bytes(6, 0xF5);
+            v[8] = 0x00;
+            v
+        }),
+    ] {
+        let arr: [u8; 16] = b.clone().try_into().unwrap();
+        out.push(json!({"name": name, "bytes": hex(&b), "result": id_result(ChallengeId::from_bytes(arr))}));
+    }
+    out
+}
+
+// --- stored records -------------------------------------------------------------------
+
+const RECORD_ID: &str = "8630cc54-f6b2-45dd-b73b-cce28eb668d8";
+
+/// A record in the writer's key order, with `change` applied to the
+/// challenge's keys (`Value::Null` in `remove` deletes a key).
+fn record(revision: Value, change: &[(&str, Value)], remove: &[&str]) -> Value {
+    let mut c = Map::new();
+    for (k, v) in [
+        ("id", json!(RECORD_ID)),
+        ("channel", json!("sms")),
+        ("to", json!("+15557788999")),
+        ("from", Value::Null),
+        ("token", json!("123456")),
+        ("allow_alphas", json!(false)),
+        ("issued_at", json!(1_700_000_000u64)),
+        ("valid_for", json!(3600)),
+        ("max_attempts", json!(3)),
+        ("attempts_used", json!(0)),
+        ("max_deliveries", json!(5)),
+        ("deliveries", json!(1)),
+        ("state", json!("pending")),
+    ] {
+        c.insert(k.into(), v);
+    }
+    for (k, v) in change {
+        c.insert((*k).into(), v.clone());
+    }
+    for k in remove {
+        c.shift_remove(*k);
+    }
+    json!({"v1": {"revision": revision, "challenge": c}})
+}
+
+/// (name, JSON text, for a refused record the key at fault and the rule).
+type StoredCase = (&'static str, String, Option<(&'static str, &'static str)>);
+
+fn stored_vectors() -> Vec<Value> {
+    let r = |rev: u64, change: &[(&str, Value)]| record(json!(rev), change, &[]).to_string();
+    let mut cases: Vec<StoredCase> = vec![
+        ("pending, fresh", r(0, &[]), None),
+        ("pending, with from", r(0, &[("from", json!("+15554433222"))]), None),
+        ("pending, from missing reads as null", record(json!(0), &[], &["from"]).to_string(), None),
+        (
+            "pending, after a wrong try and a resend on call",
+            r(2, &[("attempts_used", json!(1)), ("deliveries", json!(2)), ("channel", json!("call"))]),
+            None,
+        ),
+        ("verified on the first try", r(1, &[("attempts_used", json!(1)), ("state", json!("verified"))]), None),
+        (
+            "verified on the last try after resends",
+            r(5, &[("attempts_used", json!(3)), ("deliveries", json!(3)), ("state", json!("verified"))]),
+            None,
+        ),
+        ("exhausted", r(3, &[("attempts_used", json!(3)), ("state", json!("exhausted"))]), None),
+        ("expired, recorded after one try", r(2, &[("attempts_used", json!(1)), ("state", json!("expired"))]), None),
+        ("canceled after a resend", r(2, &[("deliveries", json!(2)), ("state", json!("canceled"))]), None),
+        (
+            "alphanumeric",
+            r(0, &[("token", json!("K7P2QX9A")), ("allow_alphas", json!(true)), ("channel", json!("call"))]),
+            None,
+        ),
+        ("digits with allow_alphas true", r(0, &[("token", json!("0123")), ("allow_alphas", json!(true))]), None),
+        ("every alphanumeric symbol", r(0, &[("token", json!("ABCDEFGHJKMNPQRSTVWX")), ("allow_alphas", json!(true))]), None),
+        (
+            "issued at 2^64-1, longest window",
+            r(0, &[("issued_at", json!(u64::MAX)), ("valid_for", json!(604_800))]),
+            None,
+        ),
+        ("issued at 0, valid_for 0", r(0, &[("issued_at", json!(0)), ("valid_for", json!(0))]), None),
+        (
+            "counters at their maximum",
+            r(
+                38,
+                &[
+                    ("max_attempts", json!(20)),
+                    ("attempts_used", json!(19)),
+                    ("max_deliveries", json!(20)),
+                    ("deliveries", json!(20)),
+                    ("token", json!("12345678901234567890")),
+                ],
+            ),
+            None,
+        ),
+        (
+            "largest revision: 39 (canceled, counters at their maximum)",
+            r(
+                39,
+                &[
+                    ("max_attempts", json!(20)),
+                    ("attempts_used", json!(19)),
+                    ("max_deliveries", json!(20)),
+                    ("deliveries", json!(20)),
+                    ("state", json!("canceled")),
+                ],
+            ),
+            None,
+        ),
+        ("upper-case id is read and written lower case", r(0, &[("id", json!(RECORD_ID.to_uppercase()))]), None),
+        (
+            "keys in another order",
+            r#"{"v1":{"challenge":{"state":"pending","deliveries":1,"max_deliveries":5,"attempts_used":0,"max_attempts":3,"valid_for":3600,"issued_at":1700000000,"allow_alphas":false,"token":"123456","from":null,"to":"+15557788999","channel":"sms","id":"8630cc54-f6b2-45dd-b73b-cce28eb668d8"},"revision":0}}"#.into(),
+            None,
+        ),
+        // Tampered: each breaks one rule of SPEC §8.3.
+        ("attempts above max (verified)", r(4, &[("attempts_used", json!(4)), ("state", json!("verified"))]), Some(("attempts_used", "range"))),
+        ("max_attempts 0", r(0, &[("max_attempts", json!(0)), ("state", json!("exhausted"))]), Some(("max_attempts", "range"))),
+        ("max_attempts 21", r(0, &[("max_attempts", json!(21))]), Some(("max_attempts", "range"))),
+        ("max_attempts 256", r(0, &[("max_attempts", json!(256))]), Some(("max_attempts", "range"))),
+        ("deliveries 0", r(0, &[("deliveries", json!(0))]), Some(("deliveries", "range"))),
+        ("deliveries above max", r(5, &[("deliveries", json!(6))]), Some(("deliveries", "range"))),
+        ("max_deliveries 0", r(0, &[("max_deliveries", json!(0))]), Some(("max_deliveries", "range"))),
+        ("max_deliveries 21", r(0, &[("max_deliveries", json!(21))]), Some(("max_deliveries", "range"))),
+        ("valid_for 604801", r(0, &[("valid_for", json!(604_801))]), Some(("valid_for", "range"))),
+        ("token of 3", r(0, &[("token", json!("123"))]), Some(("token", "token_length"))),
+        ("token of 21", r(0, &[("token", json!("123456789012345678901"))]), Some(("token", "token_length"))),
+        ("token empty", r(0, &[("token", json!(""))]), Some(("token", "token_length"))),
+        ("token with a letter, allow_alphas false", r(0, &[("token", json!("12A456"))]), Some(("token", "token_alphabet"))),
+        ("token in lower case", r(0, &[("token", json!("k7p2qx"))]), Some(("token", "token_alphabet"))),
+        ("token with I", r(0, &[("token", json!("K7I2")), ("allow_alphas", json!(true))]), Some(("token", "token_alphabet"))),
+        ("token with O", r(0, &[("token", json!("K7O2")), ("allow_alphas", json!(true))]), Some(("token", "token_alphabet"))),
+        ("token with L", r(0, &[("token", json!("L7P2")), ("allow_alphas", json!(true))]), Some(("token", "token_alphabet"))),
+        ("token with U", r(0, &[("token", json!("K7PU")), ("allow_alphas", json!(true))]), Some(("token", "token_alphabet"))),
+        ("token of fullwidth digits", r(0, &[("token", json!("１２３４"))]), Some(("token", "token_alphabet"))),
+        ("token with a space", r(0, &[("token", json!("123 456"))]), Some(("token", "token_alphabet"))),
+        ("revision 1 for a fresh record", r(1, &[]), Some(("revision", "revision"))),
+        ("revision 0 for a canceled record", r(0, &[("state", json!("canceled"))]), Some(("revision", "revision"))),
+        ("revision 1 for an expired record after a try", r(1, &[("attempts_used", json!(1)), ("state", json!("expired"))]), Some(("revision", "revision"))),
+        ("revision 2^64-1", r(u64::MAX, &[]), Some(("revision", "revision"))),
+        ("pending with every attempt used", r(3, &[("attempts_used", json!(3))]), Some(("state", "state_counters"))),
+        ("exhausted with an attempt left", r(2, &[("attempts_used", json!(2)), ("state", json!("exhausted"))]), Some(("state", "state_counters"))),
+        ("verified with no attempt", r(0, &[("state", json!("verified"))]), Some(("state", "state_counters"))),
+        ("expired with every attempt used", r(4, &[("attempts_used", json!(3)), ("state", json!("expired"))]), Some(("state", "state_counters"))),
+        ("canceled with every attempt used", r(4, &[("attempts_used", json!(3)), ("state", json!("canceled"))]), Some(("state", "state_counters"))),
+        ("id version 1", r(0, &[("id", json!("8630cc54-f6b2-15dd-b73b-cce28eb668d8"))]), Some(("id", "id"))),
+        ("id variant 110", r(0, &[("id", json!("8630cc54-f6b2-45dd-c73b-cce28eb668d8"))]), Some(("id", "id"))),
+        ("id without hyphens", r(0, &[("id", json!("8630cc54f6b245ddb73bcce28eb668d8"))]), Some(("id", "id"))),
+        ("id in braces", r(0, &[("id", json!(format!("{{{RECORD_ID}}}")))]), Some(("id", "id"))),
+        ("id as 16 numbers", r(0, &[("id", json!(unhex("8630cc54f6b245ddb73bcce28eb668d8")))]), Some(("id", "type"))),
+        ("to without +", r(0, &[("to", json!("15557788999"))]), Some(("to", "e164"))),
+        ("to with a leading zero", r(0, &[("to", json!("+05557788999"))]), Some(("to", "e164"))),
+        ("to with 16 digits", r(0, &[("to", json!("+1234567890123456"))]), Some(("to", "e164"))),
+        ("to with a space", r(0, &[("to", json!("+1 5557788999"))]), Some(("to", "e164"))),
+        ("from +1", r(0, &[("from", json!("+1"))]), Some(("from", "e164"))),
+        ("from empty", r(0, &[("from", json!(""))]), Some(("from", "e164"))),
+        ("from as a number", r(0, &[("from", json!(15554433222u64))]), Some(("from", "type"))),
+        ("unknown version v2", r(0, &[]).replacen("\"v1\"", "\"v2\"", 1), Some(("v2", "version"))),
+        ("version V1 in upper case", r(0, &[]).replacen("\"v1\"", "\"V1\"", 1), Some(("V1", "version"))),
+        (
+            "two versions",
+            format!("{{\"v1\":{},\"v2\":{}}}", record(json!(0), &[], &[])["v1"], record(json!(0), &[], &[])["v1"]),
+            Some(("v2", "version")),
+        ),
+        ("no version", "{}".into(), Some(("v1", "missing_key"))),
+        ("v1 is null", r#"{"v1":null}"#.into(), Some(("v1", "type"))),
+        ("the challenge without the envelope", record(json!(0), &[], &[])["v1"]["challenge"].to_string(), Some(("id", "version"))),
+        (
+            "unknown key next to revision",
+            format!("{{\"v1\":{{\"revision\":0,\"challenge\":{},\"stored_at\":0}}}}", record(json!(0), &[], &[])["v1"]["challenge"]),
+            Some(("stored_at", "unknown_key")),
+        ),
+        (
+            "missing revision",
+            format!("{{\"v1\":{{\"challenge\":{}}}}}", record(json!(0), &[], &[])["v1"]["challenge"]),
+            Some(("revision", "missing_key")),
+        ),
+        ("missing challenge", r#"{"v1":{"revision":0}}"#.into(), Some(("challenge", "missing_key"))),
+        ("unknown key message in the challenge", r(0, &[("message", json!("Code:"))]), Some(("message", "unknown_key"))),
+        ("missing token", record(json!(0), &[], &["token"]).to_string(), Some(("token", "missing_key"))),
+        ("missing state", record(json!(0), &[], &["state"]).to_string(), Some(("state", "missing_key"))),
+        ("missing issued_at", record(json!(0), &[], &["issued_at"]).to_string(), Some(("issued_at", "missing_key"))),
+        ("missing allow_alphas", record(json!(0), &[], &["allow_alphas"]).to_string(), Some(("allow_alphas", "missing_key"))),
+        ("issued_at -1", r(0, &[("issued_at", json!(-1))]), Some(("issued_at", "type"))),
+        ("issued_at 1.5", r(0, &[("issued_at", json!(1.5))]), Some(("issued_at", "type"))),
+        ("attempts_used -1", r(0, &[("attempts_used", json!(-1))]), Some(("attempts_used", "type"))),
+        ("revision as a string", record(json!("0"), &[], &[]).to_string(), Some(("revision", "type"))),
+        ("allow_alphas as a string", r(0, &[("allow_alphas", json!("false"))]), Some(("allow_alphas", "type"))),
+        ("token as a number", r(0, &[("token", json!(123456))]), Some(("token", "type"))),
+        ("channel voice", r(0, &[("channel", json!("voice"))]), Some(("channel", "type"))),
+        ("state in capitals", r(0, &[("state", json!("Pending"))]), Some(("state", "type"))),
+        ("state done", r(0, &[("state", json!("done"))]), Some(("state", "type"))),
+    ];
+    // Integers past 64 bits cannot be built as values: written as text.
+    let big = r(0, &[]).replace("1700000000", "18446744073709551616");
+    cases.push(("issued_at 2^64", big, Some(("issued_at", "type"))));
+    let big = r(0, &[]).replacen("\"revision\":0", "\"revision\":18446744073709551616", 1);
+    cases.push(("revision 2^64", big, Some(("revision", "type"))));
+    cases
+        .into_iter()
+        .map(|(name, text, fault)| {
+            let result = match (serde_json::from_str::<Challenge>(&text), fault) {
+                (Ok(c), None) => json!({"ok": {"written": serde_json::to_string(&c).unwrap()}}),
+                (Err(e), Some((field, rule))) => {
+                    let token = serde_json::from_str::<Value>(&text)
+                        .ok()
+                        .and_then(|v| v["v1"]["challenge"]["token"].as_str().map(String::from));
+                    if let Some(t) = token.filter(|t| t.len() >= 4) {
+                        assert!(!e.to_string().contains(&t), "{name}: {e}");
+                    }
+                    json!({"refused": {"field": field, "rule": rule}})
+                }
+                (Ok(_), Some(_)) => panic!("{name}: accepted"),
+                (Err(e), None) => panic!("{name}: refused: {e}"),
+            };
+            json!({"name": name, "json": text, "result": result})
+        })
+        .collect()
+}
+
 // --- files ----------------------------------------------------------------------
 
 fn generate() -> Vec<(&'static str, Value)> {
@@ -1084,6 +2451,30 @@ fn generate() -> Vec<(&'static str, Value)> {
                 wire_vectors(),
             ),
         ),
+        (
+            "bodies.json",
+            file(
+                "mfa-core/bodies/1",
+                "raw request or verify body -> parsed fields, or the 422 bad-body answer",
+                body_vectors(),
+            ),
+        ),
+        (
+            "ids.json",
+            file(
+                "mfa-core/ids/1",
+                "id text or 16 bytes -> canonical id, or the parse error",
+                id_vectors(),
+            ),
+        ),
+        (
+            "stored.json",
+            file(
+                "mfa-core/stored/1",
+                "stored record (JSON text) -> accepted and written back, or refused",
+                stored_vectors(),
+            ),
+        ),
     ]
 }
 
@@ -1113,7 +2504,7 @@ fn vectors_are_current() {
         stale.is_empty(),
         "{stale:?} differ from what the generator produces: rerun with MFA_WRITE_VECTORS=1 and review the diff"
     );
-    assert!(total >= 500, "only {total} vectors");
+    assert!(total >= 700, "only {total} vectors");
 }
 
 fn load(name: &str) -> Vec<Value> {
@@ -1186,6 +2577,170 @@ fn replay_traces() {
                 "{}: {step}",
                 v["name"]
             );
+        }
+    }
+}
+
+#[test]
+fn replay_params() {
+    for v in load("params.json") {
+        assert_eq!(
+            params_result(&Req::from_json(&v)),
+            v["result"],
+            "{}",
+            v["name"]
+        );
+    }
+}
+
+#[test]
+fn replay_bodies() {
+    for v in load("bodies.json") {
+        let name = &v["name"];
+        let got = parse_body(v["endpoint"].as_str().unwrap(), v["json"].as_str().unwrap());
+        let want = &v["result"];
+        match got {
+            Ok(parsed) => assert_eq!(json!({"ok": parsed}), *want, "{name}"),
+            Err(r) => {
+                let bad = &want["bad_body"];
+                let e = entry(&r);
+                assert_eq!(json!(r.status), bad["status"], "{name}");
+                assert_eq!(e["title"], bad["title"], "{name}");
+                assert_eq!(e["code"], bad["code"], "{name}");
+                let detail = e["detail"].as_str().unwrap();
+                if let Some(field) = bad["detail_names"].as_str() {
+                    assert!(detail.contains(field), "{name}: {detail}");
+                }
+                for s in bad["detail_must_not_contain"].as_array().unwrap() {
+                    assert!(!detail.contains(s.as_str().unwrap()), "{name}: {detail}");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn replay_ids() {
+    for v in load("ids.json") {
+        let got = match (v["text"].as_str(), v["bytes"].as_str()) {
+            (Some(t), None) => id_result(ChallengeId::parse(t)),
+            (None, Some(b)) => id_result(ChallengeId::from_bytes(unhex(b).try_into().unwrap())),
+            _ => panic!("{}: text or bytes", v["name"]),
+        };
+        assert_eq!(got, v["result"], "{}", v["name"]);
+    }
+}
+
+#[test]
+fn replay_stored() {
+    const KEYS: [&str; 13] = [
+        "id",
+        "channel",
+        "to",
+        "from",
+        "token",
+        "allow_alphas",
+        "issued_at",
+        "valid_for",
+        "max_attempts",
+        "attempts_used",
+        "max_deliveries",
+        "deliveries",
+        "state",
+    ];
+    for v in load("stored.json") {
+        let name = &v["name"];
+        let text = v["json"].as_str().unwrap();
+        match (
+            serde_json::from_str::<Challenge>(text),
+            v["result"].get("ok"),
+        ) {
+            (Ok(c), Some(ok)) => {
+                let written = serde_json::to_string(&c).unwrap();
+                assert_eq!(json!(written), ok["written"], "{name}");
+                // The writer's key order (SPEC §8.1).
+                let w: Value = serde_json::from_str(&written).unwrap();
+                let keys: Vec<&str> = w["v1"]["challenge"]
+                    .as_object()
+                    .unwrap()
+                    .keys()
+                    .map(String::as_str)
+                    .collect();
+                assert_eq!(keys, KEYS, "{name}");
+            }
+            (Err(e), None) => {
+                assert!(v["result"]["refused"]["field"].is_string(), "{name}");
+                // A read error never holds the token (SPEC §8.4).
+                let w: Value = serde_json::from_str(text).unwrap_or(Value::Null);
+                if let Some(t) = w["v1"]["challenge"]["token"].as_str() {
+                    if t.len() >= 4 {
+                        assert!(!e.to_string().contains(t), "{name}: {e}");
+                    }
+                }
+            }
+            (got, _) => panic!("{name}: {:?}", got.map(|_| "accepted")),
+        }
+    }
+}
+
+/// The answer keys come in the contract's order (SPEC §7.5, §7.6), in the
+/// files as in the crate's output.
+#[test]
+fn wire_key_order() {
+    let keys = |v: &Value| -> Vec<String> { v.as_object().unwrap().keys().cloned().collect() };
+    let mut issued = 0;
+    let mut entries = 0;
+    for v in load("wire.json") {
+        let body = &v["body"];
+        if v["outcome"]["kind"] == "issued" {
+            assert_eq!(keys(body), ["id", "success", "to", "channel"]);
+            issued += 1;
+        }
+        if let Some(errors) = body.get("errors") {
+            for e in errors.as_array().unwrap() {
+                assert_eq!(keys(e), ["detail", "status", "title", "code"]);
+                entries += 1;
+            }
+        }
+    }
+    assert!(issued == 2 && entries > 10);
+}
+
+/// The README's table lists every file with its current number of vectors.
+#[test]
+fn readme_counts_are_current() {
+    let readme = std::fs::read_to_string(format!("{DIR}/README.md")).unwrap();
+    let mut total = 0;
+    for (name, v) in generate() {
+        let n = v["vectors"].as_array().unwrap().len();
+        total += n;
+        let row = format!("| `{name}` | {n} |");
+        assert!(readme.contains(&row), "README.md lacks the row {row}");
+    }
+    let row = format!("| total | {total} |");
+    assert!(readme.contains(&row), "README.md lacks the row {row}");
+}
+
+/// A 422 detail never holds a submitted value (SPEC §7.8) nor the host
+/// token (SPEC §2.6), for every request in params.json.
+#[test]
+fn params_details_never_echo() {
+    for v in load("params.json") {
+        let r = Req::from_json(&v);
+        let Err(violations) = r.request().validate() else {
+            continue;
+        };
+        let body = serde_json::to_value(HttpResponse::invalid(&violations).body).unwrap();
+        let mut values: Vec<&str> = ["to", "from", "message"]
+            .iter()
+            .filter_map(|k| v["body"][k].as_str())
+            .collect();
+        values.extend(v["host"]["token"].as_str());
+        for e in body["errors"].as_array().unwrap() {
+            let detail = e["detail"].as_str().unwrap();
+            for s in values.iter().filter(|s| s.chars().count() >= 4) {
+                assert!(!detail.contains(s), "{}: {detail}", v["name"]);
+            }
         }
     }
 }
