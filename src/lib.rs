@@ -218,6 +218,7 @@ extern crate std;
 mod challenge;
 mod error;
 mod id;
+pub mod limit;
 pub mod limits;
 mod params;
 mod phone;
