@@ -698,6 +698,11 @@ fn errors_name_the_field_and_the_rule() {
         "`max_delay_secs` must be at least `base_delay_secs` (60) (given 59)"
     );
     assert_eq!(e.rule.code(), "below_other");
+    let unordered = LimitRule::Unordered { index: 1 };
+    assert_eq!(unordered.code(), "unordered");
+    let span = LimitRule::Span { max: 1, given: 2 };
+    assert_eq!(span.code(), "span_too_long");
+    assert_eq!(span.to_string(), "must span at most 1 seconds (given 2)");
     let e = Window::new(1, 0).unwrap_err();
     assert_eq!(
         e.to_string(),

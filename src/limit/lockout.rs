@@ -122,26 +122,19 @@ impl LockoutPolicy {
 
     /// The wait, in seconds after the last try, once `failures`
     /// consecutive failures are counted; `None` when that many lock.
-    pub const fn delay_after(&self, failures: u8) -> Option<u32> {
+    pub fn delay_after(&self, failures: u8) -> Option<u32> {
         if failures >= self.hard_limit {
             return None;
         }
         if failures <= self.free_failures {
             return Some(0);
         }
-        // 2^(failures - free - 1), saturating: past 2^31 the cap (at most
-        // 86 400) has long been reached.
-        let doublings = (failures - self.free_failures - 1) as u32;
-        let factor = match 1u64.checked_shl(doublings) {
-            Some(f) => f,
-            None => u64::MAX,
-        };
-        let delay = (self.base_delay_secs as u64).saturating_mul(factor);
-        if delay < self.max_delay_secs as u64 {
-            Some(delay as u32)
-        } else {
-            Some(self.max_delay_secs)
-        }
+        // base · 2^(failures − free − 1), saturating, then capped (the cap
+        // is at most 86 400, so the result fits a u32).
+        let doublings = u32::from(failures - self.free_failures - 1);
+        let factor = 1u64.checked_shl(doublings).unwrap_or(u64::MAX);
+        let delay = u64::from(self.base_delay_secs).saturating_mul(factor);
+        Some(delay.min(u64::from(self.max_delay_secs)) as u32)
     }
 }
 
@@ -182,7 +175,7 @@ pub enum Attempt {
 ///
 /// `Copy` and 24 bytes. See the [module docs](super) for the time rule and
 /// how to share it between hosts.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(try_from = "stored::Lockout"))]
 pub struct Lockout {
@@ -257,6 +250,12 @@ impl Lockout {
     /// Changes so far: the compare-and-swap token of a shared state.
     pub const fn revision(&self) -> u64 {
         self.revision
+    }
+}
+
+impl Default for Lockout {
+    fn default() -> Self {
+        Lockout::new()
     }
 }
 
