@@ -159,6 +159,16 @@
 //! pending challenge outside its window records `Expired`;
 //! [`Challenge::state_at`] reports it without recording.
 //!
+//! # Abuse control
+//!
+//! A challenge caps the tries on itself; [`limit`] caps the rest, in the
+//! same sans-IO style (SPEC §9): exact sliding-window send limits per key
+//! the host chooses (against SMS pumping), a failed-try lockout per
+//! subject across challenges (against guessing), and
+//! [`PhoneNumber::country_code`] for per-country budgets and allow-lists.
+//! Their refusals become `wire::HttpResponse::rate_limited` and
+//! `wire::HttpResponse::locked` (429 with `Retry-After`, feature `serde`).
+//!
 //! # Features
 //!
 //! - `std` (default): `UnixTime::now()`; implies `alloc`.
