@@ -170,17 +170,22 @@ impl PhoneNumber {
 /// The assigned ITU-T E.164 country calling codes, ascending.
 ///
 /// Source: "List of ITU-T Recommendation E.164 assigned country codes",
-/// the Annex to the ITU Operational Bulletin (position as of
-/// 15 December 2016, with later changes as noted below). Included: codes
-/// assigned to a country or geographic area, to a group of countries or a
-/// global service (shared codes: 388, 800, 870, 878, 881, 882, 883, 979,
-/// 991), and 970 (Palestine, ITU Resolution 99; listed as reserved but
-/// in service). Left out: spare codes and codes only reserved for a
-/// future use (808 shared cost, 875–877 maritime, 879 national
-/// non-commercial, 999), and 888 (OCHA disaster relief), returned to spare.
+/// the Annex to the ITU Operational Bulletin (the complement whose
+/// position is 15 December 2016, plus later changes known to us: 888
+/// returned to spare). The table was written by hand and checked code by
+/// code against secondary sources, not against the Annex itself; the
+/// entries marked "check" below are the ones to confirm when the Annex is
+/// next read.
 ///
-/// 379 (Vatican City State) is assigned though unused in practice (the
-/// Vatican uses +39 06 698); 383 (Kosovo) was assigned in 2016.
+/// Included: codes assigned to a country or geographic area; shared codes
+/// of groups of countries and global services (388, 800, 870, 878, 881,
+/// 882, 883, 979, 991); and 970 (Palestine, ITU Resolution 99: listed as
+/// reserved, but numbers in service use it). Left out: spare codes, codes
+/// only reserved for a future use (808 shared cost, 875–877 maritime, 879
+/// national non-commercial, 999) and 888 (OCHA disaster relief), returned
+/// to spare. Check: 878 (UPT) still listed; 379 (Vatican City State)
+/// assigned though unused (the Vatican uses +39 06 698); 383 (Kosovo)
+/// assigned in 2016; 388 still listed as a shared code after ETNS ended.
 const COUNTRY_CODES: &[u16] = &[
     1, 7, // zones 1 (NANP) and 7
     20, 27, 30, 31, 32, 33, 34, 36, 39, 40, 41, 43, 44, 45, 46, 47, 48, 49, // 2x–4x

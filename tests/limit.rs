@@ -182,28 +182,6 @@ proptest! {
             prop_assert!(false, "{}", e);
         }
     }
-
-    #[test]
-    fn the_stored_log_round_trips_and_decides_the_same(
-        ws in windows(),
-        start in 0..(1u64 << 40),
-        steps in prop::collection::vec(step(), 1..120),
-        probe in step(),
-    ) {
-        let p = policy(&ws);
-        let mut log = SendLog::new();
-        for now in clock(start, &steps) {
-            let _ = log.try_send(&p, at(now));
-        }
-        let json: SendLog = serde_json::from_str(&serde_json::to_string(&log).unwrap()).unwrap();
-        let bin: SendLog = postcard::from_bytes(&postcard::to_allocvec(&log).unwrap()).unwrap();
-        prop_assert_eq!(json, log);
-        prop_assert_eq!(bin, log);
-        let now = clock(start, &[probe])[0];
-        let (mut a, mut b) = (log, json);
-        prop_assert_eq!(a.try_send(&p, at(now)), b.try_send(&p, at(now)));
-        prop_assert_eq!(a, b);
-    }
 }
 
 // ---------------------------------------------------------------------------
@@ -400,9 +378,6 @@ fn a_log_shows_its_times() {
     assert_eq!(format!("{log:?}"), "SendLog { events: [7], revision: 1 }");
     let refused = log.try_send(&SendPolicy::default(), at(8)).unwrap_err();
     assert_eq!(refused.to_string(), "limit reached; retry after 29 seconds");
-    // Same times, different revision: different logs.
-    let json = r#"{"events":[7],"revision":2}"#;
-    assert_ne!(serde_json::from_str::<SendLog>(json).unwrap(), log);
 }
 
 // ---------------------------------------------------------------------------
@@ -742,138 +717,179 @@ fn errors_name_the_field_and_the_rule() {
 // ---------------------------------------------------------------------------
 // Stored forms (feature `serde`): shapes, and bad data refused.
 
-fn json_err<T: serde::de::DeserializeOwned + std::fmt::Debug>(json: &str) -> String {
-    serde_json::from_str::<T>(json).unwrap_err().to_string()
-}
+#[cfg(feature = "serde")]
+mod stored {
+    use super::*;
 
-#[test]
-fn stored_shapes() {
-    let p = policy(&[(3, 60), (10, 3600)]);
-    let text = serde_json::to_string(&p).unwrap();
-    assert_eq!(
-        text,
-        r#"{"windows":[{"max":3,"interval_secs":60},{"max":10,"interval_secs":3600}]}"#
-    );
-    assert_eq!(serde_json::from_str::<SendPolicy>(&text).unwrap(), p);
-    let mut log = SendLog::new();
-    log.try_send(&p, at(1_700_000_000)).unwrap();
-    log.try_send(&p, at(1_700_000_001)).unwrap();
-    assert_eq!(
-        serde_json::to_string(&log).unwrap(),
-        r#"{"events":[1700000000,1700000001],"revision":2}"#
-    );
-    let lp = LockoutPolicy::default();
-    let text = serde_json::to_string(&lp).unwrap();
-    assert_eq!(
-        text,
-        r#"{"free_failures":5,"base_delay_secs":1,"max_delay_secs":900,"hard_limit":100}"#
-    );
-    assert_eq!(serde_json::from_str::<LockoutPolicy>(&text).unwrap(), lp);
-    let mut l = Lockout::new();
-    let _ = l.try_verify(&lp, at(1_700_000_000));
-    let text = serde_json::to_string(&l).unwrap();
-    assert_eq!(text, r#"{"failures":1,"last_try":1700000000,"revision":1}"#);
-    assert_eq!(serde_json::from_str::<Lockout>(&text).unwrap(), l);
-    let bytes = postcard::to_allocvec(&l).unwrap();
-    assert_eq!(postcard::from_bytes::<Lockout>(&bytes).unwrap(), l);
-}
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
 
-#[test]
-fn a_stored_log_is_checked() {
-    let ok = |json: &str| serde_json::from_str::<SendLog>(json).unwrap();
-    assert_eq!(ok(r#"{"events":[],"revision":0}"#), SendLog::new());
-    let full: Vec<u64> = (0..64).collect();
-    let log = ok(&format!(r#"{{"events":{full:?},"revision":64}}"#));
-    assert_eq!(times(&log), full);
-    let max = u64::from(u32::MAX);
-    assert_eq!(
-        times(&ok(&format!(
-            r#"{{"events":[5,{}],"revision":9}}"#,
-            5 + max
-        ))),
-        [5, 5 + max]
-    );
-
-    let too_many: Vec<u64> = (0..65).collect();
-    for (json, expect) in [
-        (
-            format!(r#"{{"events":{too_many:?},"revision":65}}"#),
-            "`events` must be from 0 to 64 (given 65)",
-        ),
-        (
-            r#"{"events":[3,2],"revision":2}"#.into(),
-            "`events` must not decrease (index 1",
-        ),
-        (r#"{"events":[1,2,3,3,1],"revision":5}"#.into(), "(index 4"),
-        (
-            format!(r#"{{"events":[5,{}],"revision":2}}"#, 6 + max),
-            "`events` must span at most 4294967295 seconds (given 4294967296)",
-        ),
-        (
-            r#"{"events":[1,2],"revision":1}"#.into(),
-            "`revision` must be at least `events` (2) (given 1)",
-        ),
-        (
-            r#"{"events":[1],"revision":1,"x":0}"#.into(),
-            "unknown field",
-        ),
-        (r#"{"events":[1]}"#.into(), "missing field"),
-        (r#"{"events":[-1],"revision":1}"#.into(), "invalid value"),
-    ] {
-        let err = json_err::<SendLog>(&json);
-        assert!(err.contains(expect), "{json}: {err}");
+        #[test]
+        fn the_stored_log_round_trips_and_decides_the_same(
+            ws in windows(),
+            start in 0..(1u64 << 40),
+            steps in prop::collection::vec(step(), 1..120),
+            probe in step(),
+        ) {
+            let p = policy(&ws);
+            let mut log = SendLog::new();
+            for now in clock(start, &steps) {
+                let _ = log.try_send(&p, at(now));
+            }
+            let json: SendLog = serde_json::from_str(&serde_json::to_string(&log).unwrap()).unwrap();
+            let bin: SendLog = postcard::from_bytes(&postcard::to_allocvec(&log).unwrap()).unwrap();
+            prop_assert_eq!(json, log);
+            prop_assert_eq!(bin, log);
+            let now = clock(start, &[probe])[0];
+            let (mut a, mut b) = (log, json);
+            prop_assert_eq!(a.try_send(&p, at(now)), b.try_send(&p, at(now)));
+            prop_assert_eq!(a, b);
+        }
     }
-}
 
-#[test]
-fn stored_policies_and_lockouts_are_checked() {
-    for (json, expect) in [
-        (
-            r#"{"windows":[]}"#,
-            "`windows` must be from 1 to 4 (given 0)",
-        ),
-        (
-            r#"{"windows":[{"max":0,"interval_secs":1}]}"#,
-            "`max` must be from 1 to 64 (given 0)",
-        ),
-        (
-            r#"{"windows":[{"max":1,"interval_secs":0}]}"#,
-            "`interval_secs` must be from 1",
-        ),
-        (
-            r#"{"windows":[{"max":1,"interval_secs":1,"x":1}]}"#,
-            "unknown field",
-        ),
-    ] {
-        let err = json_err::<SendPolicy>(json);
-        assert!(err.contains(expect), "{json}: {err}");
+    #[test]
+    fn same_times_and_another_revision_is_another_log() {
+        let mut log = SendLog::new();
+        log.try_send(&SendPolicy::default(), at(7)).unwrap();
+        let json = r#"{"events":[7],"revision":2}"#;
+        assert_ne!(serde_json::from_str::<SendLog>(json).unwrap(), log);
+        let json = r#"{"events":[7],"revision":1}"#;
+        assert_eq!(serde_json::from_str::<SendLog>(json).unwrap(), log);
     }
-    let w = r#"{"max":1,"interval_secs":1}"#;
-    let five = format!(r#"{{"windows":[{w},{w},{w},{w},{w}]}}"#);
-    assert!(json_err::<SendPolicy>(&five).contains("(given 5)"));
-    assert!(json_err::<Window>(r#"{"max":65,"interval_secs":1}"#).contains("`max`"));
 
-    assert!(
-        json_err::<LockoutPolicy>(
-            r#"{"free_failures":5,"base_delay_secs":1,"max_delay_secs":900,"hard_limit":101}"#
-        )
-        .contains("`hard_limit` must be from 1 to 100 (given 101)")
-    );
-    for (json, expect) in [
-        (
-            r#"{"failures":101,"last_try":0,"revision":101}"#,
-            "`failures` must be from 0 to 100 (given 101)",
-        ),
-        (
-            r#"{"failures":3,"last_try":0,"revision":2}"#,
-            "`revision` must be at least `failures` (3) (given 2)",
-        ),
-        (r#"{"failures":3,"last_try":0}"#, "missing field"),
-    ] {
-        let err = json_err::<Lockout>(json);
-        assert!(err.contains(expect), "{json}: {err}");
+    fn json_err<T: serde::de::DeserializeOwned + std::fmt::Debug>(json: &str) -> String {
+        serde_json::from_str::<T>(json).unwrap_err().to_string()
     }
-    let l: Lockout =
-        serde_json::from_str(r#"{"failures":100,"last_try":0,"revision":100}"#).unwrap();
-    assert_eq!(l.check(&LockoutPolicy::default(), at(0)), Attempt::Locked);
+
+    #[test]
+    fn stored_shapes() {
+        let p = policy(&[(3, 60), (10, 3600)]);
+        let text = serde_json::to_string(&p).unwrap();
+        assert_eq!(
+            text,
+            r#"{"windows":[{"max":3,"interval_secs":60},{"max":10,"interval_secs":3600}]}"#
+        );
+        assert_eq!(serde_json::from_str::<SendPolicy>(&text).unwrap(), p);
+        let mut log = SendLog::new();
+        log.try_send(&p, at(1_700_000_000)).unwrap();
+        log.try_send(&p, at(1_700_000_001)).unwrap();
+        assert_eq!(
+            serde_json::to_string(&log).unwrap(),
+            r#"{"events":[1700000000,1700000001],"revision":2}"#
+        );
+        let lp = LockoutPolicy::default();
+        let text = serde_json::to_string(&lp).unwrap();
+        assert_eq!(
+            text,
+            r#"{"free_failures":5,"base_delay_secs":1,"max_delay_secs":900,"hard_limit":100}"#
+        );
+        assert_eq!(serde_json::from_str::<LockoutPolicy>(&text).unwrap(), lp);
+        let mut l = Lockout::new();
+        let _ = l.try_verify(&lp, at(1_700_000_000));
+        let text = serde_json::to_string(&l).unwrap();
+        assert_eq!(text, r#"{"failures":1,"last_try":1700000000,"revision":1}"#);
+        assert_eq!(serde_json::from_str::<Lockout>(&text).unwrap(), l);
+        let bytes = postcard::to_allocvec(&l).unwrap();
+        assert_eq!(postcard::from_bytes::<Lockout>(&bytes).unwrap(), l);
+    }
+
+    #[test]
+    fn a_stored_log_is_checked() {
+        let ok = |json: &str| serde_json::from_str::<SendLog>(json).unwrap();
+        assert_eq!(ok(r#"{"events":[],"revision":0}"#), SendLog::new());
+        let full: Vec<u64> = (0..64).collect();
+        let log = ok(&format!(r#"{{"events":{full:?},"revision":64}}"#));
+        assert_eq!(times(&log), full);
+        let max = u64::from(u32::MAX);
+        assert_eq!(
+            times(&ok(&format!(
+                r#"{{"events":[5,{}],"revision":9}}"#,
+                5 + max
+            ))),
+            [5, 5 + max]
+        );
+
+        let too_many: Vec<u64> = (0..65).collect();
+        for (json, expect) in [
+            (
+                format!(r#"{{"events":{too_many:?},"revision":65}}"#),
+                "`events` must be from 0 to 64 (given 65)",
+            ),
+            (
+                r#"{"events":[3,2],"revision":2}"#.into(),
+                "`events` must not decrease (index 1",
+            ),
+            (r#"{"events":[1,2,3,3,1],"revision":5}"#.into(), "(index 4"),
+            (
+                format!(r#"{{"events":[5,{}],"revision":2}}"#, 6 + max),
+                "`events` must span at most 4294967295 seconds (given 4294967296)",
+            ),
+            (
+                r#"{"events":[1,2],"revision":1}"#.into(),
+                "`revision` must be at least `events` (2) (given 1)",
+            ),
+            (
+                r#"{"events":[1],"revision":1,"x":0}"#.into(),
+                "unknown field",
+            ),
+            (r#"{"events":[1]}"#.into(), "missing field"),
+            (r#"{"events":[-1],"revision":1}"#.into(), "invalid value"),
+        ] {
+            let err = json_err::<SendLog>(&json);
+            assert!(err.contains(expect), "{json}: {err}");
+        }
+    }
+
+    #[test]
+    fn stored_policies_and_lockouts_are_checked() {
+        for (json, expect) in [
+            (
+                r#"{"windows":[]}"#,
+                "`windows` must be from 1 to 4 (given 0)",
+            ),
+            (
+                r#"{"windows":[{"max":0,"interval_secs":1}]}"#,
+                "`max` must be from 1 to 64 (given 0)",
+            ),
+            (
+                r#"{"windows":[{"max":1,"interval_secs":0}]}"#,
+                "`interval_secs` must be from 1",
+            ),
+            (
+                r#"{"windows":[{"max":1,"interval_secs":1,"x":1}]}"#,
+                "unknown field",
+            ),
+        ] {
+            let err = json_err::<SendPolicy>(json);
+            assert!(err.contains(expect), "{json}: {err}");
+        }
+        let w = r#"{"max":1,"interval_secs":1}"#;
+        let five = format!(r#"{{"windows":[{w},{w},{w},{w},{w}]}}"#);
+        assert!(json_err::<SendPolicy>(&five).contains("(given 5)"));
+        assert!(json_err::<Window>(r#"{"max":65,"interval_secs":1}"#).contains("`max`"));
+
+        assert!(
+            json_err::<LockoutPolicy>(
+                r#"{"free_failures":5,"base_delay_secs":1,"max_delay_secs":900,"hard_limit":101}"#
+            )
+            .contains("`hard_limit` must be from 1 to 100 (given 101)")
+        );
+        for (json, expect) in [
+            (
+                r#"{"failures":101,"last_try":0,"revision":101}"#,
+                "`failures` must be from 0 to 100 (given 101)",
+            ),
+            (
+                r#"{"failures":3,"last_try":0,"revision":2}"#,
+                "`revision` must be at least `failures` (3) (given 2)",
+            ),
+            (r#"{"failures":3,"last_try":0}"#, "missing field"),
+        ] {
+            let err = json_err::<Lockout>(json);
+            assert!(err.contains(expect), "{json}: {err}");
+        }
+        let l: Lockout =
+            serde_json::from_str(r#"{"failures":100,"last_try":0,"revision":100}"#).unwrap();
+        assert_eq!(l.check(&LockoutPolicy::default(), at(0)), Attempt::Locked);
+    }
 }
