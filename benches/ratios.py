@@ -1,9 +1,16 @@
 #!/usr/bin/env python3
-"""Turns one `cargo bench --bench mfa` run into the ratio tables of the
-README: each mfa-core figure divided by its baseline from the same run.
+"""Turns one `cargo bench --bench mfa` run into the ratio tables of
+docs/PERFORMANCE.md: each mfa-core figure divided by its baseline from the
+same run.
 
     cargo bench --bench mfa | tee /tmp/bench.txt
     python3 benches/ratios.py /tmp/bench.txt
+
+With --compare, runs of two commits (alternated on one machine: old, new,
+old, new) give the new median over the old one for every mfa-core bench,
+the geometric mean over the pairs:
+
+    python3 benches/ratios.py --compare old1.txt new1.txt [old2.txt new2.txt ...]
 """
 import re
 import sys
@@ -36,7 +43,28 @@ def medians(text):
     return rows, speeds
 
 
+def compare(paths):
+    """New/old median per mfa-core bench, over (old, new) pairs of runs."""
+    runs = [medians(open(p, encoding="utf-8").read())[0] for p in paths]
+    pairs = list(zip(runs[0::2], runs[1::2]))
+    print("| bench | old | new | new / old |")
+    print("|---|---|---|---|")
+    for key in pairs[0][0]:
+        if "mfa_core" not in key or not all(key in o and key in n for o, n in pairs):
+            continue
+        ratio = 1.0
+        for old, new in pairs:
+            ratio *= new[key] / old[key]
+        ratio **= 1 / len(pairs)
+        old = sum(o[key] for o, _ in pairs) / len(pairs)
+        new = sum(n[key] for _, n in pairs) / len(pairs)
+        print(f"| {key} | {old:.1f} ns | {new:.1f} ns | {ratio:.2f}× |")
+
+
 def main():
+    if sys.argv[1] == "--compare":
+        compare(sys.argv[2:])
+        return
     rows, speeds = medians(open(sys.argv[1], encoding="utf-8").read())
     print("| issue: alphabet | length | mfa-core | same RNG requests | ratio | one request of 16 + length | ratio | with text | random_range + format! | ratio |")
     print("|---|---|---|---|---|---|---|---|---|---|")

@@ -89,20 +89,11 @@ impl Challenge {
             params.token_length,
             params.alphabet,
         )?;
-        // The delivery is made from the inputs, not read back from the
-        // challenge just written (reading fresh writes back in other
-        // widths stalls the processor; see `benches/mfa.rs`, `issue`).
-        let route = params.route;
-        let delivery = Delivery {
-            route,
-            message: params.message,
-            token: token.clone(),
-        };
         let challenge = Challenge(ChallengeParts {
             id,
-            channel: route.channel,
-            to: route.to,
-            from: route.from.get(),
+            channel: params.route.channel,
+            to: params.route.to,
+            from: params.route.from,
             token,
             alphabet: params.alphabet,
             issued_at: now,
@@ -113,6 +104,7 @@ impl Challenge {
             deliveries: 1,
             state: State::Pending,
         });
+        let delivery = challenge.delivery(params.route.channel, params.message);
         Ok((challenge, delivery))
     }
 
@@ -121,7 +113,7 @@ impl Challenge {
             route: Route {
                 channel,
                 to: self.0.to,
-                from: self.0.from.into(),
+                from: self.0.from,
             },
             message,
             token: self.0.token.clone(),

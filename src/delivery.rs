@@ -5,7 +5,7 @@ use core::fmt;
 
 use crate::channel::Channel;
 use crate::limits::TOKEN_LENGTH_MAX;
-use crate::phone::{MaybePhone, PhoneNumber};
+use crate::phone::PhoneNumber;
 use crate::sms::{SegmentCounter, SegmentInfo};
 use crate::token::Token;
 
@@ -84,7 +84,7 @@ pub(crate) fn measure(channel: Channel, message: &str, len: usize) -> SegmentCou
 pub(crate) struct Route {
     pub(crate) channel: Channel,
     pub(crate) to: PhoneNumber,
-    pub(crate) from: MaybePhone,
+    pub(crate) from: Option<PhoneNumber>,
 }
 
 /// One delivery to make: where to, from what number, over which channel,
@@ -117,7 +117,7 @@ impl<'m> Delivery<'m> {
 
     /// The number to send or call from, if the request gave one.
     pub fn from(&self) -> Option<PhoneNumber> {
-        self.route.from.get()
+        self.route.from
     }
 
     /// The message part of the text (before the token).

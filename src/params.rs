@@ -174,7 +174,7 @@ impl<'a> Request<'a> {
                     route: Route {
                         channel: self.channel,
                         to,
-                        from: from.into(),
+                        from,
                     },
                     message,
                     token_length,
@@ -337,7 +337,7 @@ impl<'a> Params<'a> {
     }
     /// Origin, if given.
     pub fn from(&self) -> Option<PhoneNumber> {
-        self.route.from.get()
+        self.route.from
     }
     /// The message in effect (the channel's default if none was given).
     pub fn message(&self) -> &'a str {

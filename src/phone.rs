@@ -214,31 +214,6 @@ const COUNTRY_CODES: &[u16] = &[
     991, 992, 993, 994, 995, 996, 998, // 990, 997 spare
 ];
 
-/// An optional phone number in the 16 bytes of one: all zeros (which no
-/// number is, since every number starts with `+`) stands for none. Kept
-/// inside challenges and deliveries, so that `from` is copied as one
-/// 16-byte unit like `to`; the public accessors give `Option<PhoneNumber>`.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub(crate) struct MaybePhone([u8; 1 + E164_DIGITS_MAX]);
-
-impl MaybePhone {
-    pub(crate) fn get(self) -> Option<PhoneNumber> {
-        (self.0[0] == b'+').then_some(PhoneNumber { bytes: self.0 })
-    }
-}
-
-impl From<Option<PhoneNumber>> for MaybePhone {
-    fn from(number: Option<PhoneNumber>) -> Self {
-        MaybePhone(number.map_or([0; 1 + E164_DIGITS_MAX], |n| n.bytes))
-    }
-}
-
-impl fmt::Debug for MaybePhone {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.get().fmt(f)
-    }
-}
-
 impl FromStr for PhoneNumber {
     type Err = PhoneError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {

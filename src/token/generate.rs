@@ -2,7 +2,7 @@
 
 use rand_core::TryCryptoRng;
 
-use super::words::{self, Buf, Words};
+use super::words::{self, Symbols, Words};
 use super::{Alphabet, MAX, Token};
 use crate::challenge::RngError;
 use crate::id::{ChallengeId, ID_BYTES};
@@ -70,10 +70,10 @@ impl Token {
             Alphabet::Alphanumeric => random.map(len, words::alphanumeric_symbols),
             Alphabet::Numeric => random.map(len, words::decimal_symbols),
         };
-        Ok(Token {
+        Ok(Token(Symbols {
             bytes: symbols.store(),
             len: len as u8,
-        })
+        }))
     }
 }
 
@@ -84,7 +84,7 @@ fn replace_rejected<R: TryCryptoRng + ?Sized>(
     len: usize,
     rng: &mut R,
 ) -> Result<Words, RngError> {
-    let first = first.store().0;
+    let first = first.store();
     let mut accepted = [0u8; MAX];
     let mut filled = 0;
     let mut refill = [0u8; MAX];
@@ -97,7 +97,7 @@ fn replace_rejected<R: TryCryptoRng + ?Sized>(
             }
         }
         if filled == len {
-            return Ok(Words::load(&Buf(accepted)));
+            return Ok(Words::load(&accepted));
         }
         let want = &mut refill[..len - filled];
         rng.try_fill_bytes(want).map_err(|_| RngError)?;

@@ -14,7 +14,7 @@ mod words;
 
 pub(crate) use generate::draw_challenge;
 pub use normalize::Normalized;
-use words::{Buf, Words, ct_eq};
+use words::{Symbols, Words, ct_eq};
 
 /// Bytes of a token buffer: room for the longest token.
 const MAX: usize = TOKEN_LENGTH_MAX as usize;
@@ -90,10 +90,7 @@ impl fmt::Display for Alphabet {
 /// `Display`, and it compares in constant time. Read it with
 /// [`Token::expose_secret`] only to deliver or store it.
 #[derive(Clone)]
-pub struct Token {
-    bytes: Buf,
-    len: u8,
-}
+pub struct Token(Symbols);
 
 /// Why a host-supplied token was refused. It never repeats the token.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -154,25 +151,25 @@ impl Token {
         {
             return Err(TokenError::Alphabet { position, alphabet });
         }
-        let mut bytes = Buf([0; MAX]);
-        bytes.0[..n].copy_from_slice(text.as_bytes());
-        Ok(Token {
+        let mut bytes = [0; MAX];
+        bytes[..n].copy_from_slice(text.as_bytes());
+        Ok(Token(Symbols {
             bytes,
             len: n as u8,
-        })
+        }))
     }
 
     /// Number of symbols (4 to 20).
     #[allow(clippy::len_without_is_empty)] // a token is never empty
     pub fn len(&self) -> usize {
-        usize::from(self.len)
+        usize::from(self.0.len)
     }
 
     /// The token's text, to hand to the delivery or the store. This is the
     /// secret: do not log it.
     pub fn expose_secret(&self) -> &str {
         // Only ASCII alphabet symbols are ever stored.
-        core::str::from_utf8(&self.bytes.0[..self.len()]).unwrap_or("")
+        core::str::from_utf8(&self.0.bytes[..self.len()]).unwrap_or("")
     }
 
     /// Whether `submitted`, once normalised (see [`Normalized`]), is this
@@ -180,7 +177,9 @@ impl Token {
     /// may influence the time it takes.
     pub(crate) fn matches(&self, submitted: &str) -> bool {
         match normalize::normalize(submitted) {
-            Some(typed) => typed.len == self.len && ct_eq(typed.symbols, Words::load(&self.bytes)),
+            Some(typed) => {
+                typed.len == self.0.len && ct_eq(typed.symbols, Words::load(&self.0.bytes))
+            }
             None => false,
         }
     }
@@ -189,7 +188,7 @@ impl Token {
 impl PartialEq for Token {
     /// Constant-time in the tokens' content.
     fn eq(&self, other: &Token) -> bool {
-        self.len == other.len && ct_eq(Words::load(&self.bytes), Words::load(&other.bytes))
+        self.0.len == other.0.len && ct_eq(Words::load(&self.0.bytes), Words::load(&other.0.bytes))
     }
 }
 impl Eq for Token {}
@@ -197,6 +196,6 @@ impl Eq for Token {}
 impl fmt::Debug for Token {
     // Deliberately leaves the symbols out: the token is a secret.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Token(<redacted>, len {})", self.len)
+        write!(f, "Token(<redacted>, len {})", self.0.len)
     }
 }

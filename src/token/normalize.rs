@@ -3,7 +3,7 @@
 
 use core::fmt;
 
-use super::words::{Buf, Words};
+use super::words::{Symbols, Words};
 use crate::limits::{TOKEN_LENGTH_MAX, TOKEN_LENGTH_MIN};
 
 /// A submission after normalisation: 4 to 20 symbols from `0-9` and the
@@ -29,24 +29,21 @@ use crate::limits::{TOKEN_LENGTH_MAX, TOKEN_LENGTH_MIN};
 /// assert!(Normalized::new("12.34").is_none());
 /// ```
 #[derive(Clone)]
-pub struct Normalized {
-    bytes: Buf,
-    len: u8,
-}
+pub struct Normalized(Symbols);
 
 impl Normalized {
     /// Normalises `submitted`, or `None` if it can never match a token.
     pub fn new(submitted: &str) -> Option<Normalized> {
         let typed = normalize(submitted)?;
-        Some(Normalized {
+        Some(Normalized(Symbols {
             bytes: typed.symbols.store(),
             len: typed.len,
-        })
+        }))
     }
 
     /// The normalised symbols.
     pub fn as_str(&self) -> &str {
-        core::str::from_utf8(&self.bytes.0[..usize::from(self.len)]).unwrap_or("")
+        core::str::from_utf8(&self.0.bytes[..usize::from(self.0.len)]).unwrap_or("")
     }
 }
 
@@ -143,7 +140,7 @@ impl fmt::Debug for Normalized {
     // What a user typed is the code whenever the try is right: only its
     // length is shown.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Normalized(<redacted>, len {})", self.len)
+        write!(f, "Normalized(<redacted>, len {})", self.0.len)
     }
 }
 

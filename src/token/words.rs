@@ -6,20 +6,26 @@
 //! are computed, checked and compared eight at a time, with no table
 //! indexed by a secret byte and no branch on one. Everything that depends
 //! on how the processor loads and stores (alignment, store forwarding)
-//! is decided here; the rest of the crate sees [`Buf`] and [`Words`].
+//! is decided here; the rest of the crate sees [`Symbols`] and [`Words`].
 
 use subtle::ConstantTimeEq;
 
 use super::MAX;
 use crate::id::ID_BYTES;
 
-/// A token's bytes, zero past its length.
+/// Up to 20 symbols, zero past `len`, and their count: a token, or what a
+/// user typed once normalised.
 ///
 /// Aligned to 8 so that [`Words::load`] and [`Words::store`] move whole
-/// aligned words.
+/// aligned words; the count sits in the padding after the bytes, so the
+/// whole is 24 bytes (a token inside a challenge or a delivery is copied
+/// with them).
 #[derive(Clone, Copy)]
 #[repr(C, align(8))]
-pub(super) struct Buf(pub(super) [u8; MAX]);
+pub(super) struct Symbols {
+    pub(super) bytes: [u8; MAX],
+    pub(super) len: u8,
+}
 
 /// A 20-byte buffer as three little-endian words.
 #[derive(Clone, Copy)]
@@ -75,23 +81,23 @@ impl Words {
         ])
     }
 
-    pub(super) fn load(b: &Buf) -> Words {
+    pub(super) fn load(b: &[u8; MAX]) -> Words {
         let word = |at: usize| {
             let mut w = [0u8; 8];
-            w.copy_from_slice(&b.0[at..at + 8]);
+            w.copy_from_slice(&b[at..at + 8]);
             u64::from_le_bytes(w)
         };
         let mut tail = [0u8; 4];
-        tail.copy_from_slice(&b.0[16..]);
+        tail.copy_from_slice(&b[16..]);
         Words([word(0), word(8), u64::from(u32::from_le_bytes(tail))])
     }
 
-    pub(super) fn store(self) -> Buf {
+    pub(super) fn store(self) -> [u8; MAX] {
         let mut b = [0u8; MAX];
         b[..8].copy_from_slice(&self.0[0].to_le_bytes());
         b[8..16].copy_from_slice(&self.0[1].to_le_bytes());
         b[16..].copy_from_slice(&(self.0[2] as u32).to_le_bytes());
-        Buf(b)
+        b
     }
 
     /// `0xFF` in the lanes of bytes `0..len`, zero in the others (lengths
@@ -236,7 +242,7 @@ mod tests {
         for len in 0..=MAX {
             let mut want = [0u8; MAX];
             want[..len].copy_from_slice(&drawn[ID_BYTES..ID_BYTES + len]);
-            assert_eq!(Words::after_id(&drawn, len).store().0, want, "{len}");
+            assert_eq!(Words::after_id(&drawn, len).store(), want, "{len}");
         }
     }
 
@@ -248,7 +254,7 @@ mod tests {
             if (4..=MAX).contains(&len) {
                 let mut want = [0u8; MAX];
                 want[..len].copy_from_slice(&text[..len]);
-                assert_eq!(loaded.map(|w| w.store().0), Some(want), "len {len}");
+                assert_eq!(loaded.map(|w| w.store()), Some(want), "len {len}");
             } else {
                 assert!(loaded.is_none(), "len {len}");
             }
@@ -260,15 +266,12 @@ mod tests {
         for len in 4..=MAX {
             let mut digits = [0u8; MAX];
             digits[..len].fill(b'7');
-            assert!(Words::load(&Buf(digits)).all_ascii_digits(len));
+            assert!(Words::load(&digits).all_ascii_digits(len));
             for at in 0..len {
                 for b in (0..=255u8).filter(|b| !b.is_ascii_digit()) {
                     let mut bytes = digits;
                     bytes[at] = b;
-                    assert!(
-                        !Words::load(&Buf(bytes)).all_ascii_digits(len),
-                        "{len} {at} {b}"
-                    );
+                    assert!(!Words::load(&bytes).all_ascii_digits(len), "{len} {at} {b}");
                 }
             }
         }
@@ -276,12 +279,12 @@ mod tests {
 
     #[test]
     fn compare_sees_every_byte_of_every_word() {
-        let base = Words::load(&Buf([b'5'; MAX]));
+        let base = Words::load(&[b'5'; MAX]);
         assert!(ct_eq(base, base));
         for at in 0..MAX {
             let mut other = [b'5'; MAX];
             other[at] = b'6';
-            assert!(!ct_eq(base, Words::load(&Buf(other))), "{at}");
+            assert!(!ct_eq(base, Words::load(&other)), "{at}");
         }
     }
 
@@ -289,7 +292,7 @@ mod tests {
     fn map_masks_bytes_past_the_length() {
         let all = Words([u64::MAX; 3]);
         for len in 1..=MAX {
-            let mapped = all.map(len, |w| w).store().0;
+            let mapped = all.map(len, |w| w).store();
             assert!(mapped[..len].iter().all(|&b| b == 0xFF), "{len}");
             assert!(mapped[len..].iter().all(|&b| b == 0), "{len}");
         }
