@@ -13,6 +13,9 @@ from another language without the Rust crate:
 - stored.json     stored-record validation (SPEC §8)
 - bodies.json     request and verify body parsing (SPEC §7.2-§7.4, §7.8)
 - wire.json       statuses, bodies and answer key order (SPEC §7.5, §7.6)
+- limits.json     send limits: policy rules, the sliding-window decision (SPEC §9)
+- lockout.json    failed-try lockout: policy rules, waits, locks (SPEC §9)
+- calling_codes.json  E.164 number -> country calling code (SPEC §9)
 
 Nd digits come from SPEC §3.5's list (Unicode 18.0.0), not from this
 Python's database; the list is cross-checked against the database as far as
@@ -594,6 +597,176 @@ def check_record(text):
     return [], json.dumps(written, separators=(",", ":"), ensure_ascii=False)
 
 
+# --- abuse control (SPEC §9): send limits, lockout, calling codes ---------------------------------
+
+U32_MAX = 2**32 - 1
+U64_MAX = 2**64 - 1
+
+
+def limit_error(field, rule, data):
+    return {"field": field, "rule": rule, "data": data}
+
+
+def in_range(field, lo, hi, given):
+    if lo <= given <= hi:
+        return None
+    return limit_error(field, "out_of_range", {"min": lo, "max": hi, "given": given})
+
+
+def send_policy(policy):
+    """(windows, None) or (None, the refusal): each window in order (`max`
+    1-64, then `interval_secs` 1 to 2^32-1), then the count (1-4)."""
+    windows = []
+    for w in policy["windows"]:
+        err = (in_range("max", 1, 64, w["max"])
+               or in_range("interval_secs", 1, U32_MAX, w["interval_secs"]))
+        if err:
+            return None, err
+        windows.append((w["max"], w["interval_secs"]))
+    err = in_range("windows", 1, 4, len(windows))
+    return (None, err) if err else (windows, None)
+
+
+class SendLog:
+    """Every allowed event's time. An event at `now` is judged at
+    t = max(now, newest): allowed iff in every window fewer than `max`
+    allowed events lie in (t - interval, t], i.e. the `max`-th most recent
+    is at or before t - interval. A refusal waits until that event leaves
+    the window, counted from `now` (the largest wait over the windows,
+    at most 2^64-1). An allowed event is recorded at t."""
+
+    def __init__(self):
+        self.events = []
+        self.revision = 0
+
+    def decide(self, windows, now):
+        t = max(now, self.events[-1]) if self.events else now
+        wait = 0
+        for m, interval in windows:
+            if len(self.events) >= m:
+                age = t - self.events[-m]
+                if age < interval:
+                    wait = max(wait, min(interval - age + (t - now), U64_MAX))
+        return t, wait
+
+    def send(self, windows, now):
+        t, wait = self.decide(windows, now)
+        if wait == 0:
+            self.events.append(t)
+            del self.events[:-64]  # no window counts more than 64
+            self.revision += 1
+        return wait
+
+
+def limits_answer(v):
+    """The expected part of a limits vector, from its inputs."""
+    windows, err = send_policy(v["policy"])
+    if err:
+        return {"invalid_policy": err}
+    log = SendLog()
+    steps = []
+    for s in v["steps"]:
+        if s["op"] == "send":
+            wait = log.send(windows, s["at"])
+        else:
+            wait = log.decide(windows, s["at"])[1]
+        after = {"decision": "allowed"} if wait == 0 else {"decision": "refused", "retry_after": wait}
+        after["revision"] = log.revision
+        steps.append({"after": after})
+    return {"steps": steps}
+
+
+def lockout_policy(p):
+    """The refusal of a lockout policy, checked in order, or None."""
+    free, base = p["free_failures"], p["base_delay_secs"]
+    cap, hard = p["max_delay_secs"], p["hard_limit"]
+    err = in_range("hard_limit", 1, 100, hard)
+    if err:
+        return err
+    if free > hard:
+        return limit_error("free_failures", "above_other",
+                           {"other": "hard_limit", "bound": hard, "given": free})
+    err = in_range("base_delay_secs", 1, 86400, base) or in_range("max_delay_secs", 1, 86400, cap)
+    if err:
+        return err
+    if cap < base:
+        return limit_error("max_delay_secs", "below_other",
+                           {"other": "base_delay_secs", "bound": base, "given": cap})
+    return None
+
+
+def delay_after(p, failures):
+    """Seconds to wait after the last try, or None when locked."""
+    if failures >= p["hard_limit"]:
+        return None
+    if failures <= p["free_failures"]:
+        return 0
+    return min(p["base_delay_secs"] << (failures - p["free_failures"] - 1), p["max_delay_secs"])
+
+
+def lockout_answer(v):
+    """The expected part of a lockout vector, from its inputs."""
+    p = v["policy"]
+    err = lockout_policy(p)
+    if err:
+        return {"invalid_policy": err}
+    failures = last_try = revision = 0
+    steps = []
+    for s in v["steps"]:
+        after = {}
+        if s["op"] in ("success", "reset"):
+            if failures:
+                failures, revision = 0, revision + 1
+        else:
+            now = s["at"]
+            d = delay_after(p, failures)
+            t = max(now, last_try)
+            if d is None:
+                after = {"answer": "locked"}
+            elif t - last_try >= d:
+                after = {"answer": "allowed"}
+                if s["op"] == "try":
+                    failures, last_try, revision = failures + 1, t, revision + 1
+            else:
+                after = {"answer": "wait", "secs": min(d - (t - last_try) + (t - now), U64_MAX)}
+        after["failures"] = failures
+        after["revision"] = revision
+        steps.append({"after": after})
+    return {"steps": steps}
+
+
+def code_ranges(text):
+    out = set()
+    for part in text.split():
+        lo, _, hi = part.partition("-")
+        out.update(range(int(lo), int(hi or lo) + 1))
+    return out
+
+
+# The assigned ITU-T E.164 country calling codes (ITU Operational Bulletin
+# list, position of 15 December 2016 with later changes): countries and
+# areas, shared codes (388, 800, 870, 878, 881-883, 979, 991) and 970.
+# Spare or only reserved: 210, 214, 215, 217, 219, 259, 28x, 292-296, 384,
+# 422, 424-429, 671, 684, 693-699, 808, 83x, 851, 854, 857-859, 871-877,
+# 879, 884, 885, 887, 888, 889, 969, 978, 990, 997, 999.
+CALLING_CODES = code_ranges("""
+    1 7 20 27 30-34 36 39 40 41 43-49 51-58 60-66 81 82 84 86 90-95 98
+    211-213 216 218 220-258 260-269 290 291 297-299 350-359 370-383 385-389
+    420 421 423 500-509 590-599 670 672-683 685-692 800 850 852 853 855 856
+    870 878 880-883 886 960-968 970-977 979 991-996 998
+""")
+assert len(CALLING_CODES) == 216
+
+
+def calling_code(number):
+    """The assigned code a valid E.164 number starts with, or None."""
+    digits = number[1:]
+    for k in (3, 2, 1):
+        if len(digits) >= k and int(digits[:k]) in CALLING_CODES:
+            return int(digits[:k])
+    return None
+
+
 # --- driver ------------------------------------------------------------------------------------------
 
 
@@ -795,11 +968,34 @@ def to_plain(v):
     return v
 
 
+def check_limits(t):
+    for v in load("limits.json"):
+        want = {k: v[k] for k in ("invalid_policy",) if k in v}
+        if "invalid_policy" not in v:
+            want["steps"] = [{"after": s["after"]} for s in v["steps"]]
+        t.check("limits", v["name"], limits_answer(v), want)
+
+
+def check_lockout(t):
+    for v in load("lockout.json"):
+        want = {k: v[k] for k in ("invalid_policy",) if k in v}
+        if "invalid_policy" not in v:
+            want["steps"] = [{"after": s["after"]} for s in v["steps"]]
+        t.check("lockout", v["name"], lockout_answer(v), want)
+
+
+def check_calling_codes(t):
+    for v in load("calling_codes.json"):
+        t.check("calling_codes", v["name"], (e164(v["number"]), calling_code(v["number"])),
+                (None, v["country_code"]))
+
+
 def main():
     t = Tally()
     for check in (check_segments, check_normalize, check_tokens, check_render,
                   check_params, check_traces, check_ids, check_stored,
-                  check_bodies, check_wire):
+                  check_bodies, check_wire, check_limits, check_lockout,
+                  check_calling_codes):
         check(t)
     print(f"Python {sys.version.split()[0]}, Unicode database "
           f"{unicodedata.unidata_version}")
