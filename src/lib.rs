@@ -161,7 +161,7 @@
 //!
 //! # Abuse control
 //!
-//! A challenge caps the tries on itself; [`limit`] caps the rest, in the
+//! A challenge caps the tries on itself; [`throttle`] caps the rest, in the
 //! same sans-IO style (SPEC §9): exact sliding-window send limits per key
 //! the host chooses (against SMS pumping), a failed-try lockout per
 //! subject across challenges (against guessing), and
@@ -204,7 +204,6 @@ mod challenge;
 mod channel;
 mod delivery;
 mod id;
-pub mod limit;
 pub mod limits;
 #[cfg(feature = "getrandom")]
 mod os_rng;
@@ -217,6 +216,7 @@ pub mod sms;
 mod state;
 #[cfg(feature = "serde")]
 mod stored;
+pub mod throttle;
 mod time;
 mod token;
 mod violation;

@@ -2417,7 +2417,7 @@ fn success() -> Value {
 }
 
 fn lockout_vectors() -> Vec<Value> {
-    use mfa_core::limit::LockoutPolicy;
+    use mfa_core::throttle::LockoutPolicy;
     let t0 = 1_700_000_000u64;
     let defaults = lockout_policy(5, 1, 900, 100);
     // Tries that each come exactly when allowed, with a refused one a
@@ -3130,7 +3130,7 @@ fn files_are_oracle_transcripts() {
 
 #[test]
 fn replay_limits() {
-    use mfa_core::limit::{SendLog, SendPolicy, Window};
+    use mfa_core::throttle::{SendLog, SendPolicy, Window};
     let mut refused = 0;
     for v in load("limits.json") {
         let name = &v["name"];
@@ -3185,7 +3185,7 @@ fn replay_limits() {
 
 #[test]
 fn replay_lockout() {
-    use mfa_core::limit::{Attempt, Lockout, LockoutPolicy};
+    use mfa_core::throttle::{Attempt, Lockout, LockoutPolicy};
     for v in load("lockout.json") {
         let name = &v["name"];
         let p = &v["policy"];

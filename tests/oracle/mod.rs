@@ -15,10 +15,10 @@
 //! [`answer_line`] writes as `{"error": "<message>"}`.
 #![allow(dead_code)]
 
-use mfa_core::limit::{
+use mfa_core::sms::segments;
+use mfa_core::throttle::{
     Attempt, LimitError, LimitRule, Lockout, LockoutPolicy, SendLog, SendPolicy, Window,
 };
-use mfa_core::sms::segments;
 use mfa_core::wire::{HttpResponse, RequestBody, VerifyBody};
 use mfa_core::{
     Alphabet, Challenge, ChallengeId, Channel, Closed, IdError, Normalized, PhoneError,

@@ -100,7 +100,7 @@
 //!
 //! ```
 //! use mfa_core::UnixTime;
-//! use mfa_core::limit::{Attempt, Lockout, LockoutPolicy, SendLog, SendPolicy, Window};
+//! use mfa_core::throttle::{Attempt, Lockout, LockoutPolicy, SendLog, SendPolicy, Window};
 //!
 //! // At most 3 per minute and 10 per hour.
 //! let policy = SendPolicy::new(&[Window::new(3, 60)?, Window::new(10, 3600)?])?;
@@ -129,7 +129,7 @@
 //! assert_eq!(tries.check(&policy, t0.add_secs(1)), Attempt::Wait { secs: 2 });
 //! tries.reset(); // the code was right
 //! assert_eq!(tries.failures(), 0);
-//! # Ok::<(), mfa_core::limit::LimitError>(())
+//! # Ok::<(), mfa_core::throttle::LimitError>(())
 //! ```
 
 mod error;

@@ -18,14 +18,14 @@ use crate::time::UnixTime;
 /// - for ever (locked, until the host resets) once `f >= hard_limit`.
 ///
 /// ```
-/// use mfa_core::limit::LockoutPolicy;
+/// use mfa_core::throttle::LockoutPolicy;
 /// let p = LockoutPolicy::new(3, 30, 3600, 20)?;
 /// assert_eq!(p.delay_after(3), Some(0));
 /// assert_eq!(p.delay_after(4), Some(30));
 /// assert_eq!(p.delay_after(5), Some(60));
 /// assert_eq!(p.delay_after(12), Some(3600));
 /// assert_eq!(p.delay_after(20), None); // locked
-/// # Ok::<(), mfa_core::limit::LimitError>(())
+/// # Ok::<(), mfa_core::throttle::LimitError>(())
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]

@@ -1,4 +1,4 @@
-//! Abuse control (`mfa_core::limit`): send limits against a brute-force
+//! Abuse control (`mfa_core::throttle`): send limits against a brute-force
 //! model, racing hosts through a compare-and-swap store, the failed-try
 //! lockout, policy validation and the stored forms.
 //!
@@ -6,7 +6,7 @@
 //! runner. Nothing here measures time.
 
 use mfa_core::UnixTime;
-use mfa_core::limit::{
+use mfa_core::throttle::{
     Attempt, LimitError, LimitField, LimitRule, Lockout, LockoutPolicy, RetryAfter, SendLog,
     SendPolicy, Window,
 };

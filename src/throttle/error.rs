@@ -146,7 +146,7 @@ impl fmt::Display for LimitRule {
 /// state changed.
 ///
 /// ```
-/// use mfa_core::limit::{LimitError, LimitField, LimitRule, Window};
+/// use mfa_core::throttle::{LimitError, LimitField, LimitRule, Window};
 ///
 /// assert_eq!(
 ///     Window::new(0, 60),

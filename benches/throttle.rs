@@ -3,7 +3,7 @@
 //! same event sequence, with heap allocations counted.
 //!
 //! ```sh
-//! cargo bench --bench limit
+//! cargo bench --bench throttle
 //! ```
 //!
 //! Read the ratios (ours / baseline) within one run: absolute times on a
@@ -14,7 +14,7 @@ use std::hint::black_box;
 
 use divan::{AllocProfiler, Bencher};
 use mfa_core::UnixTime;
-use mfa_core::limit::{SendLog, SendPolicy, Window};
+use mfa_core::throttle::{SendLog, SendPolicy, Window};
 
 #[global_allocator]
 static ALLOC: AllocProfiler = AllocProfiler::system();
@@ -184,7 +184,7 @@ mod fresh_key {
         b.bench_local(|| {
             let mut log = SendLog::new();
             black_box(log.try_send(&p, UnixTime::from_secs(black_box(T0))))?;
-            Ok::<_, mfa_core::limit::RetryAfter>(log)
+            Ok::<_, mfa_core::throttle::RetryAfter>(log)
         });
     }
 

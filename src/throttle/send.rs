@@ -16,10 +16,10 @@ const CAPACITY: usize = WINDOW_MAX_MAX as usize;
 /// interval `(a, a + interval_secs]` holds more than `max` allowed events.
 ///
 /// ```
-/// use mfa_core::limit::Window;
+/// use mfa_core::throttle::Window;
 /// let w = Window::new(3, 60)?;
 /// assert_eq!((w.max(), w.interval_secs()), (3, 60));
-/// # Ok::<(), mfa_core::limit::LimitError>(())
+/// # Ok::<(), mfa_core::throttle::LimitError>(())
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
@@ -86,11 +86,11 @@ impl SendPolicy {
     /// A policy of the given windows (1 to 4 of them).
     ///
     /// ```
-    /// use mfa_core::limit::{LimitField, SendPolicy, Window};
+    /// use mfa_core::throttle::{LimitField, SendPolicy, Window};
     /// let p = SendPolicy::new(&[Window::new(3, 60)?, Window::new(10, 3600)?])?;
     /// assert_eq!(p.windows().len(), 2);
     /// assert_eq!(SendPolicy::new(&[]).unwrap_err().field, LimitField::Windows);
-    /// # Ok::<(), mfa_core::limit::LimitError>(())
+    /// # Ok::<(), mfa_core::throttle::LimitError>(())
     /// ```
     pub fn new(windows: &[Window]) -> Result<SendPolicy, LimitError> {
         LimitError::check_range(
@@ -360,7 +360,7 @@ mod stored {
     use serde::{Deserialize, Serialize, Serializer};
 
     use super::{CAPACITY, LimitError, LimitField};
-    use crate::limit::LimitRule;
+    use crate::throttle::LimitRule;
 
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]

@@ -7,7 +7,7 @@
 use arbitrary::{Arbitrary, Unstructured};
 use libfuzzer_sys::fuzz_target;
 use mfa_core::UnixTime;
-use mfa_core::limit::{Attempt, Lockout, LockoutPolicy, SendLog, SendPolicy, Window};
+use mfa_core::throttle::{Attempt, Lockout, LockoutPolicy, SendLog, SendPolicy, Window};
 
 #[derive(Arbitrary, Debug)]
 struct Input {
