@@ -194,6 +194,7 @@ mod challenge;
 mod channel;
 mod delivery;
 mod id;
+pub mod limit;
 pub mod limits;
 #[cfg(feature = "getrandom")]
 mod os_rng;

@@ -131,7 +131,83 @@ impl PhoneNumber {
             .unwrap_or(self.bytes.len());
         core::str::from_utf8(&self.bytes[..len]).unwrap_or("")
     }
+
+    /// The ITU-T E.164 country calling code the number starts with: the
+    /// longest of its first 1 to 3 digits that is an assigned code, or
+    /// `None` when none is (a spare or reserved code, such as `+28…`). The
+    /// table, its source and date are in `src/phone.rs`.
+    ///
+    /// Assigned codes form a prefix code, so at most one prefix of a
+    /// number is ever assigned. Shared codes (`+881` satellite, `+882` and
+    /// `+883` international networks, `+800` freephone) are codes too; the
+    /// whole North American Numbering Plan is `1`.
+    ///
+    /// ```
+    /// use mfa_core::PhoneNumber;
+    /// let cc = |s: &str| s.parse::<PhoneNumber>().unwrap().country_code();
+    /// assert_eq!(cc("+15557788999"), Some(1));
+    /// assert_eq!(cc("+447700900123"), Some(44));
+    /// assert_eq!(cc("+2348031234567"), Some(234));
+    /// assert_eq!(cc("+2812345678"), None);
+    /// ```
+    pub fn country_code(&self) -> Option<u16> {
+        let digits = &self.as_str().as_bytes()[1..];
+        let mut prefixes = [0u16; 3];
+        let mut value = 0u16;
+        for (p, &d) in prefixes.iter_mut().zip(digits) {
+            value = value * 10 + u16::from(d - b'0');
+            *p = value;
+        }
+        // Longest first; a number has at least 2 digits, and `0` (an
+        // unused prefix slot of a 2-digit number) is never a code.
+        prefixes
+            .into_iter()
+            .rev()
+            .find(|p| COUNTRY_CODES.binary_search(p).is_ok())
+    }
 }
+
+/// The assigned ITU-T E.164 country calling codes, ascending.
+///
+/// Source: "List of ITU-T Recommendation E.164 assigned country codes",
+/// the Annex to the ITU Operational Bulletin (position as of
+/// 15 December 2016, with later changes as noted below). Included: codes
+/// assigned to a country or geographic area, to a group of countries or a
+/// global service (shared codes: 388, 800, 870, 878, 881, 882, 883, 979,
+/// 991), and 970 (Palestine, ITU Resolution 99; listed as reserved but
+/// in service). Left out: spare codes and codes only reserved for a
+/// future use (808 shared cost, 875–877 maritime, 879 national
+/// non-commercial, 999), and 888 (OCHA disaster relief), returned to spare.
+///
+/// 379 (Vatican City State) is assigned though unused in practice (the
+/// Vatican uses +39 06 698); 383 (Kosovo) was assigned in 2016.
+const COUNTRY_CODES: &[u16] = &[
+    1, 7, // zones 1 (NANP) and 7
+    20, 27, 30, 31, 32, 33, 34, 36, 39, 40, 41, 43, 44, 45, 46, 47, 48, 49, // 2x–4x
+    51, 52, 53, 54, 55, 56, 57, 58, 60, 61, 62, 63, 64, 65, 66, // 5x–6x
+    81, 82, 84, 86, 90, 91, 92, 93, 94, 95, 98, // 8x–9x
+    211, 212, 213, 216, 218, // North Africa (210, 214, 215, 217, 219 spare)
+    220, 221, 222, 223, 224, 225, 226, 227, 228, 229, //
+    230, 231, 232, 233, 234, 235, 236, 237, 238, 239, //
+    240, 241, 242, 243, 244, 245, 246, 247, 248, 249, //
+    250, 251, 252, 253, 254, 255, 256, 257, 258, // 259 spare
+    260, 261, 262, 263, 264, 265, 266, 267, 268, 269, //
+    290, 291, 297, 298, 299, // 28x and 292–296 spare
+    350, 351, 352, 353, 354, 355, 356, 357, 358, 359, //
+    370, 371, 372, 373, 374, 375, 376, 377, 378, 379, //
+    380, 381, 382, 383, 385, 386, 387, 388, 389, // 384 spare
+    420, 421, 423, // 422, 424–429 spare
+    500, 501, 502, 503, 504, 505, 506, 507, 508, 509, //
+    590, 591, 592, 593, 594, 595, 596, 597, 598, 599, //
+    670, 672, 673, 674, 675, 676, 677, 678, 679, // 671 spare (Guam is NANP)
+    680, 681, 682, 683, 685, 686, 687, 688, 689, // 684 spare (NANP)
+    690, 691, 692, // 693–699 spare
+    800, 850, 852, 853, 855, 856, // 83x, 851, 854, 857–859 spare
+    870, 878, 880, 881, 882, 883, 886, // 871–874 withdrawn, 884/885/887/889 spare
+    960, 961, 962, 963, 964, 965, 966, 967, 968, // 969 spare
+    970, 971, 972, 973, 974, 975, 976, 977, 979, // 978 spare
+    991, 992, 993, 994, 995, 996, 998, // 990, 997 spare
+];
 
 /// An optional phone number in the 16 bytes of one: all zeros (which no
 /// number is, since every number starts with `+`) stands for none. Kept
@@ -208,6 +284,82 @@ mod tests {
         assert_eq!(PhoneNumber::parse("+12").unwrap().as_str(), "+12");
         let max = "+123456789012345";
         assert_eq!(PhoneNumber::parse(max).unwrap().as_str(), max);
+    }
+
+    fn cc(s: &str) -> Option<u16> {
+        PhoneNumber::parse(s).unwrap().country_code()
+    }
+
+    #[test]
+    fn the_code_table_is_sorted_and_prefix_free() {
+        assert!(COUNTRY_CODES.windows(2).all(|p| p[0] < p[1]));
+        for &c in COUNTRY_CODES {
+            assert!((1..=999).contains(&c), "{c}");
+            // No code is a prefix of another one.
+            assert!(!COUNTRY_CODES.contains(&(c / 10)), "{c}");
+            assert!(!COUNTRY_CODES.contains(&(c / 100)), "{c}");
+        }
+        assert_eq!(COUNTRY_CODES.len(), 216);
+    }
+
+    #[test]
+    fn well_known_country_codes() {
+        for (number, code) in [
+            ("+15557788999", 1),
+            ("+18095551234", 1), // NANP: the Dominican Republic is 1 too
+            ("+74951234567", 7), // Russia
+            ("+77011234567", 7), // Kazakhstan
+            ("+447700900123", 44),
+            ("+4915112345678", 49),
+            ("+33612345678", 33),
+            ("+8613812345678", 86),
+            ("+919812345678", 91),
+            ("+2348031234567", 234),
+            ("+380501234567", 380),
+            ("+8816212345678", 881), // GMSS (Iridium)
+            ("+882123456", 882),     // international networks
+            ("+883123456", 883),
+            ("+80012345678", 800), // international freephone
+            ("+27821234567", 27),
+            ("+2693123456", 269),
+            ("+5999123456", 599),
+            ("+6721234", 672),
+            ("+970591234567", 970),
+            ("+998901234567", 998),
+            ("+20", 20),
+            ("+12", 1),
+        ] {
+            assert_eq!(cc(number), Some(code), "{number}");
+        }
+    }
+
+    #[test]
+    fn spare_and_reserved_codes_have_none() {
+        for number in [
+            "+2812345678",
+            "+28",
+            "+2101234567",
+            "+2591234567",
+            "+2921234567",
+            "+3841234567",
+            "+4221234567",
+            "+6711234567",
+            "+6841234567",
+            "+8081234567",
+            "+831234567",
+            "+8511234567",
+            "+8751234567",
+            "+8791234567",
+            "+8881234567",
+            "+891234567",
+            "+9691234567",
+            "+9781234567",
+            "+9901234567",
+            "+9971234567",
+            "+9991234567",
+        ] {
+            assert_eq!(cc(number), None, "{number}");
+        }
     }
 
     #[test]
