@@ -174,7 +174,7 @@ async fn bad_parameters_are_422_one_entry_per_rule() {
         (
             "sms",
             json!({"to": TO, "message": "Code:"}),
-            "from",
+            "message",
             "from_required",
         ),
         (

@@ -50,9 +50,10 @@ async fn kill_9_under_load_loses_no_answered_challenge() {
                 if response.status() != 200 {
                     break;
                 }
-                let Ok(v) = response.json::<serde_json::Value>().await else {
+                let Ok(bytes) = response.bytes().await else {
                     break;
                 };
+                let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
                 answered
                     .lock()
                     .unwrap()

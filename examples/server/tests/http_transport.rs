@@ -16,8 +16,11 @@ use mfa_server::Transport;
 use mfa_server::transport::HttpConfig;
 use serde_json::json;
 
+/// (resource, form fields) of each request the provider accepted.
+type Requests = Vec<(String, HashMap<String, String>)>;
+
 #[derive(Clone, Default)]
-struct Received(Arc<Mutex<Vec<(String, HashMap<String, String>)>>>);
+struct Received(Arc<Mutex<Requests>>);
 
 async fn receive(
     State(received): State<Received>,
