@@ -55,7 +55,7 @@ async fn issue(p: &Process, to: &str, max_attempts: u8) -> (String, String) {
     let body = json!({ "to": to, "max_attempts": max_attempts }).to_string();
     let a = post(&client, &p.base, "/api/relay/rest/mfa/sms", Some(P1), &body).await;
     assert_eq!(a.status, 200, "{}", a.body);
-    let code = code_of(&p.text_for(to).expect("delivered"), 6);
+    let code = code_of(&p.wait_text_for(to).await, 6);
     (a.body["id"].as_str().unwrap().to_string(), code)
 }
 

@@ -73,6 +73,18 @@ impl Process {
     pub fn text_for(&self, to: &str) -> Option<String> {
         self.deliveries.lock().unwrap().get(to).cloned()
     }
+
+    /// The delivery to `to`, waiting for the reader thread to see its line
+    /// (the 200 may arrive first).
+    pub async fn wait_text_for(&self, to: &str) -> String {
+        for _ in 0..500 {
+            if let Some(text) = self.text_for(to) {
+                return text;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("no delivery to {to}");
+    }
 }
 
 impl Drop for Process {
