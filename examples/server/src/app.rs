@@ -254,6 +254,7 @@ impl App {
         let allowed = self
             .update_limit(
                 &key,
+                true,
                 |_: &SendLog| now.add_secs(keep),
                 |log: &mut SendLog| log.try_send(&policy, now),
             )
@@ -378,13 +379,13 @@ impl App {
                 Verification::Verified => {
                     counter!("mfa_verified_total").increment(1);
                     if failures > 0 {
-                        self.update_limit(&lock_key, keep, |l: &mut Lockout| l.reset())
+                        self.update_limit(&lock_key, false, keep, |l: &mut Lockout| l.reset())
                             .await?;
                     }
                 }
                 Verification::WrongToken { .. } => {
                     counter!("mfa_verify_failed_total").increment(1);
-                    self.update_limit(&lock_key, keep, |l: &mut Lockout| {
+                    self.update_limit(&lock_key, false, keep, |l: &mut Lockout| {
                         // Counts the failure unless another one just made it wait.
                         let _ = l.try_verify(&lockout, now);
                     })
@@ -452,7 +453,11 @@ impl App {
             project,
             revision: rev(challenge.revision()),
             expires_at: secs(challenge.expires_at()),
-            closed_at: challenge.parts().state.is_terminal().then(|| secs(now)),
+            sweep_at: if challenge.parts().state.is_terminal() {
+                secs(now).min(secs(challenge.expires_at()))
+            } else {
+                secs(challenge.expires_at())
+            },
             record: &record,
         };
         let done = match read {
@@ -479,18 +484,26 @@ impl App {
 
     /// Read, decide, compare-and-swap (retried from the read) on one
     /// limiter state; returns the decision once its write has landed.
+    ///
+    /// `insert_first`: the first round skips the read and decides on a
+    /// fresh state, written only if the key has no row yet (a new number
+    /// costs one write instead of a read and a write).
     async fn update_limit<S: Limiter, T>(
         &self,
         key: &str,
+        insert_first: bool,
         keep_until: impl Fn(&S) -> UnixTime,
         mut decide: impl FnMut(&mut S) -> T,
     ) -> Result<T, HttpResponse> {
-        for _ in 0..MAX_ROUNDS {
-            let row = self
-                .store
-                .limit(key)
-                .await
-                .map_err(|e| internal("store read", &e))?;
+        for round in 0..MAX_ROUNDS {
+            let row = if insert_first && round == 0 {
+                None
+            } else {
+                self.store
+                    .limit(key)
+                    .await
+                    .map_err(|e| internal("store read", &e))?
+            };
             let (mut state, read) = match row {
                 None => (S::default(), None),
                 Some((revision, bytes)) => (
@@ -502,6 +515,9 @@ impl App {
             let before = state.revision();
             let decision = decide(&mut state);
             if state.revision() == before {
+                if insert_first && round == 0 {
+                    continue; // decided on a guess: read the real state
+                }
                 return Ok(decision); // nothing changed, nothing to write
             }
             let bytes =

@@ -78,8 +78,7 @@ async fn sqlite_file_holds_no_code() {
 
 #[tokio::test]
 async fn pg_dump_holds_no_code() {
-    let Ok(url) = std::env::var("MFA_TEST_POSTGRES") else {
-        eprintln!("skipped: MFA_TEST_POSTGRES is not set");
+    let Some(url) = common::postgres_url("pg_dump_holds_no_code") else {
         return;
     };
     let s = start_with(&[], Arc::new(Transport::capture()), Some(&url)).await;

@@ -61,8 +61,8 @@ async fn issue(p: &Process, to: &str, max_attempts: u8) -> (String, String) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_hosts_wrong_code_storm_grants_exactly_max_attempts() {
-    let Ok(url) = std::env::var("MFA_TEST_POSTGRES") else {
-        eprintln!("skipped: MFA_TEST_POSTGRES is not set");
+    let Some(url) = common::postgres_url("two_hosts_wrong_code_storm_grants_exactly_max_attempts")
+    else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
@@ -88,8 +88,7 @@ async fn two_hosts_wrong_code_storm_grants_exactly_max_attempts() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_hosts_right_code_storm_verifies_once() {
-    let Ok(url) = std::env::var("MFA_TEST_POSTGRES") else {
-        eprintln!("skipped: MFA_TEST_POSTGRES is not set");
+    let Some(url) = common::postgres_url("two_hosts_right_code_storm_verifies_once") else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();

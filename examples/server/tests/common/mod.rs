@@ -163,3 +163,15 @@ pub fn wrong(code: &str) -> String {
         .map(|c| if c == '0' { '1' } else { '0' })
         .collect()
 }
+
+/// `MFA_TEST_POSTGRES`, if set and not empty; else prints that `test` is
+/// skipped.
+pub fn postgres_url(test: &str) -> Option<String> {
+    let url = std::env::var("MFA_TEST_POSTGRES")
+        .ok()
+        .filter(|u| !u.is_empty());
+    if url.is_none() {
+        eprintln!("{test}: skipped, MFA_TEST_POSTGRES is not set (examples/server/ci.sh sets it)");
+    }
+    url
+}
