@@ -11,7 +11,10 @@ local out = nil
 
 function init(args)
   math.randomseed(os.time() + tonumber(tostring({}):sub(8), 16))
-  if ids_file then out = io.open(ids_file, "a") end
+  if ids_file then
+    out = io.open(ids_file, "a")
+    out:setvbuf("line") -- whole lines: two threads append to one file
+  end
 end
 
 function request()

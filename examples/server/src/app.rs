@@ -164,6 +164,16 @@ fn rev(r: u64) -> i64 {
     i64::try_from(r).unwrap_or(i64::MAX)
 }
 
+/// Where [`App::update_limit`] starts.
+enum Guess<S> {
+    /// Read the state.
+    No,
+    /// Assume there is no row yet.
+    Fresh,
+    /// This state and revision column, read earlier.
+    Read(S, Option<i64>),
+}
+
 /// A limiter state kept in the `limits` table.
 trait Limiter: Serialize + DeserializeOwned + Default {
     fn revision(&self) -> u64;
@@ -254,7 +264,7 @@ impl App {
         let allowed = self
             .update_limit(
                 &key,
-                true,
+                Guess::Fresh,
                 |_: &SendLog| now.add_secs(keep),
                 |log: &mut SendLog| log.try_send(&policy, now),
             )
@@ -342,8 +352,9 @@ impl App {
             // The failed-try lockout gates tries on a live challenge only: a
             // closed one answers its reason whatever the lockout says.
             let mut failures = 0;
+            let mut seen = Guess::No;
             if challenge.state_at(now) == ChallengeState::Pending {
-                let tries: Lockout = self.peek_limit(&lock_key).await?;
+                let (tries, tries_read) = self.peek_limit::<Lockout>(&lock_key).await?;
                 failures = tries.failures();
                 match tries.check(&lockout, now) {
                     Attempt::Allowed => {}
@@ -356,6 +367,7 @@ impl App {
                         return Err(HttpResponse::locked(None));
                     }
                 }
+                seen = Guess::Read(tries, tries_read);
             }
             // 2. Decide on the copy.
             let outcome = challenge.verify(&body.token, now);
@@ -379,13 +391,13 @@ impl App {
                 Verification::Verified => {
                     counter!("mfa_verified_total").increment(1);
                     if failures > 0 {
-                        self.update_limit(&lock_key, false, keep, |l: &mut Lockout| l.reset())
+                        self.update_limit(&lock_key, seen, keep, |l: &mut Lockout| l.reset())
                             .await?;
                     }
                 }
                 Verification::WrongToken { .. } => {
                     counter!("mfa_verify_failed_total").increment(1);
-                    self.update_limit(&lock_key, false, keep, |l: &mut Lockout| {
+                    self.update_limit(&lock_key, seen, keep, |l: &mut Lockout| {
                         // Counts the failure unless another one just made it wait.
                         let _ = l.try_verify(&lockout, now);
                     })
@@ -468,54 +480,48 @@ impl App {
     }
 
     /// Reads a limiter state (default if absent), without changing it.
-    async fn peek_limit<S: Limiter>(&self, key: &str) -> Result<S, HttpResponse> {
+    async fn peek_limit<S: Limiter>(&self, key: &str) -> Result<(S, Option<i64>), HttpResponse> {
         match self
             .store
             .limit(key)
             .await
             .map_err(|e| internal("store read", &e))?
         {
-            None => Ok(S::default()),
-            Some((_, state)) => {
-                serde_json::from_slice(&state).map_err(|e| internal("limiter state unreadable", &e))
-            }
+            None => Ok((S::default(), None)),
+            Some((revision, state)) => serde_json::from_slice(&state)
+                .map(|s| (s, Some(revision)))
+                .map_err(|e| internal("limiter state unreadable", &e)),
         }
     }
 
     /// Read, decide, compare-and-swap (retried from the read) on one
     /// limiter state; returns the decision once its write has landed.
     ///
-    /// `insert_first`: the first round skips the read and decides on a
-    /// fresh state, written only if the key has no row yet (a new number
-    /// costs one write instead of a read and a write).
+    /// `first`: what the first round starts from instead of a read:
+    /// [`Guess::Fresh`] decides on a fresh state, written only if the key
+    /// has no row yet (a new number costs one write, no read);
+    /// [`Guess::Read`] reuses a state read earlier in the request. A lost
+    /// swap reads the real state, as always.
     async fn update_limit<S: Limiter, T>(
         &self,
         key: &str,
-        insert_first: bool,
+        mut first: Guess<S>,
         keep_until: impl Fn(&S) -> UnixTime,
         mut decide: impl FnMut(&mut S) -> T,
     ) -> Result<T, HttpResponse> {
         for round in 0..MAX_ROUNDS {
-            let row = if insert_first && round == 0 {
-                None
-            } else {
-                self.store
-                    .limit(key)
-                    .await
-                    .map_err(|e| internal("store read", &e))?
-            };
-            let (mut state, read) = match row {
-                None => (S::default(), None),
-                Some((revision, bytes)) => (
-                    serde_json::from_slice::<S>(&bytes)
-                        .map_err(|e| internal("limiter state unreadable", &e))?,
-                    Some(revision),
-                ),
+            let (mut state, read, real) = match std::mem::replace(&mut first, Guess::No) {
+                Guess::Fresh if round == 0 => (S::default(), None, false),
+                Guess::Read(state, read) if round == 0 => (state, read, true),
+                _ => {
+                    let (state, read) = self.peek_limit(key).await?;
+                    (state, read, true)
+                }
             };
             let before = state.revision();
             let decision = decide(&mut state);
             if state.revision() == before {
-                if insert_first && round == 0 {
+                if !real {
                     continue; // decided on a guess: read the real state
                 }
                 return Ok(decision); // nothing changed, nothing to write
