@@ -391,3 +391,31 @@ async fn health_and_metrics() {
         assert!(text.contains(name), "{name} missing from\n{text}");
     }
 }
+
+#[tokio::test]
+async fn finished_challenges_are_swept_after_the_grace_period() {
+    let s = start(&["--grace-secs", "0", "--sweep-every-secs", "1"]).await;
+    let a = s.sms(r#"{"to": "+15557788999"}"#).await;
+    let done = a.body["id"].as_str().unwrap().to_string();
+    let code = code_of(&s.last().text, 6);
+    assert_eq!(s.verify(&done, &code).await.body, json!({"success": true}));
+    let a = s.sms(r#"{"to": "+15557788998"}"#).await;
+    let pending = a.body["id"].as_str().unwrap().to_string();
+    let pending_code = code_of(&s.last().text, 6);
+    // The verified one gives its reason until the sweep deletes it.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let a = s.verify(&done, &code).await;
+        if a.code() == "not_found" {
+            break;
+        }
+        assert_eq!((a.status, a.code()), (404, "already_verified"));
+        assert!(std::time::Instant::now() < deadline, "never swept");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    // A pending one inside its window is kept.
+    assert_eq!(
+        s.verify(&pending, &pending_code).await.body,
+        json!({"success": true})
+    );
+}
