@@ -6,6 +6,24 @@
 //! lockout from `mfa_core::limit`, and stdout or Twilio-compatible HTTP
 //! delivery. `main.rs` is the command line; tests start the same server
 //! in-process with [`start`].
+//!
+//! # Abuse control (defaults, all flags)
+//!
+//! | what | key | default | answer |
+//! |---|---|---|---|
+//! | sends (`--send-limit`) | project + number | 5 per 10 minutes and 10 per day | 429 `rate_limited`, `Retry-After` |
+//! | failed tries (`--lockout`) | project + number | 5 free, then 1 s doubling to 15 min, locked at 100 | 429 `locked`, `Retry-After` while it waits |
+//! | countries (`--allow-country`) | country calling code | all allowed | 403 `country_not_allowed` |
+//!
+//! 5 sends in 10 minutes is what hosted verify services allow a number: a
+//! user who asks again a few times never meets it, a script does at once;
+//! 10 a day bounds what SMS pumping can cost per number. The lockout is
+//! `mfa_core::limit`'s default (its docs give the reasons; 100 is NIST SP
+//! 800-63B's ceiling); it gates tries on live challenges only and counts
+//! the outcomes (a wrong code a failure, a right one a reset). A country
+//! outside the list is 403, not 422: the request is valid by the API's
+//! rules; this deployment refuses it by policy, and a client should not
+//! retry it with other parameters.
 
 use std::future::Future;
 use std::net::SocketAddr;
