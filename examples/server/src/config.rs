@@ -1,0 +1,255 @@
+//! Command line and environment: every flag has an `MFA_*` variable.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use clap::{Parser, ValueEnum};
+use mfa_core::limit::{LockoutPolicy, SendPolicy, Window};
+
+/// The development project used when no `--project` is given. Only
+/// accepted on a loopback address.
+pub const DEV_PROJECT: &str = "dev-project";
+/// Its API token.
+pub const DEV_TOKEN: &str = "dev-token";
+
+/// Reference HTTP server for mfa-core: the SignalWire-style MFA API
+/// (`/api/relay/rest/mfa/{sms,call,{id}/verify}`) over SQLite or PostgreSQL.
+#[derive(Parser, Debug, Clone)]
+#[command(name = "mfa-server", version)]
+pub struct Config {
+    /// Address to listen on (port 0: any free port).
+    #[arg(long, env = "MFA_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+
+    /// `sqlite://FILE` (embedded, WAL) or `postgres://…` (several servers
+    /// may share one database).
+    #[arg(long, env = "MFA_DATABASE", default_value = "sqlite://mfa.db")]
+    pub database: String,
+
+    /// `PROJECT_ID:API_TOKEN`, repeatable (environment: comma-separated).
+    /// None: one development project, `dev-project:dev-token`, loopback only.
+    #[arg(
+        long = "project",
+        env = "MFA_PROJECTS",
+        value_name = "ID:TOKEN",
+        value_delimiter = ',',
+        hide_env_values = true
+    )]
+    pub projects: Vec<Project>,
+
+    /// Seal key file (created with one key, mode 0600, if missing).
+    /// Default: beside the SQLite file (`mfa.db` → `mfa.key`), or `mfa.key`.
+    #[arg(long, env = "MFA_SEAL_KEY_FILE")]
+    pub seal_key_file: Option<PathBuf>,
+
+    /// Where deliveries go.
+    #[arg(long, env = "MFA_TRANSPORT", value_enum, default_value = "stdout")]
+    pub transport: TransportKind,
+
+    /// http transport: base URL of the Twilio-compatible API (e.g.
+    /// `https://YOUR-SPACE.signalwire.com/api/laml`).
+    #[arg(long, env = "MFA_HTTP_BASE_URL")]
+    pub http_base_url: Option<String>,
+
+    /// http transport: account SID (SignalWire: project id).
+    #[arg(long, env = "MFA_HTTP_ACCOUNT_SID")]
+    pub http_account_sid: Option<String>,
+
+    /// http transport: auth token.
+    #[arg(long, env = "MFA_HTTP_AUTH_TOKEN", hide_env_values = true)]
+    pub http_auth_token: Option<String>,
+
+    /// Default sender number (E.164) for requests without `from`.
+    /// Required by the http transport.
+    #[arg(long, env = "MFA_SENDER")]
+    pub sender: Option<String>,
+
+    /// Country calling codes that may receive codes (e.g. `1,44`).
+    /// Default: all. Others get 403 `country_not_allowed`.
+    #[arg(
+        long = "allow-country",
+        env = "MFA_ALLOW_COUNTRIES",
+        value_delimiter = ','
+    )]
+    pub allow_countries: Vec<u16>,
+
+    /// Sends per number and project: `MAX/SECONDS` windows, comma-separated,
+    /// all must pass.
+    #[arg(long, env = "MFA_SEND_LIMIT", default_value = "5/600,10/86400", value_parser = parse_send_policy)]
+    pub send_limit: SendPolicy,
+
+    /// Failed-try lockout per number and project:
+    /// `FREE,BASE_DELAY_SECS,MAX_DELAY_SECS,HARD_LIMIT`.
+    #[arg(long, env = "MFA_LOCKOUT", default_value = "5,1,900,100", value_parser = parse_lockout)]
+    pub lockout: LockoutPolicy,
+
+    /// Seconds a finished or expired challenge is kept before the sweep
+    /// deletes it (a late verify still gets its reason meanwhile).
+    #[arg(long, env = "MFA_GRACE_SECS", default_value_t = 86_400)]
+    pub grace_secs: u64,
+
+    /// Seconds between sweeps.
+    #[arg(long, env = "MFA_SWEEP_EVERY_SECS", default_value_t = 60)]
+    pub sweep_every_secs: u64,
+
+    /// Log as JSON lines (default: human-readable).
+    #[arg(long, env = "MFA_LOG_JSON")]
+    pub log_json: bool,
+}
+
+/// The transports the command line can choose.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum TransportKind {
+    /// One JSON line a delivery on standard output (development).
+    Stdout,
+    /// Twilio-compatible REST API (SignalWire compatibility API, Twilio).
+    Http,
+}
+
+/// A project's credentials.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Project {
+    /// Project id (the Basic-auth user name).
+    pub id: String,
+    /// API token (the Basic-auth password).
+    pub token: String,
+}
+
+impl fmt::Debug for Project {
+    // The token stays out of Debug on purpose.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Project")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl FromStr for Project {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.split_once(':') {
+            Some((id, token)) if !id.is_empty() && !token.is_empty() => Ok(Project {
+                id: id.to_string(),
+                token: token.to_string(),
+            }),
+            _ => Err("expected PROJECT_ID:API_TOKEN, both non-empty".to_string()),
+        }
+    }
+}
+
+/// `5/600,10/86400` → two windows.
+pub fn parse_send_policy(s: &str) -> Result<SendPolicy, String> {
+    let mut windows = Vec::new();
+    for part in s.split(',') {
+        let (max, secs) = part
+            .trim()
+            .split_once('/')
+            .ok_or("expected MAX/SECONDS windows, comma-separated")?;
+        let max: u8 = max.parse().map_err(|_| "MAX must be 1 to 64")?;
+        let secs: u32 = secs
+            .parse()
+            .map_err(|_| "SECONDS must be a positive integer")?;
+        windows.push(Window::new(max, secs).map_err(|e| e.to_string())?);
+    }
+    SendPolicy::new(&windows).map_err(|e| e.to_string())
+}
+
+/// `5,1,900,100` → free failures, base delay, max delay, hard limit.
+pub fn parse_lockout(s: &str) -> Result<LockoutPolicy, String> {
+    let n: Vec<u32> = s
+        .split(',')
+        .map(|p| p.trim().parse::<u32>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| "expected FREE,BASE_DELAY_SECS,MAX_DELAY_SECS,HARD_LIMIT")?;
+    let [free, base, max, hard] = n[..] else {
+        return Err("expected four numbers: FREE,BASE_DELAY_SECS,MAX_DELAY_SECS,HARD_LIMIT".into());
+    };
+    let small =
+        |v: u32| u8::try_from(v).map_err(|_| "FREE and HARD_LIMIT must be at most 100".to_string());
+    LockoutPolicy::new(small(free)?, base, max, small(hard)?).map_err(|e| e.to_string())
+}
+
+impl Config {
+    /// The seal key file to use.
+    pub fn seal_key_path(&self) -> PathBuf {
+        if let Some(path) = &self.seal_key_file {
+            return path.clone();
+        }
+        match sqlite_path(&self.database) {
+            Some(db) if !db.is_empty() => PathBuf::from(db).with_extension("key"),
+            _ => PathBuf::from("mfa.key"),
+        }
+    }
+
+    /// The projects, or the development project when none is configured
+    /// (`true` then).
+    pub fn projects_or_dev(&self) -> (Vec<Project>, bool) {
+        if self.projects.is_empty() {
+            let dev = Project {
+                id: DEV_PROJECT.to_string(),
+                token: DEV_TOKEN.to_string(),
+            };
+            (vec![dev], true)
+        } else {
+            (self.projects.clone(), false)
+        }
+    }
+}
+
+/// The file of a `sqlite:` URL, if it is one.
+fn sqlite_path(url: &str) -> Option<&str> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    Some(rest.split('?').next().unwrap_or(rest))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults() {
+        let c = Config::try_parse_from(["mfa-server"]).unwrap();
+        assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.database, "sqlite://mfa.db");
+        assert_eq!(c.seal_key_path(), PathBuf::from("mfa.key"));
+        assert_eq!(c.transport, TransportKind::Stdout);
+        assert_eq!(c.send_limit.windows().len(), 2);
+        assert_eq!(c.lockout, LockoutPolicy::default());
+        assert!(c.projects_or_dev().1);
+    }
+
+    #[test]
+    fn flags() {
+        let c = Config::try_parse_from([
+            "mfa-server",
+            "--database",
+            "sqlite:///tmp/x/db.sqlite?mode=rwc",
+            "--project",
+            "a:b",
+            "--project",
+            "c:d:e",
+            "--allow-country",
+            "1,44",
+            "--send-limit",
+            "1/30",
+        ])
+        .unwrap();
+        assert_eq!(c.seal_key_path(), PathBuf::from("/tmp/x/db.key"));
+        assert_eq!(
+            c.projects[1],
+            Project {
+                id: "c".into(),
+                token: "d:e".into()
+            }
+        );
+        assert_eq!(c.allow_countries, [1, 44]);
+        assert_eq!(c.send_limit.windows()[0].interval_secs(), 30);
+        assert!(Config::try_parse_from(["mfa-server", "--project", "nocolon"]).is_err());
+        assert!(Config::try_parse_from(["mfa-server", "--send-limit", "0/30"]).is_err());
+        assert!(Config::try_parse_from(["mfa-server", "--lockout", "1,2,3"]).is_err());
+    }
+}

@@ -1,0 +1,67 @@
+//! `mfa-server`: see `--help`.
+
+use std::sync::Arc;
+
+use clap::Parser;
+use mfa_server::{BoxError, Config, config};
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> Result<(), BoxError> {
+    let config = Config::parse();
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    // Logs go to stderr: stdout carries the stdout transport's deliveries.
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if config.log_json {
+        logs.json().init();
+    } else {
+        logs.init();
+    }
+
+    let transport = Arc::new(mfa_server::transport_from(&config)?);
+    let server = mfa_server::start(&config, transport).await?;
+    eprintln!("mfa-server listening on http://{}", server.addr);
+    if config.projects.is_empty() {
+        eprintln!(
+            "development project (no --project given): -u '{}:{}'",
+            config::DEV_PROJECT,
+            config::DEV_TOKEN
+        );
+    }
+    tracing::info!(addr = %server.addr, database = %redact(&config.database), transport = ?config.transport, "serving");
+
+    shutdown_signal().await;
+    tracing::info!("shutting down");
+    server.stop().await
+}
+
+/// The database URL without its password.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            format!("{}://…@{}", &url[..scheme], &url[at + 1..])
+        }
+        _ => url.to_string(),
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+}

@@ -1,0 +1,177 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+pub mod process;
+
+use std::sync::Arc;
+
+use clap::Parser;
+use mfa_server::transport::Message;
+use mfa_server::{Config, Server, Transport};
+use serde_json::Value;
+
+/// A server on a free loopback port, with a capturing transport and a
+/// fresh SQLite file in a temporary directory.
+pub struct TestServer {
+    pub base: String,
+    pub server: Server,
+    pub transport: Arc<Transport>,
+    pub dir: tempfile::TempDir,
+    pub client: reqwest::Client,
+}
+
+pub const P1: (&str, &str) = ("p1", "token-one");
+pub const P2: (&str, &str) = ("p2", "token-two");
+
+pub async fn start(extra: &[&str]) -> TestServer {
+    start_with(extra, Arc::new(Transport::capture()), None).await
+}
+
+pub async fn start_with(
+    extra: &[&str],
+    transport: Arc<Transport>,
+    database: Option<&str>,
+) -> TestServer {
+    let dir = tempfile::tempdir().unwrap();
+    let db = match database {
+        Some(url) => url.to_string(),
+        None => format!("sqlite://{}", dir.path().join("mfa.db").display()),
+    };
+    let key = dir.path().join("mfa.key").display().to_string();
+    let p1 = format!("{}:{}", P1.0, P1.1);
+    let p2 = format!("{}:{}", P2.0, P2.1);
+    let mut args = vec![
+        "mfa-server",
+        "--listen",
+        "127.0.0.1:0",
+        "--database",
+        &db,
+        "--seal-key-file",
+        &key,
+        "--project",
+        &p1,
+        "--project",
+        &p2,
+    ];
+    args.extend_from_slice(extra);
+    let config = Config::try_parse_from(args).unwrap();
+    let server = mfa_server::start(&config, transport.clone()).await.unwrap();
+    TestServer {
+        base: format!("http://{}", server.addr),
+        server,
+        transport,
+        dir,
+        client: reqwest::Client::new(),
+    }
+}
+
+pub struct Answer {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+}
+
+impl Answer {
+    /// The `code` of the single error entry.
+    pub fn code(&self) -> &str {
+        let errors = self.body["errors"].as_array().expect("an error body");
+        assert_eq!(errors.len(), 1, "{}", self.body);
+        errors[0]["code"].as_str().unwrap()
+    }
+}
+
+impl TestServer {
+    pub async fn post_as(&self, path: &str, auth: Option<(&str, &str)>, body: &str) -> Answer {
+        post(&self.client, &self.base, path, auth, body).await
+    }
+
+    pub async fn post(&self, path: &str, body: &str) -> Answer {
+        self.post_as(path, Some(P1), body).await
+    }
+
+    pub async fn sms(&self, body: &str) -> Answer {
+        self.post("/api/relay/rest/mfa/sms", body).await
+    }
+
+    pub async fn call(&self, body: &str) -> Answer {
+        self.post("/api/relay/rest/mfa/call", body).await
+    }
+
+    pub async fn verify(&self, id: &str, token: &str) -> Answer {
+        self.verify_as(P1, id, token).await
+    }
+
+    pub async fn verify_as(&self, who: (&str, &str), id: &str, token: &str) -> Answer {
+        let body = serde_json::json!({ "token": token }).to_string();
+        self.post_as(
+            &format!("/api/relay/rest/mfa/{id}/verify"),
+            Some(who),
+            &body,
+        )
+        .await
+    }
+
+    /// The last delivery made.
+    pub fn last(&self) -> Message {
+        self.transport.captured().pop().expect("a delivery")
+    }
+}
+
+pub async fn post(
+    client: &reqwest::Client,
+    base: &str,
+    path: &str,
+    auth: Option<(&str, &str)>,
+    body: &str,
+) -> Answer {
+    let mut request = client
+        .post(format!("{base}{path}"))
+        .header("content-type", "application/json")
+        .body(body.to_string());
+    if let Some((user, token)) = auth {
+        request = request.basic_auth(user, Some(token));
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let bytes = response.bytes().await.unwrap();
+    let body = serde_json::from_slice(&bytes)
+        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()));
+    Answer {
+        status,
+        headers,
+        body,
+    }
+}
+
+/// The code in a delivery text: its last `len` letters and digits (an SMS
+/// ends with the token, a call spells it out `1, 2, 3.`).
+pub fn code_of(text: &str, len: usize) -> String {
+    let mut code: Vec<char> = text
+        .chars()
+        .rev()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .take(len)
+        .collect();
+    code.reverse();
+    code.into_iter().collect()
+}
+
+/// A wrong code of the same length (differs in every symbol).
+pub fn wrong(code: &str) -> String {
+    code.chars()
+        .map(|c| if c == '0' { '1' } else { '0' })
+        .collect()
+}
+
+/// `MFA_TEST_POSTGRES`, if set and not empty; else prints that `test` is
+/// skipped.
+pub fn postgres_url(test: &str) -> Option<String> {
+    let url = std::env::var("MFA_TEST_POSTGRES")
+        .ok()
+        .filter(|u| !u.is_empty());
+    if url.is_none() {
+        eprintln!("{test}: skipped, MFA_TEST_POSTGRES is not set (examples/server/ci.sh sets it)");
+    }
+    url
+}

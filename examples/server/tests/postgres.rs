@@ -1,0 +1,109 @@
+//! Two `mfa-server` processes on one PostgreSQL database, racing on one
+//! challenge. Needs `MFA_TEST_POSTGRES` (a postgres URL); skipped without.
+
+mod common;
+
+use common::process::{Process, fresh_number};
+use common::{P1, code_of, post, wrong};
+use serde_json::{Value, json};
+
+fn two_servers(url: &str, dir: &tempfile::TempDir) -> (Process, Process) {
+    let key = dir.path().join("shared.key").display().to_string();
+    let project = format!("{}:{}", P1.0, P1.1);
+    let args = [
+        "--database",
+        url,
+        "--seal-key-file",
+        &key,
+        "--project",
+        &project,
+        "--send-limit",
+        "64/1",
+        "--lockout",
+        "50,1,900,100",
+    ];
+    let a = Process::spawn(&args);
+    let b = Process::spawn(&args);
+    (a, b)
+}
+
+async fn storm(servers: &[&Process], id: &str, token: &str, n: usize) -> Vec<(u16, Value)> {
+    let client = reqwest::Client::new();
+    let body = json!({ "token": token }).to_string();
+    let mut tasks = Vec::new();
+    for i in 0..n {
+        let (client, base, body) = (
+            client.clone(),
+            servers[i % servers.len()].base.clone(),
+            body.clone(),
+        );
+        let path = format!("/api/relay/rest/mfa/{id}/verify");
+        tasks.push(tokio::spawn(async move {
+            let a = post(&client, &base, &path, Some(P1), &body).await;
+            (a.status, a.body)
+        }));
+    }
+    let mut out = Vec::new();
+    for t in tasks {
+        out.push(t.await.unwrap());
+    }
+    out
+}
+
+async fn issue(p: &Process, to: &str, max_attempts: u8) -> (String, String) {
+    let client = reqwest::Client::new();
+    let body = json!({ "to": to, "max_attempts": max_attempts }).to_string();
+    let a = post(&client, &p.base, "/api/relay/rest/mfa/sms", Some(P1), &body).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    let code = code_of(&p.wait_text_for(to).await, 6);
+    (a.body["id"].as_str().unwrap().to_string(), code)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_hosts_wrong_code_storm_grants_exactly_max_attempts() {
+    let Some(url) = common::postgres_url("two_hosts_wrong_code_storm_grants_exactly_max_attempts")
+    else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = two_servers(&url, &dir);
+    for (round, max_attempts) in [(0u32, 5u8), (1, 3), (2, 20)] {
+        let (id, code) = issue(&a, &fresh_number(round), max_attempts).await;
+        let answers = storm(&[&a, &b], &id, &wrong(&code), 64).await;
+        let failed = answers
+            .iter()
+            .filter(|(s, v)| *s == 200 && *v == json!({"success": false}))
+            .count();
+        let closed = answers
+            .iter()
+            .filter(|(s, v)| *s == 404 && v["errors"][0]["code"] == "attempts_exhausted")
+            .count();
+        assert_eq!(failed, usize::from(max_attempts), "{answers:?}");
+        assert_eq!(closed, 64 - usize::from(max_attempts), "{answers:?}");
+        // The right code is refused now too.
+        let after = storm(&[&b], &id, &code, 1).await;
+        assert_eq!(after[0].0, 404);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_hosts_right_code_storm_verifies_once() {
+    let Some(url) = common::postgres_url("two_hosts_right_code_storm_verifies_once") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = two_servers(&url, &dir);
+    for round in 0..3 {
+        let (id, code) = issue(&b, &fresh_number(100 + round), 3).await;
+        let answers = storm(&[&a, &b], &id, &code, 64).await;
+        let ok = answers
+            .iter()
+            .filter(|(s, v)| *s == 200 && *v == json!({"success": true}))
+            .count();
+        let replays = answers
+            .iter()
+            .filter(|(s, v)| *s == 404 && v["errors"][0]["code"] == "already_verified")
+            .count();
+        assert_eq!((ok, replays), (1, 63), "{answers:?}");
+    }
+}
