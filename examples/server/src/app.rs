@@ -14,7 +14,7 @@ use axum::routing::{get, post};
 use headers::authorization::Basic;
 use headers::{Authorization, HeaderMapExt};
 use metrics::{counter, histogram};
-use mfa_core::limit::{Attempt, Lockout, LockoutPolicy, SendLog, SendPolicy};
+use mfa_core::throttle::{Attempt, Lockout, LockoutPolicy, SendLog, SendPolicy};
 use mfa_core::wire::{HttpResponse, RequestBody, VerifyBody};
 use mfa_core::{
     Challenge, ChallengeId, Channel, OsRng, State as ChallengeState, UnixTime, Verification,

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::str::FromStr;
 
 use clap::{Parser, ValueEnum};
-use mfa_core::limit::{LockoutPolicy, SendPolicy, Window};
+use mfa_core::throttle::{LockoutPolicy, SendPolicy, Window};
 
 /// The development project used when no `--project` is given. Only
 /// accepted on a loopback address.

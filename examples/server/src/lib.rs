@@ -3,7 +3,7 @@
 //! The guide's three endpoints with HTTP Basic auth, challenges sealed with
 //! ChaCha20-Poly1305 in SQLite or PostgreSQL, every change a
 //! compare-and-swap on the challenge's revision, send limits and failed-try
-//! lockout from `mfa_core::limit`, and stdout or Twilio-compatible HTTP
+//! lockout from `mfa_core::throttle`, and stdout or Twilio-compatible HTTP
 //! delivery. `main.rs` is the command line; tests start the same server
 //! in-process with [`start`].
 //!
@@ -18,7 +18,7 @@
 //! 5 sends in 10 minutes is what hosted verify services allow a number: a
 //! user who asks again a few times never meets it, a script does at once;
 //! 10 a day bounds what SMS pumping can cost per number. The lockout is
-//! `mfa_core::limit`'s default (its docs give the reasons; 100 is NIST SP
+//! `mfa_core::throttle`'s default (its docs give the reasons; 100 is NIST SP
 //! 800-63B's ceiling); it gates tries on live challenges only and counts
 //! the outcomes (a wrong code a failure, a right one a reset). A country
 //! outside the list is 403, not 422: the request is valid by the API's
