@@ -25,17 +25,20 @@ pub(crate) fn render_into<W: fmt::Write>(
     match channel {
         Channel::Sms => w.write_str(token),
         Channel::Call => {
-            // "1, 2, 3." built on the stack, then written at once.
+            // "1, 2, 3." built on the stack, then written at once: each
+            // symbol fills three bytes ("1, "), and the last ", " becomes
+            // "." (a token has at least one symbol; one of more than 20
+            // would be cut, never overrun the buffer).
             let mut spelled = [b' '; 3 * TOKEN_LENGTH_MAX as usize];
-            let mut n = 0;
-            for (i, b) in token.bytes().enumerate() {
-                if i > 0 {
-                    spelled[n] = b',';
-                    n += 2; // the space after the comma is already there
-                }
-                spelled[n] = b;
-                n += 1;
+            let mut n = 0usize;
+            for (three, b) in spelled.chunks_exact_mut(3).zip(token.bytes()) {
+                three[0] = b;
+                three[1] = b',';
+                n += 3;
             }
+            let Some(n) = n.checked_sub(2) else {
+                return Ok(());
+            };
             spelled[n] = b'.';
             // Token symbols and the punctuation are ASCII.
             w.write_str(core::str::from_utf8(&spelled[..=n]).map_err(|_| fmt::Error)?)
