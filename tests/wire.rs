@@ -49,7 +49,10 @@ fn the_guides_long_body_with_allow_alpha() {
     assert_eq!(p.alphabet(), mfa_core::Alphabet::Alphanumeric);
     assert_eq!(p.message(), "Here is your code: ");
     assert_eq!(p.to().as_str(), "+15557788999");
-    assert_eq!(p.from().map(|n| n.to_string()).as_deref(), Some("+5554433222"));
+    assert_eq!(
+        p.from().map(|n| n.to_string()).as_deref(),
+        Some("+5554433222")
+    );
     // Both spellings read the same field.
     let b2 = body(r#"{"to":"+15557788999","allow_alphas":true}"#).unwrap();
     assert_eq!(b2.allow_alphas, Some(true));

@@ -49,7 +49,8 @@ fuzz_target!(|i: Input<'_>| {
             return;
         }
     };
-    let Ok((c, d)) = Challenge::issue(&params, &mut FuzzRng(i.rng), UnixTime::from_secs(i.now)) else {
+    let Ok((c, d)) = Challenge::issue(&params, &mut FuzzRng(i.rng), UnixTime::from_secs(i.now))
+    else {
         return;
     };
     mfa_core_fuzz::assert_sound(&c);
@@ -60,7 +61,11 @@ fuzz_target!(|i: Input<'_>| {
     assert_eq!(d.segments(), s);
     match channel {
         Channel::Sms => {
-            let limit = if s.encoding == Encoding::Gsm7 { 160 } else { 70 };
+            let limit = if s.encoding == Encoding::Gsm7 {
+                160
+            } else {
+                70
+            };
             assert!(s.units <= limit && s.parts == 1);
             assert!(text.ends_with(c.parts().token.expose_secret()));
         }

@@ -23,7 +23,12 @@ fn reference(text: &str) -> (Encoding, usize, usize) {
         .collect();
     let (encoding, costs, single, part) = match gsm {
         Some(costs) => (Encoding::Gsm7, costs, 160, 153),
-        None => (Encoding::Ucs2, text.chars().map(|c| c.len_utf16()).collect(), 70, 67),
+        None => (
+            Encoding::Ucs2,
+            text.chars().map(|c| c.len_utf16()).collect(),
+            70,
+            67,
+        ),
     };
     let units: usize = costs.iter().sum();
     if units <= single {

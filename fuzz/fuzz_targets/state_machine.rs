@@ -12,7 +12,10 @@ enum Op<'a> {
     Verify(&'a str),
     VerifyRight,
     Cancel,
-    Resend { call: bool, message: Option<&'a str> },
+    Resend {
+        call: bool,
+        message: Option<&'a str>,
+    },
     Status,
     Advance(u32),
     Rewind(u32),
@@ -40,7 +43,10 @@ fuzz_target!(|i: Input<'_>| {
         valid_for: Some(i64::from(i.valid_for % 604_801)),
         max_deliveries: Some(i64::from(1 + i.max_deliveries % 20)),
         from: Some("+15554433222"),
-        ..Request::new(if i.call { Channel::Call } else { Channel::Sms }, "+15557788999")
+        ..Request::new(
+            if i.call { Channel::Call } else { Channel::Sms },
+            "+15557788999",
+        )
     };
     let params = req.validate().expect("in range by construction");
     let mut now = UnixTime::from_secs(i.issued_at);
@@ -49,7 +55,8 @@ fuzz_target!(|i: Input<'_>| {
     let mut verified = 0;
     for op in i.ops {
         let before = c.clone();
-        let expired = now.as_secs().abs_diff(c.parts().issued_at.as_secs()) >= u64::from(c.parts().valid_for);
+        let expired =
+            now.as_secs().abs_diff(c.parts().issued_at.as_secs()) >= u64::from(c.parts().valid_for);
         let open = c.parts().state == State::Pending && !expired;
         match op {
             Op::Verify(s) => match c.verify(s, now) {
@@ -60,7 +67,10 @@ fuzz_target!(|i: Input<'_>| {
                 }
                 Verification::WrongToken { attempts_left } => {
                     assert!(open);
-                    assert_eq!(attempts_left, c.parts().max_attempts - c.parts().attempts_used);
+                    assert_eq!(
+                        attempts_left,
+                        c.parts().max_attempts - c.parts().attempts_used
+                    );
                 }
                 Verification::Rejected(r) => {
                     assert!(!open);
@@ -88,7 +98,11 @@ fuzz_target!(|i: Input<'_>| {
             Op::Status => {
                 let s = c.state_at(now);
                 assert_eq!(c, before);
-                assert_eq!(s == State::Expired, before.parts().state == State::Expired || (before.parts().state == State::Pending && expired));
+                assert_eq!(
+                    s == State::Expired,
+                    before.parts().state == State::Expired
+                        || (before.parts().state == State::Pending && expired)
+                );
             }
             Op::Advance(s) => now = now.add_secs(u64::from(s)),
             Op::Rewind(s) => now = UnixTime::from_secs(now.as_secs().saturating_sub(u64::from(s))),
