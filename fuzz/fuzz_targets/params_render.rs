@@ -69,6 +69,17 @@ fuzz_target!(|i: Input<'_>| {
             assert!(s.units <= limit && s.parts == 1);
             assert!(text.ends_with(c.parts().token.expose_secret()));
         }
-        Channel::Call => assert!(text.chars().count() <= 500),
+        Channel::Call => {
+            // SPEC §4.5: message, separator and the token as written (not
+            // the spelled-out form read to the user) count at most 500.
+            let message = params.message();
+            let separator = message
+                .chars()
+                .next_back()
+                .is_some_and(|c| !c.is_whitespace());
+            let written = message.chars().count() + usize::from(separator) + c.parts().token.len();
+            assert!(written <= 500);
+            assert!(text.ends_with('.'));
+        }
     }
 });
