@@ -57,7 +57,7 @@ fn e164_rejects() {
 #[test]
 fn ids_are_v4_lowercase_and_drawn_from_the_first_16_bytes() {
     let bytes: Vec<u8> = (0u8..16).chain([0; 6]).collect();
-    let mut rng = ByteRng::new(&bytes);
+    let mut rng = StreamRng::new(&bytes);
     let params = Request::new(Channel::Sms, "+15557788999")
         .validate()
         .unwrap();

@@ -6,9 +6,9 @@ use common::*;
 
 use mfa_core::{Alphabet, Challenge, Normalized, Request, RngError, Token, Verification};
 
-fn issue_with(req: Request<'_>, bytes: &[u8]) -> (String, ByteRng) {
+fn issue_with<'b>(req: Request<'_>, bytes: &'b [u8]) -> (String, StreamRng<'b>) {
     let p = params(req);
-    let mut r = ByteRng::new(bytes);
+    let mut r = StreamRng::new(bytes);
     let (c, _) = Challenge::issue(&p, &mut r, T0).expect("enough bytes");
     (code(&c), r)
 }
@@ -21,7 +21,8 @@ fn stream(token_bytes: &[u8]) -> Vec<u8> {
 
 #[test]
 fn numeric_digit_is_byte_mod_10() {
-    let (t, r) = issue_with(sms(TO), &stream(&[0, 9, 10, 99, 249, 123]));
+    let bytes = stream(&[0, 9, 10, 99, 249, 123]);
+    let (t, r) = issue_with(sms(TO), &bytes);
     assert_eq!(t, "090993");
     assert_eq!(r.requests, [22]);
     assert_eq!(r.used(), 22);
@@ -46,7 +47,8 @@ fn alphanumeric_symbol_is_byte_mod_32() {
         token_length: Some(8),
         ..sms(TO)
     };
-    let (t, r) = issue_with(req, &stream(&[0, 31, 32, 250, 255, 10, 18, 63]));
+    let bytes = stream(&[0, 31, 32, 250, 255, 10, 18, 63]);
+    let (t, r) = issue_with(req, &bytes);
     assert_eq!(t, "0Z0TZAJZ");
     assert_eq!(r.requests, [24]);
     // No rejection: 256 is a multiple of 32.
@@ -86,7 +88,8 @@ fn a_host_token_consumes_only_the_id_bytes() {
         token: Some("424242"),
         ..sms(TO)
     };
-    let (t, r) = issue_with(req, &stream(&[]));
+    let bytes = stream(&[]);
+    let (t, r) = issue_with(req, &bytes);
     assert_eq!(t, "424242");
     assert_eq!(r.requests, [16]);
 }
@@ -99,7 +102,7 @@ fn a_failing_rng_issues_nothing() {
         RngError
     );
     // Enough for the id, not for the token.
-    let mut r = ByteRng::new(&ID);
+    let mut r = StreamRng::new(&ID);
     assert_eq!(Challenge::issue(&p, &mut r, T0).unwrap_err(), RngError);
     assert_eq!(RngError.to_string(), "the random number generator failed");
 }

@@ -11,9 +11,8 @@
 //! through the oracle.
 #![cfg(feature = "serde")]
 
-mod common;
 mod oracle;
-use common::ByteRng;
+use oracle::StreamRng;
 use oracle::{FAMILIES, Req, hex, merge, split};
 
 use mfa_core::sms::segments;
@@ -1310,7 +1309,7 @@ fn trace_vectors() -> Vec<Value> {
             let issued_at = issued_at_of(name);
             // The stream is cut to the bytes issuing consumes; the right
             // token is needed to write the steps that type it.
-            let mut br = ByteRng::new(&stream);
+            let mut br = StreamRng::new(&stream);
             let (c, _) =
                 Challenge::issue(&params, &mut br, UnixTime::from_secs(issued_at)).unwrap();
             let right = c.parts().token.expose_secret().to_string();
@@ -1346,7 +1345,7 @@ fn wire_vectors() -> Vec<Value> {
     for ch in [Channel::Sms, Channel::Call] {
         let p = Request::new(ch, "+15557788999").validate().unwrap();
         let (c, _) =
-            Challenge::issue(&p, &mut ByteRng::new(&[0xAB; 32]), UnixTime::from_secs(0)).unwrap();
+            Challenge::issue(&p, &mut StreamRng::new(&[0xAB; 32]), UnixTime::from_secs(0)).unwrap();
         outcomes.push(json!({"kind": "issued", "id": c.parts().id.to_string(), "to": "+15557788999", "channel": ch.name()}));
     }
     for body in [
@@ -2870,7 +2869,7 @@ fn replay_tokens() {
         let r = Req::from_json(&req_json(Channel::Sms, body, host)).unwrap();
         let rng = unhex(v["rng"].as_str().unwrap());
         let params = r.request().validate().unwrap();
-        let mut br = ByteRng::new(&rng);
+        let mut br = StreamRng::new(&rng);
         let (c, _) = Challenge::issue(&params, &mut br, UnixTime::from_secs(0)).unwrap();
         assert_eq!(
             br.used(),
@@ -2908,7 +2907,7 @@ fn replay_traces() {
         let params = r.request().validate().unwrap();
         let rng = unhex(v["rng"].as_str().unwrap());
         let at = UnixTime::from_secs(v["issued_at"].as_u64().unwrap());
-        let (mut c, d) = Challenge::issue(&params, &mut ByteRng::new(&rng), at).unwrap();
+        let (mut c, d) = Challenge::issue(&params, &mut StreamRng::new(&rng), at).unwrap();
         assert_eq!(
             c.parts().token.expose_secret(),
             v["token"].as_str().unwrap()

@@ -10,61 +10,10 @@ pub fn rng(seed: u64) -> ChaCha20Rng {
     ChaCha20Rng::seed_from_u64(seed)
 }
 
-/// An RNG that serves a fixed byte stream, in order, across calls; it
-/// records how many bytes each request asked for. Marked cryptographic only
-/// so the tests can drive the exact sampling algorithm.
-pub struct ByteRng {
-    pub bytes: Vec<u8>,
-    pub pos: usize,
-    pub requests: Vec<usize>,
-}
-
-#[derive(Debug)]
-pub struct Exhausted;
-impl core::fmt::Display for Exhausted {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str("byte stream exhausted")
-    }
-}
-impl core::error::Error for Exhausted {}
-
-impl ByteRng {
-    pub fn new(bytes: &[u8]) -> Self {
-        ByteRng {
-            bytes: bytes.to_vec(),
-            pos: 0,
-            requests: Vec::new(),
-        }
-    }
-    pub fn used(&self) -> usize {
-        self.pos
-    }
-}
-
-impl TryRng for ByteRng {
-    type Error = Exhausted;
-    fn try_next_u32(&mut self) -> Result<u32, Exhausted> {
-        let mut b = [0; 4];
-        self.try_fill_bytes(&mut b)?;
-        Ok(u32::from_le_bytes(b))
-    }
-    fn try_next_u64(&mut self) -> Result<u64, Exhausted> {
-        let mut b = [0; 8];
-        self.try_fill_bytes(&mut b)?;
-        Ok(u64::from_le_bytes(b))
-    }
-    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Exhausted> {
-        self.requests.push(dst.len());
-        let end = self.pos + dst.len();
-        if end > self.bytes.len() {
-            return Err(Exhausted);
-        }
-        dst.copy_from_slice(&self.bytes[self.pos..end]);
-        self.pos = end;
-        Ok(())
-    }
-}
-impl TryCryptoRng for ByteRng {}
+mod stream_rng;
+// Not every test file uses it.
+#[allow(unused_imports)]
+pub use stream_rng::{Exhausted, StreamRng};
 
 /// An RNG whose every call fails.
 pub struct FailingRng;
