@@ -25,7 +25,8 @@ if [ -z "${MFA_TEST_POSTGRES:-}" ]; then
   as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
   if [ "$(id -u)" = 0 ]; then chown postgres "$PGDATA"; fi
 
-  port=55432
+  # Below the ephemeral range (32768-60999), so no client socket holds it.
+  port=25432
   while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
 
   as_pg initdb -D "$PGDATA/data" -U postgres -A trust >/dev/null

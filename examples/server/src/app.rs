@@ -17,7 +17,8 @@ use metrics::{counter, histogram};
 use mfa_core::throttle::{Attempt, Lockout, LockoutPolicy, SendLog, SendPolicy};
 use mfa_core::wire::{HttpResponse, RequestBody, VerifyBody};
 use mfa_core::{
-    Challenge, ChallengeId, Channel, OsRng, State as ChallengeState, UnixTime, Verification,
+    Challenge, ChallengeId, Channel, OsRng, PhoneNumber, State as ChallengeState, UnixTime,
+    Verification,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -26,7 +27,7 @@ use tracing::{debug, error, warn};
 
 use crate::config::Project;
 use crate::seal::Keyring;
-use crate::store::{ChallengeWrite, Store};
+use crate::store::{ChallengeColumns, LimitColumns, Store, Write};
 use crate::transport::{Message, Transport};
 
 /// Compare-and-swap rounds before a request gives up with 500. Every lost
@@ -164,16 +165,6 @@ fn rev(r: u64) -> i64 {
     i64::try_from(r).unwrap_or(i64::MAX)
 }
 
-/// Where [`App::update_limit`] starts.
-enum Guess<S> {
-    /// Read the state.
-    No,
-    /// Assume there is no row yet.
-    Fresh,
-    /// This state and revision column, read earlier.
-    Read(S, Option<i64>),
-}
-
 /// A limiter state kept in the `limits` table.
 trait Limiter: Serialize + DeserializeOwned + Default {
     fn revision(&self) -> u64;
@@ -253,32 +244,13 @@ impl App {
         }
 
         let now = UnixTime::now();
-        let policy = self.settings.send_policy;
-        let keep = policy
-            .windows()
-            .iter()
-            .map(|w| u64::from(w.interval_secs()))
-            .max()
-            .unwrap_or(0);
-        let key = format!("send:{project}:{to}");
-        let allowed = self
-            .update_limit(
-                &key,
-                Guess::Fresh,
-                |_: &SendLog| now.add_secs(keep),
-                |log: &mut SendLog| log.try_send(&policy, now),
-            )
-            .await?;
-        if let Err(wait) = allowed {
-            counter!("mfa_rate_limited_total", "limit" => "send").increment(1);
-            return Err(HttpResponse::rate_limited(wait.secs()));
-        }
-
         let (challenge, delivery) = Challenge::issue(&params, &mut OsRng, now)
             .map_err(|e| internal("issue: RNG failed", &e))?;
         let id = challenge.parts().id.to_string();
-        // 1. Store.
-        self.write(project, &id, &challenge, None, now).await?;
+        let stored = Write::InsertChallenge(self.seal(project, &id, &challenge, now)?);
+
+        // 1. Count the send and store the challenge.
+        self.count_and_store(project, &to, now, stored).await?;
         // 2. Send.
         let message = Message {
             channel: channel.name(),
@@ -303,6 +275,52 @@ impl App {
         Ok(HttpResponse::issued(&challenge))
     }
 
+    /// Counts a send to `to` and stores the new challenge, in one write
+    /// list: the challenge only goes in if the send-limit update landed.
+    /// A number with no row yet costs no read: the first round assumes
+    /// there is none, and a lost round reads the real state.
+    async fn count_and_store(
+        &self,
+        project: &str,
+        to: &PhoneNumber,
+        now: UnixTime,
+        stored: Write,
+    ) -> Result<(), HttpResponse> {
+        let policy = self.settings.send_policy;
+        let keep = policy
+            .windows()
+            .iter()
+            .map(|w| u64::from(w.interval_secs()))
+            .max()
+            .unwrap_or(0);
+        let key = format!("send:{project}:{to}");
+        let mut guess = Some((SendLog::default(), None));
+        for _ in 0..MAX_ROUNDS {
+            let guessed = guess.is_some();
+            let (mut log, read) = match guess.take() {
+                Some(first) => first,
+                None => self.peek_limit::<SendLog>(&key).await?,
+            };
+            if let Err(wait) = log.try_send(&policy, now) {
+                if guessed {
+                    continue;
+                }
+                counter!("mfa_rate_limited_total", "limit" => "send").increment(1);
+                return Err(HttpResponse::rate_limited(wait.secs()));
+            }
+            let count = limit_write(&key, read, &log, now.add_secs(keep))?;
+            match self.apply(vec![count, stored.clone()]).await? {
+                0 => {} // the number's state moved on: read it
+                1 => return Err(internal("issue", &"challenge id already stored")),
+                _ => return Ok(()),
+            }
+        }
+        Err(internal(
+            "issue: no compare-and-swap round won",
+            &"contention",
+        ))
+    }
+
     /// Cancels a challenge that could not be delivered (compare-and-swap,
     /// from the read).
     async fn cancel(&self, project: &str, id: &str, first: &Challenge) -> Result<(), HttpResponse> {
@@ -312,9 +330,15 @@ impl App {
             let before = challenge.revision();
             // Already terminal: nothing to change, nothing to write.
             let _ = challenge.cancel(now);
-            if challenge.revision() == before
-                || self.write(project, id, &challenge, Some(read), now).await?
-            {
+            if challenge.revision() == before {
+                return Ok(());
+            }
+            let swap = Write::SwapChallenge {
+                read,
+                to: self.seal(project, id, &challenge, now)?,
+                closed: true,
+            };
+            if self.apply(vec![swap]).await? == 1 {
                 return Ok(());
             }
             match self.load(id, project).await? {
@@ -340,7 +364,7 @@ impl App {
             return Err(HttpResponse::not_found());
         };
         let id = id.to_string();
-        let lockout = self.settings.lockout_policy;
+        let policy = self.settings.lockout_policy;
         for _ in 0..MAX_ROUNDS {
             // 1. Read.
             let Some((mut challenge, read)) = self.load(&id, project).await? else {
@@ -351,12 +375,10 @@ impl App {
             let lock_key = format!("lock:{project}:{}", challenge.parts().to);
             // The failed-try lockout gates tries on a live challenge only: a
             // closed one answers its reason whatever the lockout says.
-            let mut failures = 0;
-            let mut seen = Guess::No;
+            let mut tries = None;
             if challenge.state_at(now) == ChallengeState::Pending {
-                let (tries, tries_read) = self.peek_limit::<Lockout>(&lock_key).await?;
-                failures = tries.failures();
-                match tries.check(&lockout, now) {
+                let (lockout, lockout_read) = self.peek_limit::<Lockout>(&lock_key).await?;
+                match lockout.check(&policy, now) {
                     Attempt::Allowed => {}
                     Attempt::Wait { secs } => {
                         counter!("mfa_rate_limited_total", "limit" => "lockout").increment(1);
@@ -367,19 +389,17 @@ impl App {
                         return Err(HttpResponse::locked(None));
                     }
                 }
-                seen = Guess::Read(tries, tries_read);
+                tries = Some((lockout, lockout_read));
             }
-            // 2. Decide on the copy.
+            // 2. Decide on the copy; what the lockout records follows: a
+            //    wrong code a failure, a right one a reset.
             let outcome = challenge.verify(&body.token, now);
-            // 3. Compare-and-swap; lost: start again from the read.
-            if rev(challenge.revision()) != read
-                && !self
-                    .write(project, &id, &challenge, Some(read), now)
-                    .await?
-            {
-                continue;
-            }
-            // 4. The write landed: record the outcome, then answer.
+            let record = |l: &mut Lockout| match outcome {
+                Verification::Verified => l.reset(),
+                // Counts the failure unless another one just made it wait.
+                Verification::WrongToken { .. } => drop(l.try_verify(&policy, now)),
+                Verification::Rejected(_) => {}
+            };
             let keep = |l: &Lockout| {
                 if l.failures() == 0 {
                     now
@@ -387,22 +407,40 @@ impl App {
                     now.add_secs(LOCKOUT_KEEP_SECS)
                 }
             };
-            match outcome {
-                Verification::Verified => {
-                    counter!("mfa_verified_total").increment(1);
-                    if failures > 0 {
-                        self.update_limit(&lock_key, seen, keep, |l: &mut Lockout| l.reset())
-                            .await?;
+            // 3. Compare-and-swap the challenge, then the lockout, in one
+            //    write list; the challenge lost: start again from the read.
+            if rev(challenge.revision()) != read {
+                let mut writes = vec![Write::SwapChallenge {
+                    read,
+                    to: self.seal(project, &id, &challenge, now)?,
+                    closed: challenge.parts().state.is_terminal(),
+                }];
+                if let Some((mut lockout, lockout_read)) = tries {
+                    let before = lockout.revision();
+                    record(&mut lockout);
+                    if lockout.revision() != before {
+                        writes.push(limit_write(
+                            &lock_key,
+                            lockout_read,
+                            &lockout,
+                            keep(&lockout),
+                        )?);
                     }
                 }
-                Verification::WrongToken { .. } => {
-                    counter!("mfa_verify_failed_total").increment(1);
-                    self.update_limit(&lock_key, seen, keep, |l: &mut Lockout| {
-                        // Counts the failure unless another one just made it wait.
-                        let _ = l.try_verify(&lockout, now);
-                    })
-                    .await?;
+                let wanted = writes.len();
+                match self.apply(writes).await? {
+                    0 => continue,
+                    // The lockout moved on since the read: record on the new state.
+                    landed if landed < wanted => {
+                        self.update_limit(&lock_key, keep, record).await?;
+                    }
+                    _ => {}
                 }
+            }
+            // 4. The writes landed: answer.
+            match outcome {
+                Verification::Verified => counter!("mfa_verified_total").increment(1),
+                Verification::WrongToken { .. } => counter!("mfa_verify_failed_total").increment(1),
                 Verification::Rejected(reason) => rejected(reason.code()),
             }
             return Ok(HttpResponse::verification(&outcome));
@@ -444,25 +482,23 @@ impl App {
         Ok(Some((challenge, row.revision)))
     }
 
-    /// Seals and writes a challenge: insert (`read` = `None`) or
-    /// compare-and-swap from `read`. `false`: the swap lost.
-    async fn write(
+    /// A challenge's columns, its record sealed.
+    fn seal(
         &self,
         project: &str,
         id: &str,
         challenge: &Challenge,
-        read: Option<i64>,
         now: UnixTime,
-    ) -> Result<bool, HttpResponse> {
+    ) -> Result<ChallengeColumns, HttpResponse> {
         let plain =
             serde_json::to_vec(challenge).map_err(|e| internal("serialize challenge", &e))?;
         let record = self
             .keyring
             .seal(id, project, &plain)
             .map_err(|e| internal("seal", &e))?;
-        let w = ChallengeWrite {
-            id,
-            project,
+        Ok(ChallengeColumns {
+            id: id.to_owned(),
+            project: project.to_owned(),
             revision: rev(challenge.revision()),
             expires_at: secs(challenge.expires_at()),
             sweep_at: if challenge.parts().state.is_terminal() {
@@ -470,13 +506,16 @@ impl App {
             } else {
                 secs(challenge.expires_at())
             },
-            record: &record,
-        };
-        let done = match read {
-            None => self.store.insert_challenge(&w).await.map(|()| true),
-            Some(read) => self.store.swap_challenge(read, &w).await,
-        };
-        done.map_err(|e| internal("store write", &e))
+            record,
+        })
+    }
+
+    /// Runs a write list (see [`Store::apply`]): how many landed.
+    async fn apply(&self, writes: Vec<Write>) -> Result<usize, HttpResponse> {
+        self.store
+            .apply(writes)
+            .await
+            .map_err(|e| internal("store write", &e))
     }
 
     /// Reads a limiter state (default if absent), without changing it.
@@ -488,54 +527,30 @@ impl App {
             .map_err(|e| internal("store read", &e))?
         {
             None => Ok((S::default(), None)),
-            Some((revision, state)) => serde_json::from_slice(&state)
-                .map(|s| (s, Some(revision)))
+            Some(row) => serde_json::from_slice(&row.state)
+                .map(|s| (s, Some(row.revision)))
                 .map_err(|e| internal("limiter state unreadable", &e)),
         }
     }
 
-    /// Read, decide, compare-and-swap (retried from the read) on one
-    /// limiter state; returns the decision once its write has landed.
-    ///
-    /// `first`: what the first round starts from instead of a read:
-    /// [`Guess::Fresh`] decides on a fresh state, written only if the key
-    /// has no row yet (a new number costs one write, no read);
-    /// [`Guess::Read`] reuses a state read earlier in the request. A lost
-    /// swap reads the real state, as always.
-    async fn update_limit<S: Limiter, T>(
+    /// Read, change, compare-and-swap (retried from the read) on one
+    /// limiter state, until the change has landed (or changed nothing).
+    async fn update_limit<S: Limiter>(
         &self,
         key: &str,
-        mut first: Guess<S>,
         keep_until: impl Fn(&S) -> UnixTime,
-        mut decide: impl FnMut(&mut S) -> T,
-    ) -> Result<T, HttpResponse> {
-        for round in 0..MAX_ROUNDS {
-            let (mut state, read, real) = match std::mem::replace(&mut first, Guess::No) {
-                Guess::Fresh if round == 0 => (S::default(), None, false),
-                Guess::Read(state, read) if round == 0 => (state, read, true),
-                _ => {
-                    let (state, read) = self.peek_limit(key).await?;
-                    (state, read, true)
-                }
-            };
+        change: impl Fn(&mut S),
+    ) -> Result<(), HttpResponse> {
+        for _ in 0..MAX_ROUNDS {
+            let (mut state, read) = self.peek_limit::<S>(key).await?;
             let before = state.revision();
-            let decision = decide(&mut state);
+            change(&mut state);
             if state.revision() == before {
-                if !real {
-                    continue; // decided on a guess: read the real state
-                }
-                return Ok(decision); // nothing changed, nothing to write
+                return Ok(());
             }
-            let bytes =
-                serde_json::to_vec(&state).map_err(|e| internal("serialize limiter", &e))?;
-            let expires = secs(keep_until(&state));
-            let landed = self
-                .store
-                .swap_limit(key, read, rev(state.revision()), expires, &bytes)
-                .await
-                .map_err(|e| internal("store write", &e))?;
-            if landed {
-                return Ok(decision);
+            let write = limit_write(key, read, &state, keep_until(&state))?;
+            if self.apply(vec![write]).await? == 1 {
+                return Ok(());
             }
         }
         Err(internal(
@@ -543,4 +558,24 @@ impl App {
             &"contention",
         ))
     }
+}
+
+/// The write that stores a changed limiter state: an insert if no row was
+/// read, else a compare-and-swap from the revision read.
+fn limit_write<S: Limiter>(
+    key: &str,
+    read: Option<i64>,
+    state: &S,
+    keep_until: UnixTime,
+) -> Result<Write, HttpResponse> {
+    let bytes = serde_json::to_vec(state).map_err(|e| internal("serialize limiter", &e))?;
+    Ok(Write::Limit {
+        read,
+        to: LimitColumns {
+            key: key.to_owned(),
+            revision: rev(state.revision()),
+            expires_at: secs(keep_until),
+            state: bytes,
+        },
+    })
 }

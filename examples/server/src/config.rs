@@ -23,8 +23,9 @@ pub struct Config {
     #[arg(long, env = "MFA_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
 
-    /// `sqlite://FILE` (embedded, WAL) or `postgres://…` (several servers
-    /// may share one database).
+    /// `sqlite://FILE` (embedded, WAL; one server process per file; a
+    /// `?QUERY` is read as SQLite URI parameters) or `postgres://…`
+    /// (several servers may share one database).
     #[arg(long, env = "MFA_DATABASE", default_value = "sqlite://mfa.db")]
     pub database: String,
 

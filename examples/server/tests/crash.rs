@@ -10,7 +10,6 @@ use common::process::Process;
 use common::{P1, code_of, post};
 use mfa_server::seal::Keyring;
 use serde_json::json;
-use sqlx::Row;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn kill_9_under_load_loses_no_answered_challenge() {
@@ -79,28 +78,26 @@ async fn kill_9_under_load_loses_no_answered_challenge() {
 
     // Nothing half-written: the file is sound and every row opens.
     let keyring = Keyring::parse(&std::fs::read_to_string(&key).unwrap()).unwrap();
-    let pool = sqlx::SqlitePool::connect(&db).await.unwrap();
-    let check: String = sqlx::query("PRAGMA integrity_check")
-        .fetch_one(&pool)
-        .await
-        .unwrap()
-        .get(0);
-    assert_eq!(check, "ok");
-    let rows = sqlx::query("SELECT id, project, revision, record FROM challenges")
-        .fetch_all(&pool)
-        .await
+    let conn = rusqlite::Connection::open(&db_path).unwrap();
+    let check: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
         .unwrap();
+    assert_eq!(check, "ok");
+    let rows: Vec<(String, String, i64, Vec<u8>)> = conn
+        .prepare("SELECT id, project, revision, record FROM challenges")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
     assert!(rows.len() >= answered.len());
-    for row in &rows {
-        let (id, project): (String, String) = (row.get(0), row.get(1));
-        let plain = keyring
-            .open(&id, &project, &row.get::<Vec<u8>, _>(3))
-            .unwrap();
+    for (id, project, revision, record) in &rows {
+        let plain = keyring.open(id, project, record).unwrap();
         let c: mfa_core::Challenge = serde_json::from_slice(&plain).unwrap();
-        assert_eq!(c.revision() as i64, row.get::<i64, _>(2));
-        assert_eq!(c.parts().id.to_string(), id);
+        assert_eq!(c.revision() as i64, *revision);
+        assert_eq!(&c.parts().id.to_string(), id);
     }
-    pool.close().await;
+    drop(conn);
 
     // Restart on the same file: every answered challenge verifies.
     let second = Process::spawn(&args);

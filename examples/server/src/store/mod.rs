@@ -1,0 +1,259 @@
+//! The store: SQLite (one file, WAL) or PostgreSQL.
+//!
+//! Two tables, every change a compare-and-swap on `revision`:
+//!
+//! ```sql
+//! challenges (id TEXT PRIMARY KEY, project TEXT, revision BIGINT,
+//!             expires_at BIGINT, sweep_at BIGINT, record BLOB/BYTEA)
+//! limits     (key TEXT PRIMARY KEY, revision BIGINT, expires_at BIGINT,
+//!             state BLOB/BYTEA)
+//! ```
+//!
+//! `record` is the sealed challenge (see [`crate::seal`]); `state` is a
+//! limiter state as JSON (it holds times and counts, no code). `sweep_at`
+//! is `expires_at` while the challenge is pending and the time it closed
+//! once it is terminal (one indexed column for the sweep): the sweep
+//! deletes challenges whose `sweep_at` lies more than a grace period in
+//! the past, and limiter rows past their `expires_at`.
+//!
+//! A request's writes go as one [`Store::apply`]: a list of writes, each
+//! run only if every one before it changed its row. Issuing a code is one
+//! call (the send-limit update, then the new challenge); a verify is two
+//! reads and one call (the challenge, then the lockout).
+//!
+//! - **SQLite** ([`sqlite`]): one connection on a thread of its own runs
+//!   every read and write, in batches: all the jobs waiting in its queue
+//!   run in one transaction (group commit) and are answered once it has
+//!   committed. One connection keeps its page cache warm (SQLite empties a
+//!   connection's cache whenever another connection writes), and a batch
+//!   costs one wake-up and one commit however many requests it serves. A
+//!   second thread checkpoints the WAL, so requests seldom wait for it.
+//!   WAL with `synchronous = NORMAL`: a committed write survives a killed
+//!   process (a power loss may drop the last commits). One server process
+//!   per file.
+//! - **PostgreSQL** ([`postgres`]): a sqlx pool; each write of a list is
+//!   its own statement. Several server processes may share the database.
+
+pub mod postgres;
+pub mod sqlite;
+
+use std::sync::Arc;
+
+/// A store error: the host answers 500 and logs it.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// SQLite refused a statement or the commit. Shared by every job of
+    /// the batch it failed (the whole transaction rolled back).
+    #[error("SQLite: {0}")]
+    Sqlite(Arc<rusqlite::Error>),
+    /// PostgreSQL or its pool.
+    #[error("PostgreSQL: {0}")]
+    Postgres(#[from] sqlx::Error),
+    /// The store was closed (the server is stopping).
+    #[error("the store is closed")]
+    Closed,
+    /// A thread could not be started.
+    #[error("cannot start a store thread: {0}")]
+    Thread(std::io::Error),
+    /// A database URL this server does not take.
+    #[error("{0}")]
+    Url(String),
+}
+
+impl From<rusqlite::Error> for Error {
+    fn from(e: rusqlite::Error) -> Error {
+        Error::Sqlite(Arc::new(e))
+    }
+}
+
+/// A challenge row as read.
+#[derive(Debug)]
+pub struct ChallengeRow {
+    /// The project that issued it.
+    pub project: String,
+    /// The revision column (the compare-and-swap token).
+    pub revision: i64,
+    /// The sealed record.
+    pub record: Vec<u8>,
+}
+
+/// A limiter row as read.
+#[derive(Debug)]
+pub struct LimitRow {
+    /// The revision column (the compare-and-swap token).
+    pub revision: i64,
+    /// The limiter state (JSON).
+    pub state: Vec<u8>,
+}
+
+/// A challenge's columns, as written.
+#[derive(Clone, Debug)]
+pub struct ChallengeColumns {
+    /// Lower-case UUID.
+    pub id: String,
+    /// The issuing project.
+    pub project: String,
+    /// The challenge's revision after the change.
+    pub revision: i64,
+    /// Unix seconds.
+    pub expires_at: i64,
+    /// Unix seconds from which the grace period runs: `expires_at`, or
+    /// the time it became terminal.
+    pub sweep_at: i64,
+    /// The sealed record.
+    pub record: Vec<u8>,
+}
+
+/// A limiter's columns, as written.
+#[derive(Clone, Debug)]
+pub struct LimitColumns {
+    /// `send:PROJECT:NUMBER` or `lock:PROJECT:NUMBER`.
+    pub key: String,
+    /// The state's revision after the change.
+    pub revision: i64,
+    /// Unix seconds after which the row may be swept.
+    pub expires_at: i64,
+    /// The limiter state (JSON).
+    pub state: Vec<u8>,
+}
+
+/// One write. Each changes one row or none; none means it lost (a
+/// compare-and-swap whose row moved on, an insert whose key exists).
+#[derive(Clone, Debug)]
+pub enum Write {
+    /// A new challenge.
+    InsertChallenge(ChallengeColumns),
+    /// A changed challenge, if its stored revision is still `read` and it
+    /// belongs to the same project. `expires_at` never changes; `sweep_at`
+    /// is written only if `closed` (it changes once, when the challenge
+    /// becomes terminal: leaving the column alone spares its index a
+    /// write on every wrong code).
+    SwapChallenge {
+        /// The revision the change was decided on.
+        read: i64,
+        /// The new columns.
+        to: ChallengeColumns,
+        /// The challenge became terminal with this change.
+        closed: bool,
+    },
+    /// A changed limiter state: inserted if `read` is `None` (and there is
+    /// no row yet), else swapped if its stored revision is still `read`.
+    Limit {
+        /// The revision the change was decided on; `None`: no row was read.
+        read: Option<i64>,
+        /// The new columns.
+        to: LimitColumns,
+    },
+}
+
+/// Most rows of each table one sweep step deletes.
+pub const SWEEP_CHUNK: u64 = 1_000;
+
+/// Where the data lives.
+#[derive(Clone, Debug)]
+pub enum Store {
+    /// A SQLite file.
+    Sqlite(sqlite::Sqlite),
+    /// A PostgreSQL database.
+    Postgres(postgres::Postgres),
+}
+
+impl Store {
+    /// Connects to `url` (`sqlite://FILE[?PARAMS]`, `postgres://…`) and
+    /// creates the tables if missing.
+    pub async fn connect(url: &str) -> Result<Store, Error> {
+        if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            return Ok(Store::Postgres(postgres::Postgres::connect(url).await?));
+        }
+        if url.starts_with("sqlite:") {
+            return Ok(Store::Sqlite(
+                sqlite::Sqlite::open(url, sqlite::WalTuning::default()).await?,
+            ));
+        }
+        Err(Error::Url(
+            "the database must be a sqlite:// or postgres:// URL".into(),
+        ))
+    }
+
+    /// Reads a challenge row.
+    pub async fn challenge(&self, id: &str) -> Result<Option<ChallengeRow>, Error> {
+        match self {
+            Store::Sqlite(s) => s.challenge(id).await,
+            Store::Postgres(p) => p.challenge(id).await,
+        }
+    }
+
+    /// Reads a limiter row.
+    pub async fn limit(&self, key: &str) -> Result<Option<LimitRow>, Error> {
+        match self {
+            Store::Sqlite(s) => s.limit(key).await,
+            Store::Postgres(p) => p.limit(key).await,
+        }
+    }
+
+    /// Runs `writes` in order, each only if every one before it changed
+    /// its row, and returns how many did (`writes.len()`: all). Answers
+    /// once they have committed.
+    pub async fn apply(&self, writes: Vec<Write>) -> Result<usize, Error> {
+        match self {
+            Store::Sqlite(s) => s.apply(writes).await,
+            Store::Postgres(p) => p.apply(&writes).await,
+        }
+    }
+
+    /// Deletes challenges whose `sweep_at` is before `before`, and limiter
+    /// states past their `expires_at` (before `now`), [`SWEEP_CHUNK`] rows
+    /// of each at a time, so requests are served between two chunks.
+    /// Returns the counts.
+    pub async fn sweep(&self, before: i64, now: i64) -> Result<(u64, u64), Error> {
+        let mut swept = (0, 0);
+        loop {
+            let (c, l) = match self {
+                Store::Sqlite(s) => s.sweep(before, now, SWEEP_CHUNK).await?,
+                Store::Postgres(p) => p.sweep(before, now, SWEEP_CHUNK).await?,
+            };
+            swept = (swept.0 + c, swept.1 + l);
+            if c < SWEEP_CHUNK && l < SWEEP_CHUNK {
+                return Ok(swept);
+            }
+        }
+    }
+
+    /// Is the database reachable?
+    pub async fn ping(&self) -> Result<(), Error> {
+        match self {
+            Store::Sqlite(s) => s.ping().await,
+            Store::Postgres(p) => p.ping().await,
+        }
+    }
+
+    /// Closes the store (SQLite: checkpoints the WAL into the file).
+    pub async fn close(&self) {
+        match self {
+            Store::Sqlite(s) => s.close().await,
+            Store::Postgres(p) => p.close().await,
+        }
+    }
+}
+
+/// The SQL both databases share (both take `$n` parameters).
+mod sql {
+    pub const CHALLENGE: &str = "SELECT project, revision, record FROM challenges WHERE id = $1";
+    pub const LIMIT: &str = "SELECT revision, state FROM limits WHERE key = $1";
+    pub const INSERT_CHALLENGE: &str = "INSERT INTO challenges \
+         (id, project, revision, expires_at, sweep_at, record) VALUES ($1, $2, $3, $4, $5, $6) \
+         ON CONFLICT (id) DO NOTHING";
+    pub const SWAP_CHALLENGE: &str = "UPDATE challenges SET revision = $3, record = $4 \
+         WHERE id = $1 AND project = $2 AND revision = $5";
+    pub const CLOSE_CHALLENGE: &str = "UPDATE challenges \
+         SET revision = $3, record = $4, sweep_at = $5 \
+         WHERE id = $1 AND project = $2 AND revision = $6";
+    pub const INSERT_LIMIT: &str = "INSERT INTO limits (key, revision, expires_at, state) \
+         VALUES ($1, $2, $3, $4) ON CONFLICT (key) DO NOTHING";
+    pub const SWAP_LIMIT: &str = "UPDATE limits SET revision = $2, expires_at = $3, state = $4 \
+         WHERE key = $1 AND revision = $5";
+    pub const SWEEP_CHALLENGES: &str = "DELETE FROM challenges WHERE id IN \
+         (SELECT id FROM challenges WHERE sweep_at < $1 LIMIT $2)";
+    pub const SWEEP_LIMITS: &str = "DELETE FROM limits WHERE key IN \
+         (SELECT key FROM limits WHERE expires_at < $1 LIMIT $2)";
+}

@@ -1,0 +1,160 @@
+//! PostgreSQL through a sqlx pool. Several server processes may share the
+//! database: every change is a compare-and-swap in its own statement.
+
+use std::time::Duration;
+
+use sqlx::Row;
+use sqlx::postgres::{PgPool, PgPoolOptions};
+
+use super::{ChallengeRow, Error, LimitRow, Write, sql};
+
+const SCHEMA: &[&str] = &[
+    // Several processes may start at once: one migrates at a time.
+    "SELECT pg_advisory_xact_lock(727368)",
+    "CREATE TABLE IF NOT EXISTS challenges (id TEXT PRIMARY KEY, project TEXT NOT NULL, \
+     revision BIGINT NOT NULL, expires_at BIGINT NOT NULL, sweep_at BIGINT NOT NULL, \
+     record BYTEA NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS challenges_sweep_at ON challenges (sweep_at)",
+    "CREATE TABLE IF NOT EXISTS limits (key TEXT PRIMARY KEY, revision BIGINT NOT NULL, \
+     expires_at BIGINT NOT NULL, state BYTEA NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS limits_expires_at ON limits (expires_at)",
+];
+
+/// The pool.
+#[derive(Clone, Debug)]
+pub struct Postgres(PgPool);
+
+impl Postgres {
+    /// Connects and creates the tables if missing.
+    pub async fn connect(url: &str) -> Result<Postgres, Error> {
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            // A broken connection shows as a failed statement (500) and is
+            // dropped; pinging before every statement would double the
+            // round trips.
+            .test_before_acquire(false)
+            .connect(url)
+            .await?;
+        let mut tx = pool.begin().await?;
+        for statement in SCHEMA {
+            sqlx::query(statement).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(Postgres(pool))
+    }
+
+    /// See [`super::Store::challenge`].
+    pub async fn challenge(&self, id: &str) -> Result<Option<ChallengeRow>, Error> {
+        let row = sqlx::query(sql::CHALLENGE)
+            .bind(id)
+            .fetch_optional(&self.0)
+            .await?;
+        Ok(row
+            .map(|r| -> Result<_, sqlx::Error> {
+                Ok(ChallengeRow {
+                    project: r.try_get(0)?,
+                    revision: r.try_get(1)?,
+                    record: r.try_get(2)?,
+                })
+            })
+            .transpose()?)
+    }
+
+    /// See [`super::Store::limit`].
+    pub async fn limit(&self, key: &str) -> Result<Option<LimitRow>, Error> {
+        let row = sqlx::query(sql::LIMIT)
+            .bind(key)
+            .fetch_optional(&self.0)
+            .await?;
+        Ok(row
+            .map(|r| -> Result<_, sqlx::Error> {
+                Ok(LimitRow {
+                    revision: r.try_get(0)?,
+                    state: r.try_get(1)?,
+                })
+            })
+            .transpose()?)
+    }
+
+    /// See [`super::Store::apply`]: one statement per write.
+    pub async fn apply(&self, writes: &[Write]) -> Result<usize, Error> {
+        for (landed, write) in writes.iter().enumerate() {
+            let query = match write {
+                Write::InsertChallenge(c) => sqlx::query(sql::INSERT_CHALLENGE)
+                    .bind(&c.id)
+                    .bind(&c.project)
+                    .bind(c.revision)
+                    .bind(c.expires_at)
+                    .bind(c.sweep_at)
+                    .bind(&c.record),
+                Write::SwapChallenge {
+                    read,
+                    to: c,
+                    closed: false,
+                } => sqlx::query(sql::SWAP_CHALLENGE)
+                    .bind(&c.id)
+                    .bind(&c.project)
+                    .bind(c.revision)
+                    .bind(&c.record)
+                    .bind(read),
+                Write::SwapChallenge {
+                    read,
+                    to: c,
+                    closed: true,
+                } => sqlx::query(sql::CLOSE_CHALLENGE)
+                    .bind(&c.id)
+                    .bind(&c.project)
+                    .bind(c.revision)
+                    .bind(&c.record)
+                    .bind(c.sweep_at)
+                    .bind(read),
+                Write::Limit { read, to: l } => {
+                    let query = sqlx::query(match read {
+                        None => sql::INSERT_LIMIT,
+                        Some(_) => sql::SWAP_LIMIT,
+                    })
+                    .bind(&l.key)
+                    .bind(l.revision)
+                    .bind(l.expires_at)
+                    .bind(&l.state);
+                    match read {
+                        None => query,
+                        Some(read) => query.bind(read),
+                    }
+                }
+            };
+            if query.execute(&self.0).await?.rows_affected() != 1 {
+                return Ok(landed);
+            }
+        }
+        Ok(writes.len())
+    }
+
+    /// One step of [`super::Store::sweep`].
+    pub async fn sweep(&self, before: i64, now: i64, chunk: u64) -> Result<(u64, u64), Error> {
+        let chunk = i64::try_from(chunk).unwrap_or(i64::MAX);
+        let c = sqlx::query(sql::SWEEP_CHALLENGES)
+            .bind(before)
+            .bind(chunk)
+            .execute(&self.0)
+            .await?;
+        let l = sqlx::query(sql::SWEEP_LIMITS)
+            .bind(now)
+            .bind(chunk)
+            .execute(&self.0)
+            .await?;
+        Ok((c.rows_affected(), l.rows_affected()))
+    }
+
+    /// See [`super::Store::ping`].
+    pub async fn ping(&self) -> Result<(), Error> {
+        sqlx::query("SELECT 1").execute(&self.0).await?;
+        Ok(())
+    }
+
+    /// Closes the pool.
+    pub async fn close(&self) {
+        self.0.close().await;
+    }
+}
