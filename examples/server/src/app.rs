@@ -428,7 +428,8 @@ impl App {
                     }
                 }
                 let wanted = writes.len();
-                match self.apply(writes).await? {
+                let landed = self.apply(writes).await?;
+                match landed {
                     0 => continue,
                     // The lockout moved on since the read: record on the new state.
                     landed if landed < wanted => {

@@ -332,6 +332,58 @@ async fn failed_tries_lock_the_number() {
     assert_eq!(a.body, json!({"success": true}));
 }
 
+/// Sends to one number, all at once: their send-limit updates race on one
+/// row (the first ones on a row that is not there yet), and exactly the
+/// limit goes through.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn racing_sends_to_one_number_allow_exactly_the_limit() {
+    let s = std::sync::Arc::new(start(&["--send-limit", "5/600"]).await);
+    let mut sends = Vec::new();
+    for _ in 0..20 {
+        let s = s.clone();
+        sends.push(tokio::spawn(async move {
+            s.sms(r#"{"to": "+15557788999"}"#).await.status
+        }));
+    }
+    let mut statuses = Vec::new();
+    for send in sends {
+        statuses.push(send.await.unwrap());
+    }
+    statuses.sort_unstable();
+    assert_eq!(statuses, [[200; 5].as_slice(), &[429; 15]].concat());
+    assert_eq!(s.transport.captured().len(), 5);
+}
+
+/// Wrong codes for several challenges to one number, all at once: their
+/// lockout updates race on one row, and every failure is counted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn racing_failures_on_one_number_all_count() {
+    // 23 free failures: tries 1 to 24 go through, the 25th waits.
+    const TRIES: usize = 24;
+    let s = start(&["--lockout", "23,900,900,100", "--send-limit", "64/1"]).await;
+    let mut challenges = Vec::new();
+    for _ in 0..8 {
+        let a = s.sms(r#"{"to": "+15557788999", "max_attempts": 5}"#).await;
+        let id = a.body["id"].as_str().unwrap().to_string();
+        challenges.push((id, code_of(&s.last().text, 6)));
+    }
+    let s = std::sync::Arc::new(s);
+    let mut tries = Vec::new();
+    for i in 0..TRIES {
+        let (s, (id, code)) = (s.clone(), challenges[i % challenges.len()].clone());
+        tries.push(tokio::spawn(async move {
+            s.verify(&id, &wrong(&code)).await.body
+        }));
+    }
+    for t in tries {
+        assert_eq!(t.await.unwrap(), json!({"success": false}));
+    }
+    // All 24 counted: the next try, even with the right code, waits.
+    let (id, code) = &challenges[0];
+    let a = s.verify(id, code).await;
+    assert_eq!((a.status, a.code()), (429, "locked"), "{}", a.body);
+}
+
 #[tokio::test]
 async fn countries_outside_the_allow_list_are_403() {
     let s = start(&["--allow-country", "1,44"]).await;
