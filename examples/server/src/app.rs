@@ -296,15 +296,11 @@ impl App {
         let key = format!("send:{project}:{to}");
         let mut guess = Some((SendLog::default(), None));
         for _ in 0..MAX_ROUNDS {
-            let guessed = guess.is_some();
             let (mut log, read) = match guess.take() {
                 Some(first) => first,
                 None => self.peek_limit::<SendLog>(&key).await?,
             };
             if let Err(wait) = log.try_send(&policy, now) {
-                if guessed {
-                    continue;
-                }
                 counter!("mfa_rate_limited_total", "limit" => "send").increment(1);
                 return Err(HttpResponse::rate_limited(wait.secs()));
             }
