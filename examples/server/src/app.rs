@@ -349,6 +349,13 @@ impl App {
     }
 
     /// `POST /mfa/{id}/verify`.
+    ///
+    /// On a live challenge the number's lockout gates the try and counts
+    /// it as a failure before the code is compared (`mfa_core::throttle`):
+    /// the count is the first write of the list, so a round whose count
+    /// did not land starts again from the reads, and the gate sees every
+    /// try that was compared. A right code then clears the count, after
+    /// the challenge's write.
     pub async fn verify(&self, id: &str, headers: &HeaderMap, body: &[u8]) -> Answer {
         let project = self.authenticate(headers)?;
         let body: VerifyBody = serde_json::from_slice(body).map_err(|e| {
@@ -361,6 +368,9 @@ impl App {
         };
         let id = id.to_string();
         let policy = self.settings.lockout_policy;
+        // This request's try is counted (a round lost on the challenge
+        // alone does not count it again).
+        let mut counted = false;
         for _ in 0..MAX_ROUNDS {
             // 1. Read.
             let Some((mut challenge, read)) = self.load(&id, project).await? else {
@@ -369,33 +379,6 @@ impl App {
             };
             let now = UnixTime::now();
             let lock_key = format!("lock:{project}:{}", challenge.parts().to);
-            // The failed-try lockout gates tries on a live challenge only: a
-            // closed one answers its reason whatever the lockout says.
-            let mut tries = None;
-            if challenge.state_at(now) == ChallengeState::Pending {
-                let (lockout, lockout_read) = self.peek_limit::<Lockout>(&lock_key).await?;
-                match lockout.check(&policy, now) {
-                    Attempt::Allowed => {}
-                    Attempt::Wait { secs } => {
-                        counter!("mfa_rate_limited_total", "limit" => "lockout").increment(1);
-                        return Err(HttpResponse::locked(Some(secs)));
-                    }
-                    Attempt::Locked => {
-                        counter!("mfa_rate_limited_total", "limit" => "lockout").increment(1);
-                        return Err(HttpResponse::locked(None));
-                    }
-                }
-                tries = Some((lockout, lockout_read));
-            }
-            // 2. Decide on the copy; what the lockout records follows: a
-            //    wrong code a failure, a right one a reset.
-            let outcome = challenge.verify(&body.token, now);
-            let record = |l: &mut Lockout| match outcome {
-                Verification::Verified => l.reset(),
-                // Counts the failure unless another one just made it wait.
-                Verification::WrongToken { .. } => drop(l.try_verify(&policy, now)),
-                Verification::Rejected(_) => {}
-            };
             let keep = |l: &Lockout| {
                 if l.failures() == 0 {
                     now
@@ -403,38 +386,67 @@ impl App {
                     now.add_secs(LOCKOUT_KEEP_SECS)
                 }
             };
-            // 3. Compare-and-swap the challenge, then the lockout, in one
-            //    write list; the challenge lost: start again from the read.
+            let mut writes = Vec::new();
+            // 2. The gate, on a live challenge only: a closed one answers
+            //    its reason whatever the lockout says.
+            let mut lockout = None;
+            if challenge.state_at(now) == ChallengeState::Pending {
+                let (mut tries, mut tries_read) = self.peek_limit::<Lockout>(&lock_key).await?;
+                if !counted {
+                    match tries.try_verify(&policy, now) {
+                        Attempt::Allowed => {}
+                        Attempt::Wait { secs } => {
+                            counter!("mfa_rate_limited_total", "limit" => "lockout").increment(1);
+                            return Err(HttpResponse::locked(Some(secs)));
+                        }
+                        Attempt::Locked => {
+                            counter!("mfa_rate_limited_total", "limit" => "lockout").increment(1);
+                            return Err(HttpResponse::locked(None));
+                        }
+                    }
+                    writes.push(limit_write(&lock_key, tries_read, &tries, keep(&tries))?);
+                    tries_read = Some(rev(tries.revision()));
+                }
+                lockout = Some((tries, tries_read));
+            }
+            let counts = writes.len();
+            // 3. Decide on the copy.
+            let outcome = challenge.verify(&body.token, now);
             if rev(challenge.revision()) != read {
-                let mut writes = vec![Write::SwapChallenge {
+                writes.push(Write::SwapChallenge {
                     read,
                     to: self.seal(project, &id, &challenge, now)?,
                     closed: challenge.parts().state.is_terminal(),
-                }];
-                if let Some((mut lockout, lockout_read)) = tries {
-                    let before = lockout.revision();
-                    record(&mut lockout);
-                    if lockout.revision() != before {
-                        writes.push(limit_write(
-                            &lock_key,
-                            lockout_read,
-                            &lockout,
-                            keep(&lockout),
-                        )?);
-                    }
-                }
-                let wanted = writes.len();
-                let landed = self.apply(writes).await?;
-                match landed {
-                    0 => continue,
-                    // The lockout moved on since the read: record on the new state.
-                    landed if landed < wanted => {
-                        self.update_limit(&lock_key, keep, record).await?;
-                    }
-                    _ => {}
+                });
+            }
+            let decides = writes.len();
+            if let (Verification::Verified, Some((mut tries, tries_read))) = (outcome, lockout) {
+                let before = tries.revision();
+                tries.reset();
+                if tries.revision() != before {
+                    writes.push(limit_write(&lock_key, tries_read, &tries, keep(&tries))?);
                 }
             }
-            // 4. The writes landed: answer.
+            // 4. Write: the count, the challenge, the reset; each only if
+            //    the one before landed.
+            let wanted = writes.len();
+            let landed = if writes.is_empty() {
+                0
+            } else {
+                self.apply(writes).await?
+            };
+            if landed < counts {
+                continue; // the lockout moved on: read both again
+            }
+            counted |= counts > 0;
+            if landed < decides {
+                continue; // the challenge moved on: read it again
+            }
+            if landed < wanted {
+                // The lockout moved on since the count: clear the new state.
+                self.update_limit(&lock_key, keep, Lockout::reset).await?;
+            }
+            // 5. Answer.
             match outcome {
                 Verification::Verified => counter!("mfa_verified_total").increment(1),
                 Verification::WrongToken { .. } => counter!("mfa_verify_failed_total").increment(1),

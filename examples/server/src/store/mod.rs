@@ -3,23 +3,26 @@
 //! Two tables, every change a compare-and-swap on `revision`:
 //!
 //! ```sql
-//! challenges (id TEXT PRIMARY KEY, project TEXT, revision BIGINT,
+//! challenges (id TEXT UNIQUE, project TEXT, revision BIGINT,
 //!             expires_at BIGINT, sweep_at BIGINT, record BLOB/BYTEA)
-//! limits     (key TEXT PRIMARY KEY, revision BIGINT, expires_at BIGINT,
+//! limits     (key TEXT UNIQUE, revision BIGINT, expires_at BIGINT,
 //!             state BLOB/BYTEA)
 //! ```
 //!
-//! `record` is the sealed challenge (see [`crate::seal`]); `state` is a
-//! limiter state as JSON (it holds times and counts, no code). `sweep_at`
-//! is `expires_at` while the challenge is pending and the time it closed
-//! once it is terminal (one indexed column for the sweep): the sweep
-//! deletes challenges whose `sweep_at` lies more than a grace period in
-//! the past, and limiter rows past their `expires_at`.
+//! (`id` and `key` are the primary keys on PostgreSQL; SQLite keeps rows
+//! in insertion order, see [`sqlite`].) `record` is the sealed challenge
+//! (see [`crate::seal`]); `state` is a limiter state as JSON (it holds
+//! times and counts, no code). `sweep_at` is `expires_at` while the
+//! challenge is pending and the time it closed once it is terminal (one
+//! indexed column for the sweep): the sweep deletes challenges whose
+//! `sweep_at` lies more than a grace period in the past, and limiter rows
+//! past their `expires_at`.
 //!
 //! A request's writes go as one [`Store::apply`]: a list of writes, each
-//! run only if every one before it changed its row. Issuing a code is one
-//! call (the send-limit update, then the new challenge); a verify is two
-//! reads and one call (the challenge, then the lockout).
+//! run only if every one before it changed its row, committed together.
+//! Issuing a code is one call (the send-limit update, then the new
+//! challenge); a verify is two reads and one call (the lockout's count,
+//! the challenge, and on a right code the lockout's reset).
 //!
 //! - **SQLite** ([`sqlite`]): one connection on a thread of its own runs
 //!   every read and write, in batches: all the jobs waiting in its queue
@@ -28,11 +31,21 @@
 //!   connection's cache whenever another connection writes), and a batch
 //!   costs one wake-up and one commit however many requests it serves. A
 //!   second thread checkpoints the WAL, so requests seldom wait for it.
-//!   WAL with `synchronous = NORMAL`: a committed write survives a killed
-//!   process (a power loss may drop the last commits). One server process
-//!   per file.
-//! - **PostgreSQL** ([`postgres`]): a sqlx pool; each write of a list is
-//!   its own statement. Several server processes may share the database.
+//!   One server process per file.
+//! - **PostgreSQL** ([`postgres`]): a sqlx pool; a write list of more than
+//!   one write is one transaction. Several server processes may share the
+//!   database.
+//!
+//! # Durability
+//!
+//! An answer goes out once its writes have committed. SQLite runs with
+//! `synchronous = NORMAL`: a commit reaches the operating system, not the
+//! disk, so it survives a killed server (tests/crash.rs) but a power loss
+//! or a kernel crash may take back the last commits, the file staying
+//! sound. What that can undo is a counted send or failure, or a verified
+//! or spent code (it could be tried again). `FULL`, one disk sync per
+//! batch, would close that window at the cost of the sync; PostgreSQL
+//! with its default `synchronous_commit = on` has no such window.
 
 pub mod postgres;
 pub mod sqlite;
@@ -52,9 +65,10 @@ pub enum Error {
     /// The store was closed (the server is stopping).
     #[error("the store is closed")]
     Closed,
-    /// A thread could not be started.
-    #[error("cannot start a store thread: {0}")]
-    Thread(std::io::Error),
+    /// The operating system refused: starting a thread, opening or
+    /// syncing the database file.
+    #[error("store I/O: {0}")]
+    Io(std::io::Error),
     /// A database URL this server does not take.
     #[error("{0}")]
     Url(String),
@@ -192,8 +206,8 @@ impl Store {
     }
 
     /// Runs `writes` in order, each only if every one before it changed
-    /// its row, and returns how many did (`writes.len()`: all). Answers
-    /// once they have committed.
+    /// its row, and returns how many did (`writes.len()`: all). Those
+    /// that did commit together, before the answer.
     pub async fn apply(&self, writes: Vec<Write>) -> Result<usize, Error> {
         match self {
             Store::Sqlite(s) => s.apply(writes).await,

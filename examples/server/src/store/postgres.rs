@@ -77,58 +77,74 @@ impl Postgres {
             .transpose()?)
     }
 
-    /// See [`super::Store::apply`]: one statement per write.
+    /// See [`super::Store::apply`]: one statement per write, in one
+    /// transaction when there are several.
     pub async fn apply(&self, writes: &[Write]) -> Result<usize, Error> {
-        for (landed, write) in writes.iter().enumerate() {
-            let query = match write {
-                Write::InsertChallenge(c) => sqlx::query(sql::INSERT_CHALLENGE)
-                    .bind(&c.id)
-                    .bind(&c.project)
-                    .bind(c.revision)
-                    .bind(c.expires_at)
-                    .bind(c.sweep_at)
-                    .bind(&c.record),
-                Write::SwapChallenge {
-                    read,
-                    to: c,
-                    closed: false,
-                } => sqlx::query(sql::SWAP_CHALLENGE)
-                    .bind(&c.id)
-                    .bind(&c.project)
-                    .bind(c.revision)
-                    .bind(&c.record)
-                    .bind(read),
-                Write::SwapChallenge {
-                    read,
-                    to: c,
-                    closed: true,
-                } => sqlx::query(sql::CLOSE_CHALLENGE)
-                    .bind(&c.id)
-                    .bind(&c.project)
-                    .bind(c.revision)
-                    .bind(&c.record)
-                    .bind(c.sweep_at)
-                    .bind(read),
-                Write::Limit { read, to: l } => {
-                    let query = sqlx::query(match read {
-                        None => sql::INSERT_LIMIT,
-                        Some(_) => sql::SWAP_LIMIT,
-                    })
-                    .bind(&l.key)
-                    .bind(l.revision)
-                    .bind(l.expires_at)
-                    .bind(&l.state);
-                    match read {
-                        None => query,
-                        Some(read) => query.bind(read),
-                    }
-                }
-            };
-            if query.execute(&self.0).await?.rows_affected() != 1 {
-                return Ok(landed);
-            }
+        if let [write] = writes {
+            return Ok(usize::from(Self::write(write, &self.0).await?));
         }
-        Ok(writes.len())
+        let mut tx = self.0.begin().await?;
+        let mut landed = 0;
+        for write in writes {
+            if !Self::write(write, &mut *tx).await? {
+                break;
+            }
+            landed += 1;
+        }
+        tx.commit().await?;
+        Ok(landed)
+    }
+
+    /// Runs one write; `true` if it changed its row.
+    async fn write<'e, E>(write: &Write, on: E) -> Result<bool, Error>
+    where
+        E: sqlx::PgExecutor<'e>,
+    {
+        let query = match write {
+            Write::InsertChallenge(c) => sqlx::query(sql::INSERT_CHALLENGE)
+                .bind(&c.id)
+                .bind(&c.project)
+                .bind(c.revision)
+                .bind(c.expires_at)
+                .bind(c.sweep_at)
+                .bind(&c.record),
+            Write::SwapChallenge {
+                read,
+                to: c,
+                closed: false,
+            } => sqlx::query(sql::SWAP_CHALLENGE)
+                .bind(&c.id)
+                .bind(&c.project)
+                .bind(c.revision)
+                .bind(&c.record)
+                .bind(read),
+            Write::SwapChallenge {
+                read,
+                to: c,
+                closed: true,
+            } => sqlx::query(sql::CLOSE_CHALLENGE)
+                .bind(&c.id)
+                .bind(&c.project)
+                .bind(c.revision)
+                .bind(&c.record)
+                .bind(c.sweep_at)
+                .bind(read),
+            Write::Limit { read, to: l } => {
+                let query = sqlx::query(match read {
+                    None => sql::INSERT_LIMIT,
+                    Some(_) => sql::SWAP_LIMIT,
+                })
+                .bind(&l.key)
+                .bind(l.revision)
+                .bind(l.expires_at)
+                .bind(&l.state);
+                match read {
+                    None => query,
+                    Some(read) => query.bind(read),
+                }
+            }
+        };
+        Ok(query.execute(on).await?.rows_affected() == 1)
     }
 
     /// One step of [`super::Store::sweep`].

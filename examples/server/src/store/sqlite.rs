@@ -30,8 +30,11 @@
 //! random page that splits every few inserts. On a table of 100,000
 //! challenges, that took a commit from 4.4 to 3.0 pages per issued code;
 //! leaving `sweep_at` alone on a wrong code (see [`Write::SwapChallenge`])
-//! took a verify from 3.6 to 2.3.
+//! took a verify from 3.6 to 2.3. A file made by an earlier version keeps
+//! its tables keyed by `id` and `key` (`CREATE TABLE IF NOT EXISTS`): the
+//! same statements work on it, without the page savings.
 
+use std::fs::File;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, mpsc as sync_mpsc};
 use std::thread::JoinHandle;
@@ -41,6 +44,9 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, Statement, params};
 use tokio::sync::{mpsc, oneshot};
 
 use super::{ChallengeRow, Error, LimitRow, Write, sql};
+
+/// How long a statement waits for a lock another connection holds.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Most jobs in one transaction. Bounds how long the first job of a batch
 /// waits for the last; the queue holds a few batches more.
@@ -98,7 +104,7 @@ pub struct Sqlite {
 /// The two threads, and the checkpointer's stop signal.
 #[derive(Debug)]
 struct Threads {
-    server: JoinHandle<()>,
+    writer: JoinHandle<()>,
     checkpointer: JoinHandle<()>,
     stop_checkpoints: sync_mpsc::Sender<()>,
 }
@@ -127,6 +133,7 @@ enum Answer {
     Landed(usize),
     Swept(u64, u64),
     Pong,
+    Closing,
 }
 
 #[derive(Debug)]
@@ -157,7 +164,7 @@ fn open_connection(url: &str) -> Result<Connection, Error> {
     } else {
         Connection::open_with_flags(rest, flags)?
     };
-    conn.busy_timeout(Duration::from_secs(10))?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
     let mode: String = conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))?;
     if !mode.eq_ignore_ascii_case("wal") {
         return Err(Error::Url(format!(
@@ -177,7 +184,7 @@ impl Sqlite {
         });
         let (ready, opened) = oneshot::channel();
         let (jobs, queue) = mpsc::channel(4 * BATCH_MAX);
-        let server = std::thread::Builder::new()
+        let writer = std::thread::Builder::new()
             .name("mfa-sqlite".into())
             .spawn({
                 let url = url.to_owned();
@@ -200,19 +207,32 @@ impl Sqlite {
                     serve(&conn, queue, ready, &restart);
                 }
             })
-            .map_err(Error::Thread)?;
+            .map_err(Error::Io)?;
         opened.await.map_err(|_| Error::Closed)??;
 
-        let checkpoints = open_connection(url)?;
+        let url = url.to_owned();
+        let (checkpoints, database) = tokio::task::spawn_blocking(move || {
+            let conn = open_connection(&url)?;
+            // Kept open for the life of the process, never closed: closing
+            // any descriptor of a file drops every POSIX lock the process
+            // holds on it, SQLite's included.
+            let database: Option<&'static File> = match conn.path() {
+                Some(path) => Some(Box::leak(Box::new(File::open(path).map_err(Error::Io)?))),
+                None => None,
+            };
+            Ok::<_, Error>((conn, database))
+        })
+        .await
+        .map_err(|_| Error::Closed)??;
         let (stop, stopped) = sync_mpsc::channel();
         let checkpointer = std::thread::Builder::new()
             .name("mfa-checkpoint".into())
-            .spawn(move || checkpoint(&checkpoints, &stopped, &restart, tuning))
-            .map_err(Error::Thread)?;
+            .spawn(move || checkpoint(&checkpoints, database, &stopped, &restart, tuning))
+            .map_err(Error::Io)?;
         Ok(Sqlite {
             jobs,
             threads: Arc::new(Mutex::new(Some(Threads {
-                server,
+                writer,
                 checkpointer,
                 stop_checkpoints: stop,
             }))),
@@ -269,7 +289,7 @@ impl Sqlite {
     }
 
     /// Stops both threads once the jobs already queued are answered, the
-    /// server thread first: each connection holds the file shared, so the
+    /// writer first: each connection holds the file shared, so the
     /// checkpointer's, closing last, is the one that can copy the WAL into
     /// the file and remove it. Later calls answer [`Error::Closed`].
     pub async fn close(&self) {
@@ -278,7 +298,7 @@ impl Sqlite {
             return;
         };
         let _ = tokio::task::spawn_blocking(move || {
-            let _ = threads.server.join();
+            let _ = threads.writer.join();
             drop(threads.stop_checkpoints);
             let _ = threads.checkpointer.join();
         })
@@ -305,6 +325,8 @@ struct Statements<'c> {
 
 impl<'c> Statements<'c> {
     fn prepare(conn: &'c Connection) -> rusqlite::Result<Self> {
+        // `$N` (PostgreSQL) to `?N` (SQLite): the shared SQL has no other
+        // `$`, and tests/store.rs runs every statement on both.
         let p = |sql: &str| conn.prepare(&sql.replace('$', "?"));
         Ok(Statements {
             challenge: p(sql::CHALLENGE)?,
@@ -359,7 +381,8 @@ impl<'c> Statements<'c> {
                     self.sweep_limits.execute([*now, chunk])? as u64,
                 )
             }
-            Ask::Ping | Ask::Close => Answer::Pong,
+            Ask::Ping => Answer::Pong,
+            Ask::Close => Answer::Closing,
         })
     }
 
@@ -401,11 +424,16 @@ impl<'c> Statements<'c> {
     }
 }
 
-/// The connection's thread: takes every job waiting (at most
-/// [`BATCH_MAX`]), runs them in one transaction, answers them once it has
-/// committed. A failed statement or commit rolls the batch back and every
-/// job in it gets the error. Between batches, starts the WAL over when the
-/// checkpointer asks.
+/// The writer's thread: takes every job waiting (at most [`BATCH_MAX`]),
+/// runs them in one transaction, answers them once it has committed.
+/// Between batches, starts the WAL over when the checkpointer asks.
+///
+/// A failed statement or commit rolls the batch back and every job in it
+/// gets the error: the statements cannot fail on their own (no constraint
+/// is left to break: inserts are `ON CONFLICT DO NOTHING`), so what fails
+/// one is the disk or the file, and would fail the others too. If the
+/// connection cannot even roll back, the thread stops: every request then
+/// gets 500 and `/healthz` 503, for an operator to see.
 fn serve(
     conn: &Connection,
     mut queue: mpsc::Receiver<Job>,
@@ -430,24 +458,16 @@ fn serve(
                 Err(_) => break,
             }
         }
-        let writes = batch
+        let writing = batch
             .iter()
             .any(|j| matches!(j.ask, Ask::Apply(_) | Ask::Sweep { .. }));
         let closing = batch.iter().any(|j| matches!(j.ask, Ask::Close));
         let ran = (|| -> rusqlite::Result<()> {
-            conn.execute_batch(if writes { "BEGIN IMMEDIATE" } else { "BEGIN" })?;
+            conn.execute_batch(if writing { "BEGIN IMMEDIATE" } else { "BEGIN" })?;
             for job in &batch {
-                match statements.run(&job.ask) {
-                    Ok(answer) => answers.push(answer),
-                    Err(e) => {
-                        let _ = conn.execute_batch("ROLLBACK");
-                        return Err(e);
-                    }
-                }
+                answers.push(statements.run(&job.ask)?);
             }
-            conn.execute_batch("COMMIT").inspect_err(|_| {
-                let _ = conn.execute_batch("ROLLBACK");
-            })
+            conn.execute_batch("COMMIT")
         })();
         match ran {
             Ok(()) => {
@@ -456,11 +476,16 @@ fn serve(
                 }
             }
             Err(e) => {
-                tracing::error!(error = %e, jobs = batch.len(), "SQLite batch rolled back");
+                let rolled_back = conn.is_autocommit() || conn.execute_batch("ROLLBACK").is_ok();
+                tracing::error!(error = %e, jobs = batch.len(), rolled_back, "SQLite batch failed");
                 let e = Arc::new(e);
                 answers.clear();
                 for job in batch.drain(..) {
                     let _ = job.done.send(Err(Error::Sqlite(e.clone())));
+                }
+                if !rolled_back {
+                    tracing::error!("the SQLite connection cannot roll back: the store stops");
+                    return;
                 }
             }
         }
@@ -468,13 +493,30 @@ fn serve(
             return;
         }
         if restart.wanted.swap(false, Ordering::Acquire) {
-            if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |_| Ok(())) {
-                tracing::warn!(error = %e, "WAL restart failed");
-            }
+            restart_wal(conn);
             if let Some(done) = lock(&restart.done).take() {
                 let _ = done.send(());
             }
         }
+    }
+}
+
+/// Copies what the WAL still holds into the file and starts the WAL over,
+/// waiting at most 100 ms for the locks this needs (another process may
+/// be reading; the next restart will try again).
+fn restart_wal(conn: &Connection) {
+    let restarted = conn
+        .busy_timeout(Duration::from_millis(100))
+        .and_then(|()| {
+            conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |r| r.get::<_, i64>(0))
+        });
+    match restarted {
+        Ok(0) => {}
+        Ok(_) => tracing::info!("WAL restart put off: the file is busy"),
+        Err(e) => tracing::warn!(error = %e, "WAL restart failed"),
+    }
+    if let Err(e) = conn.busy_timeout(BUSY_TIMEOUT) {
+        tracing::warn!(error = %e, "cannot reset the busy timeout");
     }
 }
 
@@ -484,28 +526,25 @@ fn serve(
 /// at most `tuning.tail_frames` behind, or after `tuning.max_passes`, asks
 /// the writer thread to start the WAL over and waits for it. Stops when
 /// its channel closes.
+///
+/// A pass that does not reach the end of the WAL (one with commits
+/// arriving beside it) leaves the pages it copied unsynced, and the
+/// writer would sync them all when it starts the WAL over; so each pass
+/// is followed by a sync of `database`, which keeps that wait to the
+/// tail's pages.
 fn checkpoint(
     conn: &Connection,
+    database: Option<&File>,
     stop: &sync_mpsc::Receiver<()>,
     restart: &Restart,
     tuning: WalTuning,
 ) {
-    // A pass that does not reach the end of the WAL (one with commits
-    // arriving beside it) leaves the pages it copied unsynced; the writer
-    // would then sync them all when it starts the WAL over. Syncing them
-    // here, after every pass, keeps that wait to the tail's pages.
-    let database = conn.path().map(std::fs::File::open).transpose();
-    let database = database.unwrap_or_else(|e| {
-        tracing::warn!(error = %e, "cannot open the database file to sync it");
-        None
-    });
-    let passive = || {
-        let wal = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get::<_, i64>(1))?;
-        if let Some(file) = &database {
-            file.sync_data()
-                .map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.into()))?;
+    let passive = || -> Result<i64, Error> {
+        let wal = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get(1))?;
+        if let Some(file) = database {
+            file.sync_data().map_err(Error::Io)?;
         }
-        Ok::<_, rusqlite::Error>(wal)
+        Ok(wal)
     };
     while let Err(sync_mpsc::RecvTimeoutError::Timeout) = stop.recv_timeout(tuning.every) {
         let mut copied_to = None;
