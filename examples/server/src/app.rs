@@ -293,7 +293,7 @@ impl App {
             .map(|w| u64::from(w.interval_secs()))
             .max()
             .unwrap_or(0);
-        let key = format!("send:{project}:{to}");
+        let key = self.keyring.limit_key("send", project, &to.to_string());
         let mut guess = Some((SendLog::default(), None));
         for _ in 0..MAX_ROUNDS {
             let (mut log, read) = match guess.take() {
@@ -378,7 +378,9 @@ impl App {
                 return Err(HttpResponse::not_found());
             };
             let now = UnixTime::now();
-            let lock_key = format!("lock:{project}:{}", challenge.parts().to);
+            let lock_key =
+                self.keyring
+                    .limit_key("lock", project, &challenge.parts().to.to_string());
             let keep = |l: &Lockout| {
                 if l.failures() == 0 {
                     now

@@ -16,6 +16,14 @@
 //! The key file holds one key a line, `<id> <64 hex digits>` (`#` starts a
 //! comment). The last line is the newest key and seals; every listed key
 //! opens. To rotate, append a line with a new id and restart.
+//!
+//! The limiter rows are keyed by a phone number; their keys are blinded
+//! ([`Keyring::limit_key`]): a keyed BLAKE3 hash of the project and the
+//! number (and the row's kind), under a key derived from the *first* key of the file, so a copy
+//! of the database shows no number either (numbers are few enough to
+//! guess through an unkeyed hash). Rotating keeps the first line; removing
+//! it changes every limiter key once, which starts the send limits and
+//! lockouts afresh.
 
 use std::fmt;
 use std::io::Write;
@@ -29,6 +37,8 @@ pub const FORMAT: u8 = 1;
 const NONCE_LEN: usize = 12;
 const HEADER_LEN: usize = 2 + NONCE_LEN;
 const AAD_LABEL: &[u8] = b"mfa-server sealed challenge";
+/// BLAKE3's key-derivation context for the limiter-key blinding key.
+const BLIND_CONTEXT: &str = "mfa-server 2026-11-26 limiter keys";
 
 /// Why a key file or a record was refused. Never carries key or record bytes.
 #[derive(Debug)]
@@ -63,6 +73,8 @@ impl std::error::Error for SealError {}
 pub struct Keyring {
     /// (id, cipher), in file order; the last one seals.
     keys: Vec<(u8, ChaCha20Poly1305)>,
+    /// Derived from the first key: blinds the limiter keys.
+    blind: [u8; 32],
 }
 
 impl fmt::Debug for Keyring {
@@ -77,6 +89,7 @@ impl Keyring {
     /// Reads the key file's text.
     pub fn parse(text: &str) -> Result<Keyring, SealError> {
         let mut keys: Vec<(u8, ChaCha20Poly1305)> = Vec::new();
+        let mut blind = None;
         for (n, line) in text.lines().enumerate() {
             let line = line.split('#').next().unwrap_or("").trim();
             if line.is_empty() {
@@ -94,11 +107,12 @@ impl Keyring {
                 return Err(bad("key id given twice"));
             }
             keys.push((id, ChaCha20Poly1305::new(Key::from_slice(&key))));
+            blind.get_or_insert_with(|| blake3::derive_key(BLIND_CONTEXT, &key));
         }
-        if keys.is_empty() {
+        let Some(blind) = blind else {
             return Err(SealError::KeyFile(0, "no key"));
-        }
-        Ok(Keyring { keys })
+        };
+        Ok(Keyring { keys, blind })
     }
 
     /// Reads the key file at `path`, creating it with one fresh key (id 1)
@@ -163,6 +177,21 @@ impl Keyring {
         Ok(out)
     }
 
+    /// The key of a limiter row: `kind`, a colon, and 32 hex digits of a
+    /// keyed hash of `kind`, `project` and `number` (each length-prefixed;
+    /// with the kind inside, a number's two rows cannot be matched up).
+    pub fn limit_key(&self, kind: &str, project: &str, number: &str) -> String {
+        let mut hasher = blake3::Hasher::new_keyed(&self.blind);
+        for part in [kind, project, number] {
+            hasher.update(&(part.len() as u32).to_be_bytes());
+            hasher.update(part.as_bytes());
+        }
+        format!(
+            "{kind}:{}",
+            hex::encode(&hasher.finalize().as_bytes()[..16])
+        )
+    }
+
     /// Opens a record sealed for the row (`id`, `project`) with any key.
     pub fn open(&self, id: &str, project: &str, sealed: &[u8]) -> Result<Vec<u8>, SealError> {
         if sealed.len() < HEADER_LEN + 16 || sealed[0] != FORMAT {
@@ -205,6 +234,35 @@ mod tests {
 
     const TWO_KEYS: &str = "# old\n1 0000000000000000000000000000000000000000000000000000000000000001\n\
                             2 0000000000000000000000000000000000000000000000000000000000000002\n";
+
+    #[test]
+    fn limit_keys_are_stable_per_file_and_show_no_number() {
+        let ring = Keyring::parse(TWO_KEYS).unwrap();
+        let key = ring.limit_key("send", "p1", "+15557788999");
+        assert_eq!(key, ring.limit_key("send", "p1", "+15557788999"));
+        assert!(key.starts_with("send:") && key.len() == 5 + 32, "{key}");
+        assert!(!key.contains("5557788999") && !key.contains("p1"), "{key}");
+        let others = [
+            ring.limit_key("lock", "p1", "+15557788999"),
+            ring.limit_key("send", "p2", "+15557788999"),
+            ring.limit_key("send", "p1", "+15557788998"),
+            // Length prefixes: moving a character across the boundary
+            // changes the key.
+            ring.limit_key("send", "p1+", "15557788999"),
+        ];
+        for other in &others {
+            assert_ne!(other[5..], key[5..], "{other}");
+        }
+        // Rotation appends a key: the first one blinds, so keys stay.
+        let rotated = format!(
+            "{TWO_KEYS}3 0000000000000000000000000000000000000000000000000000000000000003\n"
+        );
+        let rotated = Keyring::parse(&rotated).unwrap();
+        assert_eq!(rotated.limit_key("send", "p1", "+15557788999"), key);
+        // Another first key: other limiter keys.
+        let other_file = Keyring::parse(&TWO_KEYS.replacen("01\n", "0f\n", 1)).unwrap();
+        assert_ne!(other_file.limit_key("send", "p1", "+15557788999"), key);
+    }
 
     #[test]
     fn round_trip_and_binding() {

@@ -1,6 +1,7 @@
-//! A copy of the database reveals no code: issue challenges, capture the
-//! codes, grep the raw store (SQLite files; a `pg_dump` when PostgreSQL is
-//! available) for every one of them.
+//! A copy of the database reveals no code and no number: issue
+//! challenges, capture the codes, grep the raw store (SQLite files; a
+//! `pg_dump` when PostgreSQL is available) for every code and every
+//! number.
 
 mod common;
 
@@ -9,9 +10,19 @@ use std::sync::Arc;
 use common::{code_of, start_with};
 use mfa_server::Transport;
 
+/// What a run left to look for.
+struct Issued {
+    codes: Vec<String>,
+    numbers: Vec<String>,
+    /// Stored in clear: proof that the grep sees the rows.
+    an_id: String,
+}
+
 /// Issues `n` challenges with 12-digit codes (so no code turns up by
-/// chance in a timestamp), verifies some, and returns the codes.
-async fn issue_codes(s: &common::TestServer, n: usize) -> Vec<String> {
+/// chance in a timestamp) to `n` numbers, verifies some (so there are
+/// lockout rows too).
+async fn issue_codes(s: &common::TestServer, n: usize) -> Issued {
+    let mut an_id = String::new();
     for i in 0..n {
         let body = format!(r#"{{"to": "+1555{i:07}", "token_length": 12}}"#);
         let path = if i % 2 == 0 { "sms" } else { "call" };
@@ -19,6 +30,7 @@ async fn issue_codes(s: &common::TestServer, n: usize) -> Vec<String> {
         assert_eq!(a.status, 200, "{}", a.body);
         let id = a.body["id"].as_str().unwrap().to_string();
         let code = code_of(&s.last().text, 12);
+        an_id.clone_from(&id);
         // Some verified, some failed, some left pending.
         match i % 3 {
             0 => assert_eq!(s.verify(&id, &code).await.status, 200),
@@ -33,7 +45,12 @@ async fn issue_codes(s: &common::TestServer, n: usize) -> Vec<String> {
         .map(|m| code_of(&m.text, 12))
         .collect();
     assert_eq!(codes.len(), n);
-    codes
+    let numbers = (0..n).map(|i| format!("+1555{i:07}")).collect();
+    Issued {
+        codes,
+        numbers,
+        an_id,
+    }
 }
 
 fn find_any(haystack: &[u8], codes: &[String]) -> Vec<String> {
@@ -58,7 +75,7 @@ fn store_bytes(dir: &std::path::Path) -> Vec<u8> {
 #[tokio::test]
 async fn sqlite_file_holds_no_code() {
     let s = start_with(&[], Arc::new(Transport::capture()), None).await;
-    let codes = issue_codes(&s, 60).await;
+    let issued = issue_codes(&s, 60).await;
     let common::TestServer { server, dir, .. } = s;
     // While running (records in the WAL), then stopped (checkpointed).
     let running = store_bytes(dir.path());
@@ -70,9 +87,13 @@ async fn sqlite_file_holds_no_code() {
             "the store is there ({} bytes)",
             bytes.len()
         );
-        assert_eq!(find_any(&bytes, &codes), Vec::<String>::new());
-        // The grep works: numbers are in clear in the limiter keys.
-        assert_eq!(find_any(&bytes, &["+15550000001".to_string()]).len(), 1);
+        assert_eq!(find_any(&bytes, &issued.codes), Vec::<String>::new());
+        assert_eq!(find_any(&bytes, &issued.numbers), Vec::<String>::new());
+        // The grep works: ids are in clear.
+        assert_eq!(
+            find_any(&bytes, std::slice::from_ref(&issued.an_id)).len(),
+            1
+        );
     }
 }
 
@@ -82,7 +103,7 @@ async fn pg_dump_holds_no_code() {
         return;
     };
     let s = start_with(&[], Arc::new(Transport::capture()), Some(&url)).await;
-    let codes = issue_codes(&s, 60).await;
+    let issued = issue_codes(&s, 60).await;
     let dump = std::process::Command::new("pg_dump")
         .args(["--data-only", "--table=challenges", "--table=limits", &url])
         .output()
@@ -93,6 +114,14 @@ async fn pg_dump_holds_no_code() {
         String::from_utf8_lossy(&dump.stderr)
     );
     assert!(dump.stdout.len() > 10_000);
-    assert_eq!(find_any(&dump.stdout, &codes), Vec::<String>::new());
+    assert_eq!(find_any(&dump.stdout, &issued.codes), Vec::<String>::new());
+    assert_eq!(
+        find_any(&dump.stdout, &issued.numbers),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        find_any(&dump.stdout, std::slice::from_ref(&issued.an_id)).len(),
+        1
+    );
     s.server.stop().await.unwrap();
 }

@@ -11,12 +11,13 @@
 //!
 //! (`id` and `key` are the primary keys on PostgreSQL; SQLite keeps rows
 //! in insertion order, see [`sqlite`].) `record` is the sealed challenge
-//! (see [`crate::seal`]); `state` is a limiter state as JSON (it holds
-//! times and counts, no code). `sweep_at` is `expires_at` while the
-//! challenge is pending and the time it closed once it is terminal (one
-//! indexed column for the sweep): the sweep deletes challenges whose
-//! `sweep_at` lies more than a grace period in the past, and limiter rows
-//! past their `expires_at`.
+//! (see [`crate::seal`]); `key` names a limiter's number without showing
+//! it (a keyed hash, see [`crate::seal`]); `state` is a limiter state as
+//! JSON (it holds times and counts, no code). `sweep_at` is `expires_at`
+//! while the challenge is pending and the time it closed once it is
+//! terminal (one indexed column for the sweep): the sweep deletes
+//! challenges whose `sweep_at` lies more than a grace period in the past,
+//! and limiter rows past their `expires_at`.
 //!
 //! A request's writes go as one [`Store::apply`]: a list of writes, each
 //! run only if every one before it changed its row, committed together.
@@ -121,7 +122,8 @@ pub struct ChallengeColumns {
 /// A limiter's columns, as written.
 #[derive(Clone, Debug)]
 pub struct LimitColumns {
-    /// `send:PROJECT:NUMBER` or `lock:PROJECT:NUMBER`.
+    /// `send:` or `lock:` and a blinded project and number
+    /// ([`crate::seal::Keyring::limit_key`]).
     pub key: String,
     /// The state's revision after the change.
     pub revision: i64,

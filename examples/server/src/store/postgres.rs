@@ -8,9 +8,10 @@ use sqlx::postgres::{PgPool, PgPoolOptions};
 
 use super::{ChallengeRow, Error, LimitRow, Write, sql};
 
+/// Several processes may start at once: one creates the schema at a time.
+const SCHEMA_LOCK: &str = "SELECT pg_advisory_xact_lock(727368)";
+
 const SCHEMA: &[&str] = &[
-    // Several processes may start at once: one migrates at a time.
-    "SELECT pg_advisory_xact_lock(727368)",
     "CREATE TABLE IF NOT EXISTS challenges (id TEXT PRIMARY KEY, project TEXT NOT NULL, \
      revision BIGINT NOT NULL, expires_at BIGINT NOT NULL, sweep_at BIGINT NOT NULL, \
      record BYTEA NOT NULL)",
@@ -19,6 +20,12 @@ const SCHEMA: &[&str] = &[
      expires_at BIGINT NOT NULL, state BYTEA NOT NULL)",
     "CREATE INDEX IF NOT EXISTS limits_expires_at ON limits (expires_at)",
 ];
+
+/// Whether every table and index of [`SCHEMA`] is there.
+const SCHEMA_PRESENT: &str = "SELECT to_regclass('challenges') IS NOT NULL \
+     AND to_regclass('challenges_sweep_at') IS NOT NULL \
+     AND to_regclass('limits') IS NOT NULL \
+     AND to_regclass('limits_expires_at') IS NOT NULL";
 
 /// The pool.
 #[derive(Clone, Debug)]
@@ -36,11 +43,22 @@ impl Postgres {
             .test_before_acquire(false)
             .connect(url)
             .await?;
-        let mut tx = pool.begin().await?;
-        for statement in SCHEMA {
-            sqlx::query(statement).execute(&mut *tx).await?;
+        // Only a database without the schema runs the DDL, and only the
+        // first of several processes starting at once: `CREATE INDEX IF NOT
+        // EXISTS` still locks its table, and that lock would meet the
+        // transactions of servers already serving (one holding `limits`,
+        // waiting for `challenges`): a deadlock.
+        let present = || sqlx::query_scalar::<_, bool>(SCHEMA_PRESENT);
+        if !present().fetch_one(&pool).await? {
+            let mut tx = pool.begin().await?;
+            sqlx::query(SCHEMA_LOCK).execute(&mut *tx).await?;
+            if !present().fetch_one(&mut *tx).await? {
+                for statement in SCHEMA {
+                    sqlx::query(statement).execute(&mut *tx).await?;
+                }
+            }
+            tx.commit().await?;
         }
-        tx.commit().await?;
         Ok(Postgres(pool))
     }
 
