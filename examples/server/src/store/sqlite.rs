@@ -35,7 +35,6 @@
 //! same statements work on it, without the page savings.
 
 use std::fs::File;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, mpsc as sync_mpsc};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -142,12 +141,9 @@ struct Job {
     done: oneshot::Sender<Result<Answer, Error>>,
 }
 
-/// The checkpointer's request to start the WAL over, and the writer's
-/// answer.
-struct Restart {
-    wanted: AtomicBool,
-    done: Mutex<Option<sync_mpsc::Sender<()>>>,
-}
+/// The checkpointer's request to start the WAL over: where the writer
+/// answers once it has.
+type Restart = Mutex<Option<sync_mpsc::Sender<()>>>;
 
 /// Opens `sqlite://FILE` (or `sqlite:FILE`); with `?PARAMS`, the rest is
 /// read as an SQLite URI (`file:FILE?PARAMS`, e.g. `mode=rwc`).
@@ -178,10 +174,7 @@ fn open_connection(url: &str) -> Result<Connection, Error> {
 impl Sqlite {
     /// Opens the file, creates the tables, starts the two threads.
     pub async fn open(url: &str, tuning: WalTuning) -> Result<Sqlite, Error> {
-        let restart = Arc::new(Restart {
-            wanted: AtomicBool::new(false),
-            done: Mutex::new(None),
-        });
+        let restart: Arc<Restart> = Arc::default();
         let (ready, opened) = oneshot::channel();
         let (jobs, queue) = mpsc::channel(4 * BATCH_MAX);
         let writer = std::thread::Builder::new()
@@ -492,11 +485,10 @@ fn serve(
         if closing {
             return;
         }
-        if restart.wanted.swap(false, Ordering::Acquire) {
+        let asked = lock(restart).take();
+        if let Some(done) = asked {
             restart_wal(conn);
-            if let Some(done) = lock(&restart.done).take() {
-                let _ = done.send(());
-            }
+            let _ = done.send(());
         }
     }
 }
@@ -566,8 +558,7 @@ fn checkpoint(
             copied_to = Some(wal);
             if left <= tuning.tail_frames || pass == tuning.max_passes {
                 let (done, restarted) = sync_mpsc::channel();
-                *lock(&restart.done) = Some(done);
-                restart.wanted.store(true, Ordering::Release);
+                *lock(restart) = Some(done);
                 // The writer answers after its next batch.
                 while let Err(sync_mpsc::RecvTimeoutError::Timeout) =
                     restarted.recv_timeout(tuning.every)
