@@ -167,6 +167,33 @@ async fn postgres_store_keeps_the_contract() {
     store.close().await;
 }
 
+/// A server starting while another is mid-write: the schema is there, so
+/// it takes no table lock (`CREATE INDEX IF NOT EXISTS` would wait for the
+/// open transaction, and could deadlock with one holding two tables).
+#[tokio::test]
+async fn postgres_start_beside_an_open_write_takes_no_table_lock() {
+    let Ok(url) = std::env::var("MFA_TEST_POSTGRES") else {
+        eprintln!("MFA_TEST_POSTGRES not set: skipped");
+        return;
+    };
+    Store::connect(&url).await.unwrap().close().await;
+    let pool = sqlx::PgPool::connect(&url).await.unwrap();
+    let mut open = pool.begin().await.unwrap();
+    sqlx::query("INSERT INTO limits (key, revision, expires_at, state) VALUES ($1, 1, 1, '')")
+        .bind(fresh("send:p1:"))
+        .execute(&mut *open)
+        .await
+        .unwrap();
+    let second =
+        tokio::time::timeout(std::time::Duration::from_secs(5), Store::connect(&url)).await;
+    open.rollback().await.unwrap();
+    second
+        .expect("connects while the write is open")
+        .unwrap()
+        .close()
+        .await;
+}
+
 /// Writes `n` challenges from 16 tasks at once (so commits group) and
 /// returns the largest WAL file seen after a write.
 async fn stream_of_commits(store: &Store, wal: &std::path::Path, n: usize) -> u64 {
