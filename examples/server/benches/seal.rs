@@ -8,7 +8,7 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use mfa_core::{Challenge, Channel, OsRng, Request, UnixTime};
-use mfa_server::seal::Keyring;
+use mfa_server::seal::{Keyring, Row};
 
 const ROUNDS: u32 = 200_000;
 
@@ -32,8 +32,12 @@ fn main() {
         .unwrap();
     let (challenge, _) = Challenge::issue(&params, &mut OsRng, UnixTime::now()).unwrap();
     let id = challenge.parts().id.to_string();
+    let row = Row::Challenge {
+        id: &id,
+        project: "project",
+    };
     let plain = serde_json::to_vec(&challenge).unwrap();
-    let sealed = ring.seal(&id, "project", &plain).unwrap();
+    let sealed = ring.seal(row, &plain).unwrap();
     println!(
         "record: {} bytes JSON, {} bytes sealed",
         plain.len(),
@@ -47,10 +51,10 @@ fn main() {
         black_box(serde_json::from_slice::<Challenge>(black_box(&plain)).unwrap());
     });
     let seal = time("seal (nonce from the OS + AEAD)", || {
-        black_box(ring.seal(&id, "project", black_box(&plain)).unwrap());
+        black_box(ring.seal(row, black_box(&plain)).unwrap());
     });
     let open = time("open (AEAD)", || {
-        black_box(ring.open(&id, "project", black_box(&sealed)).unwrap());
+        black_box(ring.open(row, black_box(&sealed)).unwrap());
     });
     println!(
         "seal+open {:.0} ns vs encode+decode {:.0} ns: sealing adds {:.2}x the record handling",

@@ -1,20 +1,12 @@
-//! The handlers: authenticate, parse, decide with `mfa-core`, store with
-//! compare-and-swap, then send or answer.
+//! The application: decide with `mfa-core`, store with compare-and-swap
+//! and sealed rows, then send or answer. The HTTP layer ([`crate::http`])
+//! has authenticated the caller and read the body by the time these run.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::Duration;
 
-use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{MatchedPath, Path, Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use headers::authorization::Basic;
-use headers::{Authorization, HeaderMapExt};
-use metrics::{counter, histogram};
-use mfa_core::throttle::{Attempt, Lockout, LockoutPolicy, SendLog, SendPolicy};
+use metrics::counter;
+use mfa_core::throttle::{Attempt, LockoutPolicy, SendPolicy};
 use mfa_core::wire::{HttpResponse, RequestBody, VerifyBody};
 use mfa_core::{
     Challenge, ChallengeId, Channel, OsRng, PhoneNumber, State as ChallengeState, UnixTime,
@@ -22,11 +14,12 @@ use mfa_core::{
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use subtle::ConstantTimeEq;
 use tracing::{debug, error, warn};
 
-use crate::config::Project;
-use crate::seal::Keyring;
+use crate::budget::Budgets;
+use crate::http::reply::failure;
+use crate::record::{ChallengeRecord, LockRecord, SendRecord, Tamper};
+use crate::seal::{self, Keyring, Row};
 use crate::store::{ChallengeColumns, LimitColumns, Store, Write};
 use crate::transport::{Message, Transport};
 
@@ -35,14 +28,9 @@ use crate::transport::{Message, Transport};
 /// under a storm far beyond anything a challenge sees.
 const MAX_ROUNDS: usize = 10_000;
 
-/// How long a lockout row with failures is kept after its last change.
-const LOCKOUT_KEEP_SECS: u64 = 7 * 86_400;
-
 /// The host's settings (from the command line).
 #[derive(Clone, Debug)]
 pub struct Settings {
-    /// Projects and their tokens.
-    pub projects: Vec<Project>,
     /// Default `from` for requests without one.
     pub sender: Option<String>,
     /// Allowed country calling codes; empty: all.
@@ -51,6 +39,8 @@ pub struct Settings {
     pub send_policy: SendPolicy,
     /// Failed tries per (project, number).
     pub lockout_policy: LockoutPolicy,
+    /// Longest wait for a delivery to be taken by the transport.
+    pub transport_timeout: Duration,
 }
 
 /// Everything a handler needs.
@@ -62,95 +52,29 @@ pub struct App {
     pub keyring: Keyring,
     /// Delivery.
     pub transport: Arc<Transport>,
+    /// Sends per project and per country, across numbers.
+    pub budgets: Budgets,
     /// Settings.
     pub settings: Settings,
-}
-
-/// The routes, with a latency histogram around each.
-pub fn router(app: Arc<App>, metrics: metrics_exporter_prometheus::PrometheusHandle) -> Router {
-    Router::new()
-        .route("/api/relay/rest/mfa/sms", post(sms))
-        .route("/api/relay/rest/mfa/call", post(call))
-        .route("/api/relay/rest/mfa/{id}/verify", post(verify))
-        .route("/healthz", get(healthz))
-        .with_state(app)
-        .route(
-            "/metrics",
-            get(move || std::future::ready(metrics.render())),
-        )
-        .layer(middleware::from_fn(track))
-}
-
-async fn track(request: Request, next: Next) -> Response {
-    let start = Instant::now();
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_owned())
-        .unwrap_or_else(|| "unmatched".to_owned());
-    let response = next.run(request).await;
-    let status = response.status().as_u16().to_string();
-    histogram!("mfa_request_duration_seconds", "route" => route, "status" => status)
-        .record(start.elapsed().as_secs_f64());
-    response
-}
-
-async fn sms(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Response {
-    reply(app.issue(Channel::Sms, &headers, &body).await)
-}
-
-async fn call(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Response {
-    reply(app.issue(Channel::Call, &headers, &body).await)
-}
-
-async fn verify(
-    State(app): State<Arc<App>>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    reply(app.verify(&id, &headers, &body).await)
-}
-
-async fn healthz(State(app): State<Arc<App>>) -> Response {
-    match app.store.ping().await {
-        Ok(()) => (StatusCode::OK, "ok\n").into_response(),
-        Err(e) => {
-            error!(error = %e, "health check: store unreachable");
-            (StatusCode::SERVICE_UNAVAILABLE, "store unreachable\n").into_response()
-        }
-    }
-}
-
-/// The answer as an HTTP response: status, JSON body, `Retry-After`, and
-/// `WWW-Authenticate` on a 401.
-fn reply(answer: Result<HttpResponse, HttpResponse>) -> Response {
-    let answer = answer.unwrap_or_else(|e| e);
-    let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let body = serde_json::to_vec(&answer.body).unwrap_or_default();
-    let mut response = (status, body).into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    if let Some(secs) = answer.retry_after {
-        headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
-    }
-    if answer.status == 401 {
-        headers.insert(
-            header::WWW_AUTHENTICATE,
-            HeaderValue::from_static("Basic realm=\"mfa\""),
-        );
-    }
-    response
 }
 
 /// 500, logged. The detail stays generic: the log has the cause.
 fn internal(what: &str, e: &dyn std::fmt::Display) -> HttpResponse {
     error!(error = %e, "{what}");
     counter!("mfa_internal_errors_total").increment(1);
-    HttpResponse::error(500, "Internal Server Error", "internal", "internal error")
+    failure(500, "internal", "internal error")
+}
+
+/// 500 for a row this server did not write: logged and counted apart
+/// from other failures, so an operator sees it.
+fn tampered(what: Tamper, row: &str) -> HttpResponse {
+    error!(
+        tamper = what.name(),
+        row, "refused a stored row this server did not write"
+    );
+    counter!("mfa_tamper_detected_total", "what" => what.name()).increment(1);
+    counter!("mfa_internal_errors_total").increment(1);
+    failure(500, "internal", "internal error")
 }
 
 fn rejected(reason: &'static str) {
@@ -165,55 +89,47 @@ fn rev(r: u64) -> i64 {
     i64::try_from(r).unwrap_or(i64::MAX)
 }
 
-/// A limiter state kept in the `limits` table.
+/// A limiter state kept, sealed, in the `limits` table.
 trait Limiter: Serialize + DeserializeOwned + Default {
     fn revision(&self) -> u64;
 }
 
-impl Limiter for SendLog {
+impl Limiter for SendRecord {
     fn revision(&self) -> u64 {
-        SendLog::revision(self)
+        SendRecord::revision(self)
     }
 }
 
-impl Limiter for Lockout {
+impl Limiter for LockRecord {
     fn revision(&self) -> u64 {
-        Lockout::revision(self)
+        self.revision
     }
+}
+
+/// A challenge as read: its record, and the revision column.
+struct Loaded {
+    record: ChallengeRecord,
+    read: i64,
 }
 
 type Answer = Result<HttpResponse, HttpResponse>;
 
 impl App {
-    /// The project whose Basic credentials the request carries, checking
-    /// every project's token in constant time.
-    fn authenticate(&self, headers: &HeaderMap) -> Result<&str, HttpResponse> {
-        let unauthorized = || {
-            rejected("unauthorized");
-            HttpResponse::error(
-                401,
-                "Unauthorized",
-                "unauthorized",
-                "missing or wrong credentials: HTTP Basic with project id and API token",
-            )
-        };
-        let Some(Authorization(basic)) = headers.typed_get::<Authorization<Basic>>() else {
-            return Err(unauthorized());
-        };
-        let mut found = None;
-        for p in &self.settings.projects {
-            let id = p.id.as_bytes().ct_eq(basic.username().as_bytes());
-            let token = p.token.as_bytes().ct_eq(basic.password().as_bytes());
-            if bool::from(id & token) {
-                found = Some(p.id.as_str());
-            }
-        }
-        found.ok_or_else(unauthorized)
+    /// `POST /mfa/sms`, `POST /mfa/call`, for `project`.
+    pub async fn issue(&self, channel: Channel, project: &str, body: &[u8]) -> HttpResponse {
+        self.try_issue(channel, project, body)
+            .await
+            .unwrap_or_else(|e| e)
     }
 
-    /// `POST /mfa/sms`, `POST /mfa/call`.
-    pub async fn issue(&self, channel: Channel, headers: &HeaderMap, body: &[u8]) -> Answer {
-        let project = self.authenticate(headers)?;
+    /// `POST /mfa/{id}/verify`, for `project`.
+    pub async fn verify(&self, id: &str, project: &str, body: &[u8]) -> HttpResponse {
+        self.try_verify(id, project, body)
+            .await
+            .unwrap_or_else(|e| e)
+    }
+
+    async fn try_issue(&self, channel: Channel, project: &str, body: &[u8]) -> Answer {
         let mut body: RequestBody = serde_json::from_slice(body).map_err(|e| {
             rejected("invalid_body");
             HttpResponse::bad_body(&e)
@@ -226,32 +142,43 @@ impl App {
             HttpResponse::invalid(&v)
         })?;
         let to = params.to();
-        if !self.settings.allow_countries.is_empty() {
-            let cc = to.country_code();
-            if !cc.is_some_and(|cc| self.settings.allow_countries.contains(&cc)) {
-                rejected("country_not_allowed");
-                let detail = match cc {
-                    Some(cc) => format!("this service does not send to country code +{cc}"),
-                    None => "this service does not send to this number's country".to_string(),
-                };
-                return Err(HttpResponse::error(
-                    403,
-                    "Forbidden",
-                    "country_not_allowed",
-                    detail,
-                ));
-            }
+        let country = to.country_code();
+        if !self.settings.allow_countries.is_empty()
+            && !country.is_some_and(|cc| self.settings.allow_countries.contains(&cc))
+        {
+            rejected("country_not_allowed");
+            let detail = match country {
+                Some(cc) => format!("this service does not send to country code +{cc}"),
+                None => "this service does not send to this number's country".to_string(),
+            };
+            return Err(failure(403, "country_not_allowed", detail));
+        }
+        if let Err((spent, wait)) = self.budgets.spend(project, country) {
+            counter!("mfa_rate_limited_total", "limit" => spent.name()).increment(1);
+            let mut answer = failure(
+                429,
+                "budget_exhausted",
+                format!(
+                    "this project's send budget{} is spent for now",
+                    match spent {
+                        crate::budget::Spent::Project => "",
+                        crate::budget::Spent::Country => " for this country",
+                    }
+                ),
+            );
+            answer.retry_after = Some(wait.max(1));
+            return Err(answer);
         }
 
         let now = UnixTime::now();
         let (challenge, delivery) = Challenge::issue(&params, &mut OsRng, now)
             .map_err(|e| internal("issue: RNG failed", &e))?;
         let id = challenge.parts().id.to_string();
-        let stored = Write::InsertChallenge(self.seal(project, &id, &challenge, now)?);
+        let stored = Write::InsertChallenge(self.seal_challenge(project, &id, &challenge, 0, now)?);
 
         // 1. Count the send and store the challenge.
         self.count_and_store(project, &to, now, stored).await?;
-        // 2. Send.
+        // 2. Send, within the transport's time.
         let message = Message {
             channel: channel.name(),
             to: delivery.to().to_string(),
@@ -259,13 +186,19 @@ impl App {
             text: delivery.text(),
         };
         drop(delivery);
-        if let Err(e) = self.transport.send(&message).await {
+        let sent = tokio::time::timeout(
+            self.settings.transport_timeout,
+            self.transport.send(&message),
+        )
+        .await
+        .unwrap_or(Err(crate::transport::TransportError::Timeout));
+        drop(message);
+        if let Err(e) = sent {
             warn!(id = %id, project, error = %e, "transport failed; canceling the challenge");
             counter!("mfa_transport_failures_total").increment(1);
             self.cancel(project, &id, &challenge).await?;
-            return Err(HttpResponse::error(
+            return Err(failure(
                 502,
-                "Bad Gateway",
                 "transport_failed",
                 format!("the code could not be delivered; challenge {id} is canceled"),
             ));
@@ -294,17 +227,17 @@ impl App {
             .max()
             .unwrap_or(0);
         let key = self.keyring.limit_key("send", project, &to.to_string());
-        let mut guess = Some((SendLog::default(), None));
+        let mut guess = Some((SendRecord::default(), None));
         for _ in 0..MAX_ROUNDS {
             let (mut log, read) = match guess.take() {
                 Some(first) => first,
-                None => self.peek_limit::<SendLog>(&key).await?,
+                None => self.read_limit::<SendRecord>(&key).await?,
             };
             if let Err(wait) = log.try_send(&policy, now) {
                 counter!("mfa_rate_limited_total", "limit" => "send").increment(1);
                 return Err(HttpResponse::rate_limited(wait.secs()));
             }
-            let count = limit_write(&key, read, &log, now.add_secs(keep))?;
+            let count = self.limit_write(&key, read, &log, now.add_secs(keep))?;
             match self.apply(vec![count, stored.clone()]).await? {
                 0 => {} // the number's state moved on: read it
                 1 => return Err(internal("issue", &"challenge id already stored")),
@@ -320,25 +253,37 @@ impl App {
     /// Cancels a challenge that could not be delivered (compare-and-swap,
     /// from the read).
     async fn cancel(&self, project: &str, id: &str, first: &Challenge) -> Result<(), HttpResponse> {
-        let (mut challenge, mut read) = (first.clone(), rev(first.revision()));
+        let (mut record, mut read) = (
+            ChallengeRecord {
+                challenge: first.clone(),
+                lock_revision: 0,
+            },
+            rev(first.revision()),
+        );
         for _ in 0..MAX_ROUNDS {
             let now = UnixTime::now();
-            let before = challenge.revision();
+            let before = record.challenge.revision();
             // Already terminal: nothing to change, nothing to write.
-            let _ = challenge.cancel(now);
-            if challenge.revision() == before {
+            let _ = record.challenge.cancel(now);
+            if record.challenge.revision() == before {
                 return Ok(());
             }
             let swap = Write::SwapChallenge {
                 read,
-                to: self.seal(project, id, &challenge, now)?,
+                to: self.seal_challenge(
+                    project,
+                    id,
+                    &record.challenge,
+                    record.lock_revision,
+                    now,
+                )?,
                 closed: true,
             };
             if self.apply(vec![swap]).await? == 1 {
                 return Ok(());
             }
             match self.load(id, project).await? {
-                Some((again, revision)) => (challenge, read) = (again, revision),
+                Some(again) => (record, read) = (again.record, again.read),
                 None => return Ok(()),
             }
         }
@@ -351,13 +296,15 @@ impl App {
     /// `POST /mfa/{id}/verify`.
     ///
     /// On a live challenge the number's lockout gates the try and counts
-    /// it as a failure before the code is compared (`mfa_core::throttle`):
-    /// the count is the first write of the list, so a round whose count
-    /// did not land starts again from the reads, and the gate sees every
-    /// try that was compared. A right code then clears the count, after
-    /// the challenge's write.
-    pub async fn verify(&self, id: &str, headers: &HeaderMap, body: &[u8]) -> Answer {
-        let project = self.authenticate(headers)?;
+    /// it as a failure before the answer can go out (`mfa_core::throttle`):
+    /// the lockout row is the first write of the list, so a round whose
+    /// count did not land starts again from the reads, and the gate sees
+    /// every try that was answered. The same write records the challenge's
+    /// new revision in the lockout row, and the challenge's record the
+    /// lockout row's (see [`crate::record`]); both are checked at the next
+    /// read. A right code then clears the count, after the challenge's
+    /// write.
+    async fn try_verify(&self, id: &str, project: &str, body: &[u8]) -> Answer {
         let body: VerifyBody = serde_json::from_slice(body).map_err(|e| {
             rejected("invalid_body");
             HttpResponse::bad_body(&e)
@@ -373,29 +320,34 @@ impl App {
         let mut counted = false;
         for _ in 0..MAX_ROUNDS {
             // 1. Read.
-            let Some((mut challenge, read)) = self.load(&id, project).await? else {
+            let Some(Loaded { mut record, read }) = self.load(&id, project).await? else {
                 rejected("not_found");
                 return Err(HttpResponse::not_found());
             };
             let now = UnixTime::now();
-            let lock_key =
-                self.keyring
-                    .limit_key("lock", project, &challenge.parts().to.to_string());
-            let keep = |l: &Lockout| {
-                if l.failures() == 0 {
-                    now
-                } else {
-                    now.add_secs(LOCKOUT_KEEP_SECS)
-                }
-            };
-            let mut writes = Vec::new();
+            let challenge = &mut record.challenge;
             // 2. The gate, on a live challenge only: a closed one answers
             //    its reason whatever the lockout says.
-            let mut lockout = None;
+            let mut lock = None;
             if challenge.state_at(now) == ChallengeState::Pending {
-                let (mut tries, mut tries_read) = self.peek_limit::<Lockout>(&lock_key).await?;
+                let key =
+                    self.keyring
+                        .limit_key("lock", project, &challenge.parts().to.to_string());
+                let (mut tries, tries_read) = self.read_limit::<LockRecord>(&key).await?;
+                if tries.revision < record.lock_revision {
+                    return Err(tampered(Tamper::LockoutRolledBack, &key));
+                }
+                if let Some(seen) = tries.seen(&id).filter(|&seen| seen > challenge.revision()) {
+                    // Another request's write may have landed between the
+                    // two reads: only a challenge row still older than the
+                    // lockout row says, read after it, was rolled back.
+                    match self.load(&id, project).await? {
+                        Some(again) if again.record.challenge.revision() >= seen => continue,
+                        _ => return Err(tampered(Tamper::ChallengeRolledBack, &id)),
+                    }
+                }
                 if !counted {
-                    match tries.try_verify(&policy, now) {
+                    match tries.lockout.try_verify(&policy, now) {
                         Attempt::Allowed => {}
                         Attempt::Wait { secs } => {
                             counter!("mfa_rate_limited_total", "limit" => "lockout").increment(1);
@@ -406,27 +358,44 @@ impl App {
                             return Err(HttpResponse::locked(None));
                         }
                     }
-                    writes.push(limit_write(&lock_key, tries_read, &tries, keep(&tries))?);
-                    tries_read = Some(rev(tries.revision()));
                 }
-                lockout = Some((tries, tries_read));
+                lock = Some((key, tries, tries_read));
             }
-            let counts = writes.len();
             // 3. Decide on the copy.
             let outcome = challenge.verify(&body.token, now);
-            if rev(challenge.revision()) != read {
+            let mut writes = Vec::new();
+            let mut reset = None;
+            if let Some((key, mut tries, tries_read)) = lock {
+                tries.note(&id, challenge.revision(), challenge.expires_at(), now);
+                tries.revision += 1;
+                record.lock_revision = tries.revision;
+                writes.push(self.limit_write(&key, tries_read, &tries, tries.keep_until(now))?);
+                if outcome == Verification::Verified {
+                    reset = Some((key, tries));
+                }
+            }
+            let counts = writes.len();
+            if rev(record.challenge.revision()) != read {
                 writes.push(Write::SwapChallenge {
                     read,
-                    to: self.seal(project, &id, &challenge, now)?,
-                    closed: challenge.parts().state.is_terminal(),
+                    to: self.seal_challenge(
+                        project,
+                        &id,
+                        &record.challenge,
+                        record.lock_revision,
+                        now,
+                    )?,
+                    closed: record.challenge.parts().state.is_terminal(),
                 });
             }
             let decides = writes.len();
-            if let (Verification::Verified, Some((mut tries, tries_read))) = (outcome, lockout) {
-                let before = tries.revision();
-                tries.reset();
-                if tries.revision() != before {
-                    writes.push(limit_write(&lock_key, tries_read, &tries, keep(&tries))?);
+            if let Some((key, mut tries)) = reset {
+                let before = tries.lockout.revision();
+                tries.lockout.reset();
+                if tries.lockout.revision() != before {
+                    let read = Some(rev(tries.revision));
+                    tries.revision += 1;
+                    writes.push(self.limit_write(&key, read, &tries, tries.keep_until(now))?);
                 }
             }
             // 4. Write: the count, the challenge, the reset; each only if
@@ -446,7 +415,12 @@ impl App {
             }
             if landed < wanted {
                 // The lockout moved on since the count: clear the new state.
-                self.update_limit(&lock_key, keep, Lockout::reset).await?;
+                let key = self.keyring.limit_key(
+                    "lock",
+                    project,
+                    &record.challenge.parts().to.to_string(),
+                );
+                self.reset_lockout(&key).await?;
             }
             // 5. Answer.
             match outcome {
@@ -464,11 +438,7 @@ impl App {
 
     /// Reads and opens a challenge of `project`: `None` if there is none
     /// (or it is another project's).
-    async fn load(
-        &self,
-        id: &str,
-        project: &str,
-    ) -> Result<Option<(Challenge, i64)>, HttpResponse> {
+    async fn load(&self, id: &str, project: &str) -> Result<Option<Loaded>, HttpResponse> {
         let row = self
             .store
             .challenge(id)
@@ -478,34 +448,54 @@ impl App {
         if row.project != project {
             return Ok(None);
         }
-        let plain = self
+        let (format, plain) = self
             .keyring
-            .open(id, project, &row.record)
-            .map_err(|e| internal("stored challenge refused", &e))?;
-        let challenge: Challenge = serde_json::from_slice(&plain)
-            .map_err(|e| internal("stored challenge unreadable", &e))?;
-        if rev(challenge.revision()) != row.revision {
-            return Err(internal(
-                "stored challenge",
-                &"revision column disagrees with the record",
-            ));
+            .open(Row::Challenge { id, project }, &row.record)
+            .map_err(|e| match e {
+                seal::SealError::UnknownKey(_) => internal("stored challenge", &e),
+                _ => tampered(Tamper::ChallengeSeal, id),
+            })?;
+        let record = if format == seal::FORMAT_V1 {
+            // Earlier versions sealed the challenge alone.
+            serde_json::from_slice(&plain).map(|challenge| ChallengeRecord {
+                challenge,
+                lock_revision: 0,
+            })
+        } else {
+            serde_json::from_slice::<ChallengeRecord>(&plain)
         }
-        Ok(Some((challenge, row.revision)))
+        .map_err(|_| tampered(Tamper::Unreadable, id))?;
+        if rev(record.challenge.revision()) != row.revision {
+            return Err(tampered(Tamper::RevisionColumn, id));
+        }
+        Ok(Some(Loaded {
+            record,
+            read: row.revision,
+        }))
     }
 
     /// A challenge's columns, its record sealed.
-    fn seal(
+    fn seal_challenge(
         &self,
         project: &str,
         id: &str,
         challenge: &Challenge,
+        lock_revision: u64,
         now: UnixTime,
     ) -> Result<ChallengeColumns, HttpResponse> {
-        let plain =
-            serde_json::to_vec(challenge).map_err(|e| internal("serialize challenge", &e))?;
+        #[derive(Serialize)]
+        struct Borrowed<'a> {
+            challenge: &'a Challenge,
+            lock_revision: u64,
+        }
+        let plain = serde_json::to_vec(&Borrowed {
+            challenge,
+            lock_revision,
+        })
+        .map_err(|e| internal("serialize challenge", &e))?;
         let record = self
             .keyring
-            .seal(id, project, &plain)
+            .seal(Row::Challenge { id, project }, &plain)
             .map_err(|e| internal("seal", &e))?;
         Ok(ChallengeColumns {
             id: id.to_owned(),
@@ -529,37 +519,46 @@ impl App {
             .map_err(|e| internal("store write", &e))
     }
 
-    /// Reads a limiter state (default if absent), without changing it.
-    async fn peek_limit<S: Limiter>(&self, key: &str) -> Result<(S, Option<i64>), HttpResponse> {
-        match self
+    /// Reads and opens a limiter state (default if absent), without
+    /// changing it.
+    async fn read_limit<S: Limiter>(&self, key: &str) -> Result<(S, Option<i64>), HttpResponse> {
+        let Some(row) = self
             .store
             .limit(key)
             .await
             .map_err(|e| internal("store read", &e))?
-        {
-            None => Ok((S::default(), None)),
-            Some(row) => serde_json::from_slice(&row.state)
-                .map(|s| (s, Some(row.revision)))
-                .map_err(|e| internal("limiter state unreadable", &e)),
+        else {
+            return Ok((S::default(), None));
+        };
+        let (_, plain) =
+            self.keyring
+                .open(Row::Limit { key }, &row.state)
+                .map_err(|e| match e {
+                    seal::SealError::UnknownKey(_) => internal("stored limiter", &e),
+                    _ => tampered(Tamper::LimitSeal, key),
+                })?;
+        let state: S =
+            serde_json::from_slice(&plain).map_err(|_| tampered(Tamper::Unreadable, key))?;
+        if rev(state.revision()) != row.revision {
+            return Err(tampered(Tamper::RevisionColumn, key));
         }
+        Ok((state, Some(row.revision)))
     }
 
-    /// Read, change, compare-and-swap (retried from the read) on one
-    /// limiter state, until the change has landed (or changed nothing).
-    async fn update_limit<S: Limiter>(
-        &self,
-        key: &str,
-        keep_until: impl Fn(&S) -> UnixTime,
-        change: impl Fn(&mut S),
-    ) -> Result<(), HttpResponse> {
+    /// Clears a number's failed tries: read, reset, compare-and-swap
+    /// (retried from the read) until it has landed or there was nothing
+    /// to clear.
+    async fn reset_lockout(&self, key: &str) -> Result<(), HttpResponse> {
         for _ in 0..MAX_ROUNDS {
-            let (mut state, read) = self.peek_limit::<S>(key).await?;
-            let before = state.revision();
-            change(&mut state);
-            if state.revision() == before {
+            let (mut tries, read) = self.read_limit::<LockRecord>(key).await?;
+            let before = tries.lockout.revision();
+            tries.lockout.reset();
+            if tries.lockout.revision() == before {
                 return Ok(());
             }
-            let write = limit_write(key, read, &state, keep_until(&state))?;
+            tries.revision += 1;
+            let now = UnixTime::now();
+            let write = self.limit_write(key, read, &tries, tries.keep_until(now))?;
             if self.apply(vec![write]).await? == 1 {
                 return Ok(());
             }
@@ -569,24 +568,29 @@ impl App {
             &"contention",
         ))
     }
-}
 
-/// The write that stores a changed limiter state: an insert if no row was
-/// read, else a compare-and-swap from the revision read.
-fn limit_write<S: Limiter>(
-    key: &str,
-    read: Option<i64>,
-    state: &S,
-    keep_until: UnixTime,
-) -> Result<Write, HttpResponse> {
-    let bytes = serde_json::to_vec(state).map_err(|e| internal("serialize limiter", &e))?;
-    Ok(Write::Limit {
-        read,
-        to: LimitColumns {
-            key: key.to_owned(),
-            revision: rev(state.revision()),
-            expires_at: secs(keep_until),
-            state: bytes,
-        },
-    })
+    /// The write that stores a changed limiter state, sealed: an insert if
+    /// no row was read, else a compare-and-swap from the revision read.
+    fn limit_write<S: Limiter>(
+        &self,
+        key: &str,
+        read: Option<i64>,
+        state: &S,
+        keep_until: UnixTime,
+    ) -> Result<Write, HttpResponse> {
+        let plain = serde_json::to_vec(state).map_err(|e| internal("serialize limiter", &e))?;
+        let sealed = self
+            .keyring
+            .seal(Row::Limit { key }, &plain)
+            .map_err(|e| internal("seal", &e))?;
+        Ok(Write::Limit {
+            read,
+            to: LimitColumns {
+                key: key.to_owned(),
+                revision: rev(state.revision()),
+                expires_at: secs(keep_until),
+                state: sealed,
+            },
+        })
+    }
 }

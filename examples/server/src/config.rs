@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use std::str::FromStr;
 
 use clap::{Parser, ValueEnum};
+
+use crate::budget::BudgetSpec;
 use mfa_core::throttle::{LockoutPolicy, SendPolicy, Window};
 
 /// The development project used when no `--project` is given. Only
@@ -24,9 +26,16 @@ pub struct Config {
     pub listen: SocketAddr,
 
     /// `sqlite://FILE` (embedded, WAL; one server process per file; a
-    /// `?QUERY` is read as SQLite URI parameters) or `postgres://…`
-    /// (several servers may share one database).
-    #[arg(long, env = "MFA_DATABASE", default_value = "sqlite://mfa.db")]
+    /// `?QUERY` is read as SQLite URI parameters; a missing directory is
+    /// created, owner-only) or `postgres://…` (several servers may share
+    /// one database). The default directory, `mfa-data/`, is ignored by
+    /// git.
+    #[arg(
+        long,
+        env = "MFA_DATABASE",
+        default_value = "sqlite://mfa-data/mfa.db",
+        hide_env_values = true
+    )]
     pub database: String,
 
     /// `PROJECT_ID:API_TOKEN`, repeatable (environment: comma-separated).
@@ -40,8 +49,14 @@ pub struct Config {
     )]
     pub projects: Vec<Project>,
 
-    /// Seal key file (created with one key, mode 0600, if missing).
-    /// Default: beside the SQLite file (`mfa.db` → `mfa.key`), or `mfa.key`.
+    /// A file of `PROJECT_ID:API_TOKEN` lines (`#` comments), read with
+    /// the `--project` ones; keeps tokens out of the command line.
+    #[arg(long, env = "MFA_PROJECT_FILE")]
+    pub project_file: Option<PathBuf>,
+
+    /// Seal key file. Created (one key, mode 0600) only when the database
+    /// holds no row yet; refused if others may read it. Default: beside
+    /// the SQLite file (`mfa.db` → `mfa.key`); PostgreSQL needs it given.
     #[arg(long, env = "MFA_SEAL_KEY_FILE")]
     pub seal_key_file: Option<PathBuf>,
 
@@ -61,6 +76,20 @@ pub struct Config {
     /// http transport: auth token.
     #[arg(long, env = "MFA_HTTP_AUTH_TOKEN", hide_env_values = true)]
     pub http_auth_token: Option<String>,
+
+    /// http transport: a file holding the auth token (its first line).
+    #[arg(long, env = "MFA_HTTP_AUTH_TOKEN_FILE")]
+    pub http_auth_token_file: Option<PathBuf>,
+
+    /// Serve the stdout transport (codes printed to the log) on a
+    /// non-loopback address too. Without it, that combination is refused.
+    #[arg(long, env = "MFA_ALLOW_STDOUT_BEYOND_LOOPBACK")]
+    pub allow_stdout_beyond_loopback: bool,
+
+    /// Seconds a delivery may take to be handed to the transport; then
+    /// 502 and the challenge is canceled.
+    #[arg(long, env = "MFA_TRANSPORT_TIMEOUT_SECS", default_value_t = 10)]
+    pub transport_timeout_secs: u64,
 
     /// Default sender number (E.164) for requests without `from`.
     /// Required by the http transport.
@@ -85,6 +114,44 @@ pub struct Config {
     /// `FREE,BASE_DELAY_SECS,MAX_DELAY_SECS,HARD_LIMIT`.
     #[arg(long, env = "MFA_LOCKOUT", default_value = "5,1,900,100", value_parser = parse_lockout)]
     pub lockout: LockoutPolicy,
+
+    /// Sends a project may make across all numbers: `MAX/SECONDS` (a
+    /// burst of MAX, refilled at MAX per SECONDS), or `off`. Per server
+    /// process.
+    #[arg(long, env = "MFA_PROJECT_BUDGET", default_value = "1000/3600")]
+    pub project_budget: BudgetSpec,
+
+    /// Sends a project may make to one country calling code: `MAX/SECONDS`
+    /// or `off`. Per server process.
+    #[arg(long, env = "MFA_COUNTRY_BUDGET", default_value = "100/3600")]
+    pub country_budget: BudgetSpec,
+
+    /// Largest request body, in bytes (413 above it).
+    #[arg(long, env = "MFA_MAX_BODY_BYTES", default_value_t = 16_384)]
+    pub max_body_bytes: usize,
+
+    /// Seconds a client has to send a request's headers, and an idle
+    /// kept-alive connection stays open.
+    #[arg(long, env = "MFA_HEADER_TIMEOUT_SECS", default_value_t = 10)]
+    pub header_timeout_secs: u64,
+
+    /// Seconds a client has to send a request's body (408 after).
+    #[arg(long, env = "MFA_BODY_TIMEOUT_SECS", default_value_t = 10)]
+    pub body_timeout_secs: u64,
+
+    /// Open connections at most (kept below the open-file limit).
+    #[arg(long, env = "MFA_MAX_CONNECTIONS", default_value_t = 1024)]
+    pub max_connections: usize,
+
+    /// Seconds shutdown waits for requests in flight.
+    #[arg(long, env = "MFA_SHUTDOWN_GRACE_SECS", default_value_t = 10)]
+    pub shutdown_grace_secs: u64,
+
+    /// Serve `/metrics` on this address, without credentials, and not on
+    /// the API's port. Without it, `/metrics` is on the API's port and
+    /// needs a project's credentials.
+    #[arg(long, env = "MFA_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
 
     /// Seconds a finished or expired challenge is kept before the sweep
     /// deletes it (a late verify still gets its reason meanwhile).
@@ -140,6 +207,25 @@ impl FromStr for Project {
     }
 }
 
+/// Reads a project file: one `PROJECT_ID:API_TOKEN` a line; blank lines
+/// and `#` comments skipped. An error names the line, never its text.
+pub fn read_project_file(path: &std::path::Path) -> Result<Vec<Project>, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("project file {}: {e}", path.display()))?;
+    let mut projects = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        projects.push(
+            line.parse()
+                .map_err(|e| format!("project file {}, line {}: {e}", path.display(), n + 1))?,
+        );
+    }
+    Ok(projects)
+}
+
 /// `5/600,10/86400` → two windows.
 pub fn parse_send_policy(s: &str) -> Result<SendPolicy, String> {
     let mut windows = Vec::new();
@@ -173,29 +259,39 @@ pub fn parse_lockout(s: &str) -> Result<LockoutPolicy, String> {
 }
 
 impl Config {
-    /// The seal key file to use.
-    pub fn seal_key_path(&self) -> PathBuf {
+    /// The seal key file to use: `--seal-key-file`, else beside the
+    /// SQLite file. `None` for PostgreSQL without `--seal-key-file`:
+    /// servers sharing a database must share the key, so it is never
+    /// made up for one of them.
+    pub fn seal_key_path(&self) -> Option<PathBuf> {
         if let Some(path) = &self.seal_key_file {
-            return path.clone();
+            return Some(path.clone());
         }
-        match sqlite_path(&self.database) {
-            Some(db) if !db.is_empty() => PathBuf::from(db).with_extension("key"),
-            _ => PathBuf::from("mfa.key"),
-        }
+        self.sqlite_file().map(|db| db.with_extension("key"))
     }
 
-    /// The projects, or the development project when none is configured
-    /// (`true` then).
-    pub fn projects_or_dev(&self) -> (Vec<Project>, bool) {
-        if self.projects.is_empty() {
+    /// The projects (flags, environment and project file), or the
+    /// development project when none is configured (`true` then).
+    pub fn projects_or_dev(&self) -> Result<(Vec<Project>, bool), String> {
+        let mut projects = self.projects.clone();
+        if let Some(path) = &self.project_file {
+            projects.extend(read_project_file(path)?);
+        }
+        if projects.is_empty() {
             let dev = Project {
                 id: DEV_PROJECT.to_string(),
                 token: DEV_TOKEN.to_string(),
             };
-            (vec![dev], true)
-        } else {
-            (self.projects.clone(), false)
+            return Ok((vec![dev], true));
         }
+        Ok((projects, false))
+    }
+
+    /// The SQLite file of `--database`, if it is one.
+    pub fn sqlite_file(&self) -> Option<PathBuf> {
+        sqlite_path(&self.database)
+            .filter(|p| !p.is_empty())
+            .map(PathBuf::from)
     }
 }
 
@@ -215,12 +311,14 @@ mod tests {
     fn defaults() {
         let c = Config::try_parse_from(["mfa-server"]).unwrap();
         assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
-        assert_eq!(c.database, "sqlite://mfa.db");
-        assert_eq!(c.seal_key_path(), PathBuf::from("mfa.key"));
+        assert_eq!(c.database, "sqlite://mfa-data/mfa.db");
+        assert_eq!(c.seal_key_path(), Some(PathBuf::from("mfa-data/mfa.key")));
         assert_eq!(c.transport, TransportKind::Stdout);
         assert_eq!(c.send_limit.windows().len(), 2);
         assert_eq!(c.lockout, LockoutPolicy::default());
-        assert!(c.projects_or_dev().1);
+        assert!(c.projects_or_dev().unwrap().1);
+        let pg = Config::try_parse_from(["mfa-server", "--database", "postgres://h/db"]).unwrap();
+        assert_eq!(pg.seal_key_path(), None);
     }
 
     #[test]
@@ -239,7 +337,7 @@ mod tests {
             "1/30",
         ])
         .unwrap();
-        assert_eq!(c.seal_key_path(), PathBuf::from("/tmp/x/db.key"));
+        assert_eq!(c.seal_key_path(), Some(PathBuf::from("/tmp/x/db.key")));
         assert_eq!(
             c.projects[1],
             Project {
@@ -252,5 +350,28 @@ mod tests {
         assert!(Config::try_parse_from(["mfa-server", "--project", "nocolon"]).is_err());
         assert!(Config::try_parse_from(["mfa-server", "--send-limit", "0/30"]).is_err());
         assert!(Config::try_parse_from(["mfa-server", "--lockout", "1,2,3"]).is_err());
+    }
+
+    #[test]
+    fn project_file_lines_and_errors_without_the_token() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("projects");
+        std::fs::write(&path, "# ops\np9:file-token\n\n").unwrap();
+        let c = Config::try_parse_from([
+            "mfa-server",
+            "--project",
+            "a:b",
+            "--project-file",
+            path.to_str().unwrap(),
+        ])
+        .unwrap();
+        let (projects, dev) = c.projects_or_dev().unwrap();
+        assert!(!dev);
+        assert_eq!(projects[1].id, "p9");
+        assert_eq!(projects[1].token, "file-token");
+        std::fs::write(&path, "p9:ok\nsecret-without-colon\n").unwrap();
+        let e = c.projects_or_dev().unwrap_err();
+        assert!(e.contains("line 2"), "{e}");
+        assert!(!e.contains("secret"), "{e}");
     }
 }

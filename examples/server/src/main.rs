@@ -1,5 +1,6 @@
 //! `mfa-server`: see `--help`.
 
+use std::io::IsTerminal;
 use std::sync::Arc;
 
 use clap::Parser;
@@ -11,8 +12,10 @@ async fn main() -> Result<(), BoxError> {
     let config = Config::parse();
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     // Logs go to stderr: stdout carries the stdout transport's deliveries.
+    // Colours only on a terminal: a log file gets plain text.
     let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     if config.log_json {
         logs.json().init();
@@ -23,7 +26,7 @@ async fn main() -> Result<(), BoxError> {
     let transport = Arc::new(mfa_server::transport_from(&config)?);
     let server = mfa_server::start(&config, transport).await?;
     eprintln!("mfa-server listening on http://{}", server.addr);
-    if config.projects.is_empty() {
+    if config.projects_or_dev()?.1 {
         eprintln!(
             "development project (no --project given): -u '{}:{}'",
             config::DEV_PROJECT,
@@ -37,8 +40,10 @@ async fn main() -> Result<(), BoxError> {
     server.stop().await
 }
 
-/// The database URL without its password.
+/// The database URL without its user information (`user:password@`) or
+/// query (`?password=…` and other parameters).
 fn redact(url: &str) -> String {
+    let url = url.split('?').next().unwrap_or(url);
     match (url.find("://"), url.rfind('@')) {
         (Some(scheme), Some(at)) if at > scheme => {
             format!("{}://…@{}", &url[..scheme], &url[at + 1..])
@@ -63,5 +68,24 @@ async fn shutdown_signal() {
     tokio::select! {
         () = ctrl_c => {}
         () = term => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn redact_hides_passwords_in_user_info_and_query() {
+        assert_eq!(
+            super::redact("postgres://mfa:s3cret@db:5432/mfa"),
+            "postgres://…@db:5432/mfa"
+        );
+        assert_eq!(
+            super::redact("postgres://db/mfa?user=mfa&password=s3cret"),
+            "postgres://db/mfa"
+        );
+        assert_eq!(
+            super::redact("sqlite://mfa-data/mfa.db"),
+            "sqlite://mfa-data/mfa.db"
+        );
     }
 }

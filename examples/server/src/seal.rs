@@ -1,44 +1,82 @@
-//! Sealed records: ChaCha20-Poly1305 over the stored challenge.
+//! Sealed records: every challenge and limiter row is encrypted and
+//! authenticated under the server's keys.
 //!
-//! A sealed record is
+//! A sealed record (format 2, written now) is
 //!
 //! | bytes | content |
 //! |---|---|
-//! | 1 | format, `1` |
+//! | 1 | format, `2` |
 //! | 1 | key id (the key file's number for the key) |
-//! | 12 | nonce, fresh from the OS for every write |
-//! | n + 16 | ciphertext and Poly1305 tag |
+//! | 24 | nonce, fresh from the OS for every write |
+//! | n + 16 | XChaCha20-Poly1305 ciphertext and tag |
 //!
-//! The associated data binds the record to its row: the format byte, the
-//! key id, and the challenge id and project, each length-prefixed. A record
-//! copied to another id or project, or edited, fails to open.
+//! The AEAD key is a subkey derived from the key file's key (BLAKE3's
+//! key derivation, context [`SEAL_CONTEXT`]); a 24-byte random nonce has
+//! no practical bound on the records one key may seal. The associated
+//! data binds the record to its row: a label, the format byte, the key
+//! id, the row's kind, and the challenge id and project (a challenge) or
+//! the row key (a limiter), each length-prefixed. A record copied to
+//! another row, or edited, fails to open.
+//!
+//! Format 1, written by earlier versions, is still read: the key file's
+//! key used directly with ChaCha20-Poly1305 and a 12-byte nonce, for
+//! challenge rows only. Every write seals in format 2.
 //!
 //! The key file holds one key a line, `<id> <64 hex digits>` (`#` starts a
-//! comment). The last line is the newest key and seals; every listed key
-//! opens. To rotate, append a line with a new id and restart.
+//! comment), and must be readable by its owner alone. The last line is
+//! the newest key and seals; every listed key opens. To rotate, append a
+//! line with a new id and restart.
 //!
 //! The limiter rows are keyed by a phone number; their keys are blinded
 //! ([`Keyring::limit_key`]): a keyed BLAKE3 hash of the project and the
-//! number (and the row's kind), under a key derived from the *first* key of the file, so a copy
-//! of the database shows no number either (numbers are few enough to
-//! guess through an unkeyed hash). Rotating keeps the first line; removing
-//! it changes every limiter key once, which starts the send limits and
-//! lockouts afresh.
+//! number (and the row's kind), under a key derived from the *first* key of
+//! the file, so a copy of the database shows no number either (numbers are
+//! few enough to guess through an unkeyed hash). Rotating keeps the first
+//! line; removing it changes every limiter key once, which starts the send
+//! limits and lockouts afresh. The first key also gives the database's
+//! key check ([`Keyring::key_check`]), which the server stores and
+//! compares at start, so that two servers with different key files never
+//! share one database.
 
 use std::fmt;
 use std::io::Write;
 use std::path::Path;
 
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
-use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
+use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce, XChaCha20Poly1305, XNonce};
 
-/// The first byte of every sealed record.
-pub const FORMAT: u8 = 1;
-const NONCE_LEN: usize = 12;
-const HEADER_LEN: usize = 2 + NONCE_LEN;
-const AAD_LABEL: &[u8] = b"mfa-server sealed challenge";
+/// The format every record is sealed in now.
+pub const FORMAT: u8 = 2;
+/// The format of earlier versions (challenges only), still read.
+pub const FORMAT_V1: u8 = 1;
+const NONCE_LEN_V1: usize = 12;
+const NONCE_LEN: usize = 24;
+const TAG_LEN: usize = 16;
+const AAD_LABEL_V1: &[u8] = b"mfa-server sealed challenge";
+const AAD_LABEL: &[u8] = b"mfa-server sealed row";
 /// BLAKE3's key-derivation context for the limiter-key blinding key.
 const BLIND_CONTEXT: &str = "mfa-server 2026-11-26 limiter keys";
+/// BLAKE3's key-derivation context for the AEAD key of format 2.
+pub const SEAL_CONTEXT: &str = "mfa-server 2026-12-03 row sealing key";
+/// BLAKE3's key-derivation context for the key check value.
+const CHECK_CONTEXT: &str = "mfa-server 2026-12-03 key check";
+
+/// The row a record belongs to: part of what the seal authenticates.
+#[derive(Clone, Copy, Debug)]
+pub enum Row<'a> {
+    /// A challenge: its id and project.
+    Challenge {
+        /// Lower-case UUID.
+        id: &'a str,
+        /// The issuing project.
+        project: &'a str,
+    },
+    /// A limiter state: its (blinded) row key.
+    Limit {
+        /// [`Keyring::limit_key`].
+        key: &'a str,
+    },
+}
 
 /// Why a key file or a record was refused. Never carries key or record bytes.
 #[derive(Debug)]
@@ -47,10 +85,13 @@ pub enum SealError {
     Io(std::io::Error),
     /// The key file is malformed (line number, what is wrong).
     KeyFile(usize, &'static str),
+    /// The key file may be read by others than its owner (its mode).
+    Exposed(u32),
     /// The OS random source failed.
     Random,
-    /// The record is malformed, sealed with an unknown key, edited, or
-    /// belongs to another id or project.
+    /// The record names a key id the key file does not have.
+    UnknownKey(u8),
+    /// The record is malformed, edited, or belongs to another row.
     Refused,
 }
 
@@ -59,9 +100,17 @@ impl fmt::Display for SealError {
         match self {
             SealError::Io(e) => write!(f, "key file: {e}"),
             SealError::KeyFile(line, what) => write!(f, "key file, line {line}: {what}"),
+            SealError::Exposed(mode) => write!(
+                f,
+                "key file is readable or writable by others (mode {mode:o}): `chmod 600` it"
+            ),
             SealError::Random => f.write_str("the OS random source failed"),
+            SealError::UnknownKey(id) => write!(
+                f,
+                "sealed record names key id {id}, which the key file does not hold"
+            ),
             SealError::Refused => {
-                f.write_str("sealed record refused (wrong key, id or project, or edited)")
+                f.write_str("sealed record refused (edited, malformed, or another row's)")
             }
         }
     }
@@ -69,18 +118,29 @@ impl fmt::Display for SealError {
 
 impl std::error::Error for SealError {}
 
+/// One key of the file, in its two uses.
+struct KeyEntry {
+    id: u8,
+    /// Format 2: the derived subkey.
+    seal: XChaCha20Poly1305,
+    /// Format 1 (read only): the key itself.
+    v1: ChaCha20Poly1305,
+}
+
 /// The keys from a key file: the newest seals, all open.
 pub struct Keyring {
-    /// (id, cipher), in file order; the last one seals.
-    keys: Vec<(u8, ChaCha20Poly1305)>,
+    /// In file order; the last one seals.
+    keys: Vec<KeyEntry>,
     /// Derived from the first key: blinds the limiter keys.
     blind: [u8; 32],
+    /// Derived from the first key: names the key file in the database.
+    check: [u8; 32],
 }
 
 impl fmt::Debug for Keyring {
     // Key material stays out of Debug on purpose.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let ids: Vec<u8> = self.keys.iter().map(|(id, _)| *id).collect();
+        let ids: Vec<u8> = self.keys.iter().map(|k| k.id).collect();
         f.debug_struct("Keyring").field("key_ids", &ids).finish()
     }
 }
@@ -88,8 +148,8 @@ impl fmt::Debug for Keyring {
 impl Keyring {
     /// Reads the key file's text.
     pub fn parse(text: &str) -> Result<Keyring, SealError> {
-        let mut keys: Vec<(u8, ChaCha20Poly1305)> = Vec::new();
-        let mut blind = None;
+        let mut keys: Vec<KeyEntry> = Vec::new();
+        let mut first = None;
         for (n, line) in text.lines().enumerate() {
             let line = line.split('#').next().unwrap_or("").trim();
             if line.is_empty() {
@@ -103,27 +163,52 @@ impl Keyring {
             let mut key = [0u8; 32];
             hex::decode_to_slice(hex_key.trim(), &mut key)
                 .map_err(|_| bad("key must be 64 hex digits"))?;
-            if keys.iter().any(|(k, _)| *k == id) {
+            if keys.iter().any(|k| k.id == id) {
                 return Err(bad("key id given twice"));
             }
-            keys.push((id, ChaCha20Poly1305::new(Key::from_slice(&key))));
-            blind.get_or_insert_with(|| blake3::derive_key(BLIND_CONTEXT, &key));
+            let subkey = blake3::derive_key(SEAL_CONTEXT, &key);
+            keys.push(KeyEntry {
+                id,
+                seal: XChaCha20Poly1305::new(Key::from_slice(&subkey)),
+                v1: ChaCha20Poly1305::new(Key::from_slice(&key)),
+            });
+            first.get_or_insert(key);
         }
-        let Some(blind) = blind else {
+        let Some(first) = first else {
             return Err(SealError::KeyFile(0, "no key"));
         };
-        Ok(Keyring { keys, blind })
+        Ok(Keyring {
+            keys,
+            blind: blake3::derive_key(BLIND_CONTEXT, &first),
+            check: blake3::derive_key(CHECK_CONTEXT, &first),
+        })
     }
 
-    /// Reads the key file at `path`, creating it with one fresh key (id 1)
-    /// and owner-only permissions (0600) if it does not exist. Returns the
-    /// keyring and whether the file was created.
-    pub fn load_or_create(path: &Path) -> Result<(Keyring, bool), SealError> {
-        match std::fs::read_to_string(path) {
-            Ok(text) => return Ok((Keyring::parse(&text)?, false)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+    /// Reads the key file at `path`: `None` if there is none. A file that
+    /// others may read or write is refused.
+    pub fn read(path: &Path) -> Result<Option<Keyring>, SealError> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(SealError::Io(e)),
+        };
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(path)
+                .map_err(SealError::Io)?
+                .permissions()
+                .mode();
+            if mode & 0o077 != 0 {
+                return Err(SealError::Exposed(mode & 0o777));
+            }
         }
+        Keyring::parse(&text).map(Some)
+    }
+
+    /// Creates the key file at `path` with one fresh key (id 1), readable
+    /// by its owner only (0600). Fails if it exists.
+    pub fn create(path: &Path) -> Result<Keyring, SealError> {
         let mut key = [0u8; 32];
         getrandom::fill(&mut key).map_err(|_| SealError::Random)?;
         let text = format!(
@@ -134,44 +219,42 @@ impl Keyring {
         options.write(true).create_new(true);
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        match options.open(path) {
-            Ok(mut file) => {
-                file.write_all(text.as_bytes()).map_err(SealError::Io)?;
-                file.sync_all().map_err(SealError::Io)?;
-                Ok((Keyring::parse(&text)?, true))
-            }
-            // Another process created it first: use theirs.
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                let text = std::fs::read_to_string(path).map_err(SealError::Io)?;
-                Ok((Keyring::parse(&text)?, false))
-            }
-            Err(e) => Err(SealError::Io(e)),
-        }
+        let mut file = options.open(path).map_err(SealError::Io)?;
+        file.write_all(text.as_bytes()).map_err(SealError::Io)?;
+        file.sync_all().map_err(SealError::Io)?;
+        Keyring::parse(&text)
     }
 
     /// The id of the key that seals.
     pub fn sealing_key_id(&self) -> u8 {
-        self.keys.last().map(|(id, _)| *id).unwrap_or_default()
+        self.keys.last().map(|k| k.id).unwrap_or_default()
     }
 
-    /// Seals `plain` for the row (`id`, `project`) with the newest key.
-    pub fn seal(&self, id: &str, project: &str, plain: &[u8]) -> Result<Vec<u8>, SealError> {
-        let (key_id, cipher) = self.keys.last().ok_or(SealError::Refused)?;
+    /// 32 hex digits that name the key file's first key without showing
+    /// it: stored in the database, compared at every start.
+    pub fn key_check(&self) -> String {
+        hex::encode(&self.check[..16])
+    }
+
+    /// Seals `plain` for `row` with the newest key (format 2).
+    pub fn seal(&self, row: Row<'_>, plain: &[u8]) -> Result<Vec<u8>, SealError> {
+        let key = self.keys.last().ok_or(SealError::Refused)?;
         let mut nonce = [0u8; NONCE_LEN];
         getrandom::fill(&mut nonce).map_err(|_| SealError::Random)?;
-        let aad = associated_data(*key_id, id, project);
-        let sealed = cipher
+        let aad = associated_data(key.id, row);
+        let sealed = key
+            .seal
             .encrypt(
-                Nonce::from_slice(&nonce),
+                XNonce::from_slice(&nonce),
                 Payload {
                     msg: plain,
                     aad: &aad,
                 },
             )
             .map_err(|_| SealError::Refused)?;
-        let mut out = Vec::with_capacity(HEADER_LEN + sealed.len());
+        let mut out = Vec::with_capacity(2 + NONCE_LEN + sealed.len());
         out.push(FORMAT);
-        out.push(*key_id);
+        out.push(key.id);
         out.extend_from_slice(&nonce);
         out.extend_from_slice(&sealed);
         Ok(out)
@@ -192,39 +275,72 @@ impl Keyring {
         )
     }
 
-    /// Opens a record sealed for the row (`id`, `project`) with any key.
-    pub fn open(&self, id: &str, project: &str, sealed: &[u8]) -> Result<Vec<u8>, SealError> {
-        if sealed.len() < HEADER_LEN + 16 || sealed[0] != FORMAT {
+    /// Opens a record sealed for `row` with any key of the file: returns
+    /// its format and its plain text.
+    pub fn open(&self, row: Row<'_>, sealed: &[u8]) -> Result<(u8, Vec<u8>), SealError> {
+        let (format, nonce_len) = match sealed.first() {
+            Some(&FORMAT) => (FORMAT, NONCE_LEN),
+            Some(&FORMAT_V1) => (FORMAT_V1, NONCE_LEN_V1),
+            _ => return Err(SealError::Refused),
+        };
+        if sealed.len() < 2 + nonce_len + TAG_LEN {
             return Err(SealError::Refused);
         }
         let key_id = sealed[1];
-        let (_, cipher) = self
+        let key = self
             .keys
             .iter()
-            .find(|(k, _)| *k == key_id)
-            .ok_or(SealError::Refused)?;
-        let aad = associated_data(key_id, id, project);
-        cipher
-            .decrypt(
-                Nonce::from_slice(&sealed[2..HEADER_LEN]),
-                Payload {
-                    msg: &sealed[HEADER_LEN..],
-                    aad: &aad,
-                },
-            )
-            .map_err(|_| SealError::Refused)
+            .find(|k| k.id == key_id)
+            .ok_or(SealError::UnknownKey(key_id))?;
+        let nonce = &sealed[2..2 + nonce_len];
+        let msg = &sealed[2 + nonce_len..];
+        let plain = if format == FORMAT {
+            let aad = associated_data(key_id, row);
+            key.seal
+                .decrypt(XNonce::from_slice(nonce), Payload { msg, aad: &aad })
+        } else {
+            let Row::Challenge { id, project } = row else {
+                return Err(SealError::Refused);
+            };
+            let aad = associated_data_v1(key_id, id, project);
+            key.v1
+                .decrypt(Nonce::from_slice(nonce), Payload { msg, aad: &aad })
+        };
+        plain.map(|p| (format, p)).map_err(|_| SealError::Refused)
     }
 }
 
-fn associated_data(key_id: u8, id: &str, project: &str) -> Vec<u8> {
-    let mut aad = Vec::with_capacity(AAD_LABEL.len() + 10 + id.len() + project.len());
+fn length_prefixed(aad: &mut Vec<u8>, part: &str) {
+    aad.extend_from_slice(&(part.len() as u32).to_be_bytes());
+    aad.extend_from_slice(part.as_bytes());
+}
+
+fn associated_data(key_id: u8, row: Row<'_>) -> Vec<u8> {
+    let mut aad = Vec::with_capacity(AAD_LABEL.len() + 64);
     aad.extend_from_slice(AAD_LABEL);
     aad.push(FORMAT);
     aad.push(key_id);
-    for part in [id, project] {
-        aad.extend_from_slice(&(part.len() as u32).to_be_bytes());
-        aad.extend_from_slice(part.as_bytes());
+    match row {
+        Row::Challenge { id, project } => {
+            aad.push(b'c');
+            length_prefixed(&mut aad, id);
+            length_prefixed(&mut aad, project);
+        }
+        Row::Limit { key } => {
+            aad.push(b'l');
+            length_prefixed(&mut aad, key);
+        }
     }
+    aad
+}
+
+fn associated_data_v1(key_id: u8, id: &str, project: &str) -> Vec<u8> {
+    let mut aad = Vec::with_capacity(AAD_LABEL_V1.len() + 10 + id.len() + project.len());
+    aad.extend_from_slice(AAD_LABEL_V1);
+    aad.push(FORMAT_V1);
+    aad.push(key_id);
+    length_prefixed(&mut aad, id);
+    length_prefixed(&mut aad, project);
     aad
 }
 
@@ -234,6 +350,10 @@ mod tests {
 
     const TWO_KEYS: &str = "# old\n1 0000000000000000000000000000000000000000000000000000000000000001\n\
                             2 0000000000000000000000000000000000000000000000000000000000000002\n";
+
+    fn challenge<'a>(id: &'a str, project: &'a str) -> Row<'a> {
+        Row::Challenge { id, project }
+    }
 
     #[test]
     fn limit_keys_are_stable_per_file_and_show_no_number() {
@@ -259,32 +379,79 @@ mod tests {
         );
         let rotated = Keyring::parse(&rotated).unwrap();
         assert_eq!(rotated.limit_key("send", "p1", "+15557788999"), key);
-        // Another first key: other limiter keys.
+        assert_eq!(rotated.key_check(), ring.key_check());
+        // Another first key: other limiter keys, another key check.
         let other_file = Keyring::parse(&TWO_KEYS.replacen("01\n", "0f\n", 1)).unwrap();
         assert_ne!(other_file.limit_key("send", "p1", "+15557788999"), key);
+        assert_ne!(other_file.key_check(), ring.key_check());
     }
 
     #[test]
     fn round_trip_and_binding() {
         let ring = Keyring::parse(TWO_KEYS).unwrap();
         assert_eq!(ring.sealing_key_id(), 2);
-        let sealed = ring.seal("id-1", "proj", b"secret 123456").unwrap();
+        let row = challenge("id-1", "proj");
+        let sealed = ring.seal(row, b"secret 123456").unwrap();
         assert_eq!(&sealed[..2], &[FORMAT, 2]);
+        assert_eq!(sealed.len(), 2 + 24 + 13 + 16);
         assert_eq!(
-            ring.open("id-1", "proj", &sealed).unwrap(),
-            b"secret 123456"
+            ring.open(row, &sealed).unwrap(),
+            (FORMAT, b"secret 123456".to_vec())
         );
-        // Moved to another row, or another project: refused.
-        assert!(ring.open("id-2", "proj", &sealed).is_err());
-        assert!(ring.open("id-1", "other", &sealed).is_err());
+        // Moved to another row, another project, or another kind of row:
+        // refused.
+        assert!(ring.open(challenge("id-2", "proj"), &sealed).is_err());
+        assert!(ring.open(challenge("id-1", "other"), &sealed).is_err());
+        assert!(ring.open(Row::Limit { key: "id-1" }, &sealed).is_err());
         // Any flipped bit: refused.
         for i in 0..sealed.len() {
             let mut bad = sealed.clone();
             bad[i] ^= 1;
-            assert!(ring.open("id-1", "proj", &bad).is_err(), "byte {i}");
+            assert!(ring.open(row, &bad).is_err(), "byte {i}");
         }
         // Fresh nonce per write.
-        assert_ne!(sealed, ring.seal("id-1", "proj", b"secret 123456").unwrap());
+        assert_ne!(sealed, ring.seal(row, b"secret 123456").unwrap());
+    }
+
+    #[test]
+    fn limiter_rows_are_bound_to_their_key() {
+        let ring = Keyring::parse(TWO_KEYS).unwrap();
+        let sealed = ring.seal(Row::Limit { key: "lock:aa" }, b"{}").unwrap();
+        assert_eq!(
+            ring.open(Row::Limit { key: "lock:aa" }, &sealed).unwrap().1,
+            b"{}"
+        );
+        assert!(ring.open(Row::Limit { key: "lock:ab" }, &sealed).is_err());
+        assert!(ring.open(challenge("lock:aa", ""), &sealed).is_err());
+    }
+
+    /// A format-1 record as earlier versions wrote it (ChaCha20-Poly1305
+    /// under the file's key, a 12-byte nonce, the old associated data):
+    /// still opened, for challenge rows only.
+    #[test]
+    fn format_1_records_still_open() {
+        let key = [1u8; 32];
+        let file = format!("7 {}\n", hex::encode(key));
+        let ring = Keyring::parse(&file).unwrap();
+        let nonce = [9u8; 12];
+        let mut aad = b"mfa-server sealed challenge".to_vec();
+        aad.extend_from_slice(&[1, 7, 0, 0, 0, 1, b'i', 0, 0, 0, 1, b'p']);
+        let body = ChaCha20Poly1305::new(Key::from_slice(&key))
+            .encrypt(
+                Nonce::from_slice(&nonce),
+                Payload {
+                    msg: b"old record",
+                    aad: &aad,
+                },
+            )
+            .unwrap();
+        let record = [&[1u8, 7][..], &nonce, &body].concat();
+        assert_eq!(
+            ring.open(challenge("i", "p"), &record).unwrap(),
+            (FORMAT_V1, b"old record".to_vec())
+        );
+        assert!(ring.open(challenge("j", "p"), &record).is_err());
+        assert!(ring.open(Row::Limit { key: "i" }, &record).is_err());
     }
 
     #[test]
@@ -292,13 +459,19 @@ mod tests {
         let old =
             Keyring::parse("1 0000000000000000000000000000000000000000000000000000000000000001")
                 .unwrap();
-        let sealed = old.seal("i", "p", b"x").unwrap();
+        let sealed = old.seal(challenge("i", "p"), b"x").unwrap();
         let ring = Keyring::parse(TWO_KEYS).unwrap();
-        assert_eq!(ring.open("i", "p", &sealed).unwrap(), b"x");
+        assert_eq!(ring.open(challenge("i", "p"), &sealed).unwrap().1, b"x");
         // Relabelling the key id does not help a forger.
         let mut relabelled = sealed.clone();
         relabelled[1] = 2;
-        assert!(ring.open("i", "p", &relabelled).is_err());
+        assert!(ring.open(challenge("i", "p"), &relabelled).is_err());
+        // An id the file lacks says so.
+        relabelled[1] = 9;
+        assert!(matches!(
+            ring.open(challenge("i", "p"), &relabelled),
+            Err(SealError::UnknownKey(9))
+        ));
     }
 
     #[test]
@@ -313,20 +486,24 @@ mod tests {
     }
 
     #[test]
-    fn created_owner_only() {
+    fn created_owner_only_and_exposed_files_refused() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("k");
-        let (a, created) = Keyring::load_or_create(&path).unwrap();
-        assert!(created);
+        assert!(Keyring::read(&path).unwrap().is_none());
+        let a = Keyring::create(&path).unwrap();
+        assert!(Keyring::create(&path).is_err(), "never overwritten");
+        let b = Keyring::read(&path).unwrap().unwrap();
+        let sealed = a.seal(challenge("i", "p"), b"x").unwrap();
+        assert_eq!(b.open(challenge("i", "p"), &sealed).unwrap().1, b"x");
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
             let mode = std::fs::metadata(&path).unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o600);
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+            let e = Keyring::read(&path).unwrap_err();
+            assert!(matches!(e, SealError::Exposed(0o644)), "{e}");
+            assert!(e.to_string().contains("chmod 600"), "{e}");
         }
-        let (b, created) = Keyring::load_or_create(&path).unwrap();
-        assert!(!created);
-        let sealed = a.seal("i", "p", b"x").unwrap();
-        assert_eq!(b.open("i", "p", &sealed).unwrap(), b"x");
     }
 }

@@ -437,9 +437,19 @@ async fn health_and_metrics() {
         .await
         .unwrap();
     assert_eq!(health.status(), 200);
+    assert_eq!(health.text().await.unwrap(), r#"{"status":"ok"}"#);
+    // /metrics on the API's port needs a project's credentials.
+    let open = s
+        .client
+        .get(format!("{}/metrics", s.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(open.status(), 401);
     let text = s
         .client
         .get(format!("{}/metrics", s.base))
+        .basic_auth(P1.0, Some(P1.1))
         .send()
         .await
         .unwrap()

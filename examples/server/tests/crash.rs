@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 
 use common::process::Process;
 use common::{P1, code_of, post};
-use mfa_server::seal::Keyring;
+use mfa_server::record::ChallengeRecord;
+use mfa_server::seal::{Keyring, Row};
 use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -27,6 +28,11 @@ async fn kill_9_under_load_loses_no_answered_challenge() {
         &project,
         "--send-limit",
         "64/1",
+        // Hundreds of numbers in one country: no budget in the way.
+        "--project-budget",
+        "off",
+        "--country-budget",
+        "off",
     ];
 
     let mut first = Process::spawn(&args);
@@ -42,6 +48,7 @@ async fn kill_9_under_load_loses_no_answered_challenge() {
                 let request = client
                     .post(format!("{base}/api/relay/rest/mfa/sms"))
                     .basic_auth(P1.0, Some(P1.1))
+                    .header("content-type", "application/json")
                     .body(body);
                 let Ok(response) = request.send().await else {
                     break;
@@ -92,8 +99,12 @@ async fn kill_9_under_load_loses_no_answered_challenge() {
         .collect();
     assert!(rows.len() >= answered.len());
     for (id, project, revision, record) in &rows {
-        let plain = keyring.open(id, project, record).unwrap();
-        let c: mfa_core::Challenge = serde_json::from_slice(&plain).unwrap();
+        let (_, plain) = keyring
+            .open(Row::Challenge { id, project }, record)
+            .unwrap();
+        let c = serde_json::from_slice::<ChallengeRecord>(&plain)
+            .unwrap()
+            .challenge;
         assert_eq!(c.revision() as i64, *revision);
         assert_eq!(&c.parts().id.to_string(), id);
     }

@@ -8,7 +8,9 @@ use common::{P1, code_of, post, wrong};
 use serde_json::{Value, json};
 
 fn two_servers(url: &str, dir: &tempfile::TempDir) -> (Process, Process) {
-    let key = dir.path().join("shared.key").display().to_string();
+    let key_path = dir.path().join("shared.key");
+    common::write_shared_key(&key_path);
+    let key = key_path.display().to_string();
     let project = format!("{}:{}", P1.0, P1.1);
     let args = [
         "--database",

@@ -7,13 +7,17 @@
 //!             expires_at BIGINT, sweep_at BIGINT, record BLOB/BYTEA)
 //! limits     (key TEXT UNIQUE, revision BIGINT, expires_at BIGINT,
 //!             state BLOB/BYTEA)
+//! meta       (name TEXT PRIMARY KEY, value TEXT)
 //! ```
+//!
+//! `meta` holds the key check (which key file the rows are sealed under),
+//! the row format, and the health probe's last write.
 //!
 //! (`id` and `key` are the primary keys on PostgreSQL; SQLite keeps rows
 //! in insertion order, see [`sqlite`].) `record` is the sealed challenge
 //! (see [`crate::seal`]); `key` names a limiter's number without showing
 //! it (a keyed hash, see [`crate::seal`]); `state` is a limiter state as
-//! JSON (it holds times and counts, no code). `sweep_at` is `expires_at`
+//! sealed record too (times, counts and challenge revisions; no code). `sweep_at` is `expires_at`
 //! while the challenge is pending and the time it closed once it is
 //! terminal (one indexed column for the sweep): the sweep deletes
 //! challenges whose `sweep_at` lies more than a grace period in the past,
@@ -152,6 +156,13 @@ pub enum Write {
         /// The challenge became terminal with this change.
         closed: bool,
     },
+    /// A `meta` entry, inserted if there is none (lands only then).
+    InsertMeta(MetaColumns),
+    /// A `meta` entry, inserted or replaced (always lands).
+    SetMeta(MetaColumns),
+    /// Deletes every limiter row (always lands): the one-time upgrade to
+    /// sealed limiter rows.
+    ClearLimits,
     /// A changed limiter state: inserted if `read` is `None` (and there is
     /// no row yet), else swapped if its stored revision is still `read`.
     Limit {
@@ -160,6 +171,16 @@ pub enum Write {
         /// The new columns.
         to: LimitColumns,
     },
+}
+
+/// A write to the `meta` table (name, value): the key check, the row
+/// format, the health probe.
+#[derive(Clone, Debug)]
+pub struct MetaColumns {
+    /// The entry's name.
+    pub name: &'static str,
+    /// Its value.
+    pub value: String,
 }
 
 /// Most rows of each table one sweep step deletes.
@@ -243,6 +264,34 @@ impl Store {
         }
     }
 
+    /// Does a write land? Writes the time of the probe to `meta`.
+    pub async fn probe(&self, now: u64) -> Result<(), Error> {
+        let write = Write::SetMeta(MetaColumns {
+            name: "health_probe",
+            value: now.to_string(),
+        });
+        match self.apply(vec![write]).await? {
+            1 => Ok(()),
+            _ => Err(Error::Url("the health probe's write did not land".into())),
+        }
+    }
+
+    /// A `meta` entry.
+    pub async fn meta(&self, name: &'static str) -> Result<Option<String>, Error> {
+        match self {
+            Store::Sqlite(s) => s.meta(name).await,
+            Store::Postgres(p) => p.meta(name).await,
+        }
+    }
+
+    /// Does either table hold a row?
+    pub async fn has_rows(&self) -> Result<bool, Error> {
+        match self {
+            Store::Sqlite(s) => s.has_rows().await,
+            Store::Postgres(p) => p.has_rows().await,
+        }
+    }
+
     /// Closes the store (SQLite: checkpoints the WAL into the file).
     pub async fn close(&self) {
         match self {
@@ -270,6 +319,14 @@ mod sql {
          WHERE key = $1 AND revision = $5";
     pub const SWEEP_CHALLENGES: &str = "DELETE FROM challenges WHERE id IN \
          (SELECT id FROM challenges WHERE sweep_at < $1 LIMIT $2)";
+    pub const META: &str = "SELECT value FROM meta WHERE name = $1";
+    pub const HAS_ROWS: &str =
+        "SELECT EXISTS (SELECT 1 FROM challenges) OR EXISTS (SELECT 1 FROM limits)";
+    pub const INSERT_META: &str =
+        "INSERT INTO meta (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING";
+    pub const SET_META: &str = "INSERT INTO meta (name, value) VALUES ($1, $2) \
+         ON CONFLICT (name) DO UPDATE SET value = excluded.value";
+    pub const CLEAR_LIMITS: &str = "DELETE FROM limits";
     pub const SWEEP_LIMITS: &str = "DELETE FROM limits WHERE key IN \
          (SELECT key FROM limits WHERE expires_at < $1 LIMIT $2)";
 }

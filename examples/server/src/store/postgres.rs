@@ -19,13 +19,15 @@ const SCHEMA: &[&str] = &[
     "CREATE TABLE IF NOT EXISTS limits (key TEXT PRIMARY KEY, revision BIGINT NOT NULL, \
      expires_at BIGINT NOT NULL, state BYTEA NOT NULL)",
     "CREATE INDEX IF NOT EXISTS limits_expires_at ON limits (expires_at)",
+    "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
 ];
 
 /// Whether every table and index of [`SCHEMA`] is there.
 const SCHEMA_PRESENT: &str = "SELECT to_regclass('challenges') IS NOT NULL \
      AND to_regclass('challenges_sweep_at') IS NOT NULL \
      AND to_regclass('limits') IS NOT NULL \
-     AND to_regclass('limits_expires_at') IS NOT NULL";
+     AND to_regclass('limits_expires_at') IS NOT NULL \
+     AND to_regclass('meta') IS NOT NULL";
 
 /// The pool.
 #[derive(Clone, Debug)]
@@ -147,6 +149,12 @@ impl Postgres {
                 .bind(&c.record)
                 .bind(c.sweep_at)
                 .bind(read),
+            Write::InsertMeta(m) => sqlx::query(sql::INSERT_META).bind(m.name).bind(&m.value),
+            Write::SetMeta(m) => sqlx::query(sql::SET_META).bind(m.name).bind(&m.value),
+            Write::ClearLimits => {
+                sqlx::query(sql::CLEAR_LIMITS).execute(on).await?;
+                return Ok(true);
+            }
             Write::Limit { read, to: l } => {
                 let query = sqlx::query(match read {
                     None => sql::INSERT_LIMIT,
@@ -179,6 +187,19 @@ impl Postgres {
             .execute(&self.0)
             .await?;
         Ok((c.rows_affected(), l.rows_affected()))
+    }
+
+    /// See [`super::Store::meta`].
+    pub async fn meta(&self, name: &str) -> Result<Option<String>, Error> {
+        Ok(sqlx::query_scalar(sql::META)
+            .bind(name)
+            .fetch_optional(&self.0)
+            .await?)
+    }
+
+    /// See [`super::Store::has_rows`].
+    pub async fn has_rows(&self) -> Result<bool, Error> {
+        Ok(sqlx::query_scalar(sql::HAS_ROWS).fetch_one(&self.0).await?)
     }
 
     /// See [`super::Store::ping`].

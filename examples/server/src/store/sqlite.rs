@@ -90,6 +90,7 @@ const SCHEMA: &str = "
     CREATE TABLE IF NOT EXISTS limits (seq INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE,
         revision INTEGER NOT NULL, expires_at INTEGER NOT NULL, state BLOB NOT NULL);
     CREATE INDEX IF NOT EXISTS limits_expires_at ON limits (expires_at);
+    CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 ";
 
 /// The handle requests hold: the queue to the connection's thread.
@@ -113,6 +114,8 @@ struct Threads {
 enum Ask {
     Challenge(String),
     Limit(String),
+    Meta(&'static str),
+    HasRows,
     Apply(Vec<Write>),
     Sweep {
         before: i64,
@@ -129,6 +132,8 @@ enum Ask {
 enum Answer {
     Challenge(Option<ChallengeRow>),
     Limit(Option<LimitRow>),
+    Meta(Option<String>),
+    HasRows(bool),
     Landed(usize),
     Swept(u64, u64),
     Pong,
@@ -257,6 +262,22 @@ impl Sqlite {
         }
     }
 
+    /// See [`super::Store::meta`].
+    pub async fn meta(&self, name: &'static str) -> Result<Option<String>, Error> {
+        match self.ask(Ask::Meta(name)).await? {
+            Answer::Meta(value) => Ok(value),
+            other => unreachable!("meta answered {other:?}"),
+        }
+    }
+
+    /// See [`super::Store::has_rows`].
+    pub async fn has_rows(&self) -> Result<bool, Error> {
+        match self.ask(Ask::HasRows).await? {
+            Answer::HasRows(any) => Ok(any),
+            other => unreachable!("has_rows answered {other:?}"),
+        }
+    }
+
     /// See [`super::Store::apply`].
     pub async fn apply(&self, writes: Vec<Write>) -> Result<usize, Error> {
         match self.ask(Ask::Apply(writes)).await? {
@@ -314,6 +335,11 @@ struct Statements<'c> {
     swap_limit: Statement<'c>,
     sweep_challenges: Statement<'c>,
     sweep_limits: Statement<'c>,
+    meta: Statement<'c>,
+    has_rows: Statement<'c>,
+    insert_meta: Statement<'c>,
+    set_meta: Statement<'c>,
+    clear_limits: Statement<'c>,
 }
 
 impl<'c> Statements<'c> {
@@ -331,6 +357,11 @@ impl<'c> Statements<'c> {
             swap_limit: p(sql::SWAP_LIMIT)?,
             sweep_challenges: p(sql::SWEEP_CHALLENGES)?,
             sweep_limits: p(sql::SWEEP_LIMITS)?,
+            meta: p(sql::META)?,
+            has_rows: p(sql::HAS_ROWS)?,
+            insert_meta: p(sql::INSERT_META)?,
+            set_meta: p(sql::SET_META)?,
+            clear_limits: p(sql::CLEAR_LIMITS)?,
         })
     }
 
@@ -357,6 +388,8 @@ impl<'c> Statements<'c> {
                     })
                     .optional()?,
             ),
+            Ask::Meta(name) => Answer::Meta(self.meta.query_row([name], |r| r.get(0)).optional()?),
+            Ask::HasRows => Answer::HasRows(self.has_rows.query_row([], |r| r.get(0))?),
             Ask::Apply(writes) => {
                 let mut landed = 0;
                 for write in writes {
@@ -403,6 +436,9 @@ impl<'c> Statements<'c> {
             } => self.close_challenge.execute(params![
                 c.id, c.project, c.revision, c.record, c.sweep_at, read
             ]),
+            Write::InsertMeta(m) => self.insert_meta.execute(params![m.name, m.value]),
+            Write::SetMeta(m) => self.set_meta.execute(params![m.name, m.value]),
+            Write::ClearLimits => self.clear_limits.execute([]).map(|_| 1),
             Write::Limit { read: None, to: l } => {
                 self.insert_limit
                     .execute(params![l.key, l.revision, l.expires_at, l.state])

@@ -38,6 +38,9 @@ pub async fn start_with(
         None => format!("sqlite://{}", dir.path().join("mfa.db").display()),
     };
     let key = dir.path().join("mfa.key").display().to_string();
+    if database.is_some() {
+        write_shared_key(std::path::Path::new(&key));
+    }
     let p1 = format!("{}:{}", P1.0, P1.1);
     let p2 = format!("{}:{}", P2.0, P2.1);
     let mut args = vec![
@@ -162,6 +165,19 @@ pub fn wrong(code: &str) -> String {
     code.chars()
         .map(|c| if c == '0' { '1' } else { '0' })
         .collect()
+}
+
+/// The key file every server on the test PostgreSQL database uses: the
+/// database holds one key check, and servers with another key file are
+/// refused (as they should be).
+pub fn write_shared_key(path: &std::path::Path) {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path).unwrap();
+    writeln!(file, "1 {}", "5e".repeat(32)).unwrap();
 }
 
 /// `MFA_TEST_POSTGRES`, if set and not empty; else prints that `test` is

@@ -1,0 +1,289 @@
+//! The HTTP guards in front of every API route, in the order they run:
+//!
+//! 1. **Credentials, from the headers alone.** Exactly one
+//!    `Authorization` header (two are a 400: which one would count is a
+//!    guess), HTTP Basic, a known project and its token. Nothing of the
+//!    body is read before this passes, so a client without credentials
+//!    costs the server its headers and no more.
+//! 2. **`Content-Type: application/json`** (parameters such as a charset
+//!    allowed), else 415: the guide sends JSON, and a body sent as a form
+//!    or as text is not read as JSON by accident.
+//! 3. **The body: at most [`HttpLimits::max_body`] bytes, within
+//!    [`HttpLimits::body_timeout`].** A `Content-Length` over the limit is
+//!    a 413 from the headers; a body that grows past it while it arrives
+//!    is a 413 at that point; one that takes longer than the deadline is a
+//!    408. The handler then gets the whole body, already in memory.
+//!
+//! The header timeout, the connection cap and the shutdown bound are the
+//! connection's business: see [`super::serve`].
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use headers::authorization::Basic;
+use headers::{Authorization, HeaderMapExt};
+use metrics::counter;
+use subtle::ConstantTimeEq;
+
+use super::reply;
+use crate::config::Project;
+
+/// Limits on one request.
+#[derive(Clone, Copy, Debug)]
+pub struct HttpLimits {
+    /// Largest body read, in bytes.
+    pub max_body: usize,
+    /// Longest wait for the whole body once the headers are in.
+    pub body_timeout: Duration,
+}
+
+/// The project a request was authenticated as: put in the request's
+/// extensions by [`api_guard`] for the handler.
+#[derive(Clone, Debug)]
+pub struct Authenticated(pub Arc<str>);
+
+/// The projects' credentials, held as keyed digests: a presented pair is
+/// digested the same way and compared in constant time, so neither the
+/// tokens' contents nor their lengths show in the time a check takes.
+pub struct Credentials {
+    /// A key drawn at start; never leaves the process.
+    key: [u8; 32],
+    projects: Vec<(Arc<str>, [u8; 32])>,
+}
+
+impl std::fmt::Debug for Credentials {
+    // Digests and key stay out of Debug on purpose.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let ids: Vec<&str> = self.projects.iter().map(|(id, _)| &**id).collect();
+        f.debug_struct("Credentials")
+            .field("projects", &ids)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Credentials {
+    /// Digests every project's id and token under a fresh random key.
+    pub fn new(projects: &[Project]) -> Result<Credentials, getrandom::Error> {
+        let mut key = [0u8; 32];
+        getrandom::fill(&mut key)?;
+        let projects = projects
+            .iter()
+            .map(|p| (Arc::from(p.id.as_str()), digest(&key, &p.id, &p.token)))
+            .collect();
+        Ok(Credentials { key, projects })
+    }
+
+    /// The project whose id and token these are: every project is
+    /// compared, in constant time.
+    pub fn check(&self, id: &str, token: &str) -> Option<Arc<str>> {
+        let presented = digest(&self.key, id, token);
+        let mut found = None;
+        for (project, expected) in &self.projects {
+            if bool::from(expected.ct_eq(&presented)) {
+                found = Some(project.clone());
+            }
+        }
+        found
+    }
+}
+
+fn digest(key: &[u8; 32], id: &str, token: &str) -> [u8; 32] {
+    let mut hasher = blake3::Hasher::new_keyed(key);
+    for part in [id, token] {
+        hasher.update(&(part.len() as u64).to_be_bytes());
+        hasher.update(part.as_bytes());
+    }
+    *hasher.finalize().as_bytes()
+}
+
+/// What the guards need.
+#[derive(Debug)]
+pub struct Guard {
+    /// Who may call.
+    pub credentials: Credentials,
+    /// How much a request may send, and how slowly.
+    pub limits: HttpLimits,
+}
+
+fn refused(status: u16, code: &'static str, detail: &'static str) -> Response {
+    counter!("mfa_rejected_total", "reason" => code).increment(1);
+    reply::error(status, code, detail)
+}
+
+/// Why [`authenticate`] refused a request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuthRefusal {
+    /// More than one `Authorization` header (400).
+    DuplicateHeader,
+    /// No Basic credentials, or not a project's (401).
+    Unauthorized,
+}
+
+impl IntoResponse for AuthRefusal {
+    fn into_response(self) -> Response {
+        match self {
+            AuthRefusal::DuplicateHeader => refused(
+                400,
+                "duplicate_header",
+                "the request has more than one Authorization header",
+            ),
+            AuthRefusal::Unauthorized => refused(
+                401,
+                "unauthorized",
+                "missing or wrong credentials: HTTP Basic with project id and API token",
+            ),
+        }
+    }
+}
+
+/// The project of a request's credentials.
+pub fn authenticate(
+    credentials: &Credentials,
+    headers: &HeaderMap,
+) -> Result<Arc<str>, AuthRefusal> {
+    if headers
+        .get_all(header::AUTHORIZATION)
+        .iter()
+        .nth(1)
+        .is_some()
+    {
+        return Err(AuthRefusal::DuplicateHeader);
+    }
+    let Some(Authorization(basic)) = headers.typed_get::<Authorization<Basic>>() else {
+        return Err(AuthRefusal::Unauthorized);
+    };
+    credentials
+        .check(basic.username(), basic.password())
+        .ok_or(AuthRefusal::Unauthorized)
+}
+
+fn is_json(headers: &HeaderMap) -> bool {
+    let Some(value) = headers.get(header::CONTENT_TYPE) else {
+        return false;
+    };
+    let Ok(value) = value.to_str() else {
+        return false;
+    };
+    let essence = value.split(';').next().unwrap_or("").trim();
+    essence.eq_ignore_ascii_case("application/json")
+}
+
+fn declared_length(headers: &HeaderMap) -> Option<u64> {
+    headers
+        .get(header::CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .parse()
+        .ok()
+}
+
+/// Middleware for the API routes: credentials, content type, then the
+/// body within its limits; the handler gets [`Authenticated`] and the
+/// whole body.
+pub async fn api_guard(State(guard): State<Arc<Guard>>, request: Request, next: Next) -> Response {
+    let (mut parts, body) = request.into_parts();
+    let project = match authenticate(&guard.credentials, &parts.headers) {
+        Ok(project) => project,
+        Err(refusal) => return refusal.into_response(),
+    };
+    if !is_json(&parts.headers) {
+        return refused(
+            415,
+            "unsupported_media_type",
+            "the body must be sent as Content-Type: application/json",
+        );
+    }
+    let limits = guard.limits;
+    let too_large = || {
+        refused(
+            413,
+            "body_too_large",
+            "the request body is larger than this server accepts",
+        )
+    };
+    if declared_length(&parts.headers).is_some_and(|n| n > limits.max_body as u64) {
+        return too_large();
+    }
+    let read = axum::body::to_bytes(body, limits.max_body);
+    let bytes = match tokio::time::timeout(limits.body_timeout, read).await {
+        Ok(Ok(bytes)) => bytes,
+        Ok(Err(e)) => {
+            // Over the limit (a chunked body), or the client went away.
+            let over = std::error::Error::source(&e)
+                .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
+            return if over {
+                too_large()
+            } else {
+                refused(400, "bad_request", "the request body could not be read")
+            };
+        }
+        Err(_) => {
+            return refused(
+                408,
+                "request_timeout",
+                "the request body did not arrive in time",
+            );
+        }
+    };
+    parts.extensions.insert(Authenticated(project));
+    next.run(Request::from_parts(parts, Body::from(bytes)))
+        .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn projects() -> Vec<Project> {
+        vec![
+            Project {
+                id: "p1".into(),
+                token: "token-one".into(),
+            },
+            Project {
+                id: "p2".into(),
+                token: "token-two".into(),
+            },
+        ]
+    }
+
+    #[test]
+    fn credentials_match_exactly() {
+        let c = Credentials::new(&projects()).unwrap();
+        assert_eq!(c.check("p1", "token-one").as_deref(), Some("p1"));
+        assert_eq!(c.check("p2", "token-two").as_deref(), Some("p2"));
+        for (id, token) in [
+            ("p1", "token-two"),
+            ("p1", "token-on"),
+            ("p1", "token-one "),
+            ("p1", ""),
+            ("", "token-one"),
+            // The boundary between id and token is part of the digest.
+            ("p1t", "oken-one"),
+        ] {
+            assert_eq!(c.check(id, token), None, "{id}:{token}");
+        }
+        assert!(!format!("{c:?}").contains("token"));
+    }
+
+    #[test]
+    fn content_type_essence() {
+        let mut h = HeaderMap::new();
+        assert!(!is_json(&h));
+        for (value, ok) in [
+            ("application/json", true),
+            ("Application/JSON; charset=utf-8", true),
+            ("text/plain", false),
+            ("application/jsonx", false),
+            ("application/x-www-form-urlencoded", false),
+        ] {
+            h.insert(header::CONTENT_TYPE, value.parse().unwrap());
+            assert_eq!(is_json(&h), ok, "{value}");
+        }
+    }
+}

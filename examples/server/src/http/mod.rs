@@ -1,0 +1,145 @@
+//! The HTTP face of the server: the routes ([`router`]), the guards in
+//! front of them ([`guards`]), the one shape of every answer ([`reply`]),
+//! and the connection loop with its limits ([`serve`]).
+
+pub mod guards;
+pub mod reply;
+pub mod serve;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Extension, MatchedPath, Path, Request, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use metrics::histogram;
+use metrics_exporter_prometheus::PrometheusHandle;
+use mfa_core::Channel;
+use tracing::error;
+
+use crate::App;
+use guards::{Authenticated, Guard};
+
+/// The guide's base path.
+pub const BASE: &str = "/api/relay/rest/mfa";
+
+/// Where `/metrics` is served.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MetricsOn {
+    /// On the API's port, to a caller with a project's credentials.
+    ApiPortWithCredentials,
+    /// Not on the API's port (a separate listener serves it).
+    SeparateListener,
+}
+
+/// The API routes behind their guards, `/healthz`, and `/metrics` as
+/// `metrics_on` says; every answer in the guide's JSON shape, a latency
+/// histogram around each.
+pub fn router(
+    app: Arc<App>,
+    guard: Arc<Guard>,
+    metrics: PrometheusHandle,
+    metrics_on: MetricsOn,
+) -> Router {
+    let api = Router::new()
+        .route(&format!("{BASE}/sms"), post(sms))
+        .route(&format!("{BASE}/call"), post(call))
+        .route(&format!("{BASE}/{{id}}/verify"), post(verify))
+        .route_layer(middleware::from_fn_with_state(
+            guard.clone(),
+            guards::api_guard,
+        ))
+        .with_state(app.clone());
+    let mut router = Router::new()
+        .merge(api)
+        .route("/healthz", get(healthz).with_state(app));
+    if metrics_on == MetricsOn::ApiPortWithCredentials {
+        router = router.route(
+            "/metrics",
+            get(move |headers: HeaderMap| async move {
+                match guards::authenticate(&guard.credentials, &headers) {
+                    Ok(_) => metrics.render().into_response(),
+                    Err(refusal) => refusal.into_response(),
+                }
+            }),
+        );
+    }
+    router
+        .fallback(reply::no_route)
+        .layer(middleware::from_fn(reply::json_errors))
+        .layer(middleware::from_fn(track))
+}
+
+/// `/metrics` alone, for a listener of its own (no credentials: bind it
+/// where only the scraper reaches).
+pub fn metrics_router(metrics: PrometheusHandle) -> Router {
+    Router::new()
+        .route(
+            "/metrics",
+            get(move || std::future::ready(metrics.render())),
+        )
+        .fallback(reply::no_route)
+        .layer(middleware::from_fn(reply::json_errors))
+}
+
+async fn track(request: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let response = next.run(request).await;
+    let status = response.status().as_u16().to_string();
+    histogram!("mfa_request_duration_seconds", "route" => route, "status" => status)
+        .record(start.elapsed().as_secs_f64());
+    response
+}
+
+async fn sms(
+    State(app): State<Arc<App>>,
+    Extension(Authenticated(project)): Extension<Authenticated>,
+    body: Bytes,
+) -> Response {
+    reply::reply(app.issue(Channel::Sms, &project, &body).await)
+}
+
+async fn call(
+    State(app): State<Arc<App>>,
+    Extension(Authenticated(project)): Extension<Authenticated>,
+    body: Bytes,
+) -> Response {
+    reply::reply(app.issue(Channel::Call, &project, &body).await)
+}
+
+async fn verify(
+    State(app): State<Arc<App>>,
+    Extension(Authenticated(project)): Extension<Authenticated>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    reply::reply(app.verify(&id, &project, &body).await)
+}
+
+/// 200 only when a write to the store lands now: a store that can be
+/// read but not written (a read-only file, a full disk, a stopped writer)
+/// is not healthy.
+async fn healthz(State(app): State<Arc<App>>) -> Response {
+    match app.store.probe(mfa_core::UnixTime::now().as_secs()).await {
+        Ok(()) => (
+            StatusCode::OK,
+            [(axum::http::header::CONTENT_TYPE, "application/json")],
+            "{\"status\":\"ok\"}",
+        )
+            .into_response(),
+        Err(e) => {
+            error!(error = %e, "health check: a write to the store did not land");
+            metrics::counter!("mfa_health_failures_total").increment(1);
+            reply::error(503, "unavailable", "the store does not take writes")
+        }
+    }
+}

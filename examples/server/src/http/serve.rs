@@ -1,0 +1,122 @@
+//! The connection loop: every connection is HTTP/1.1 with a header
+//! timeout, the number of open connections is capped, and shutdown waits
+//! for requests in flight only so long.
+//!
+//! - **Header timeout** ([`ConnLimits::header_timeout`]): the headers of
+//!   a request, and the first byte of the next one on a kept-alive
+//!   connection, must arrive within it, or the connection is closed. A
+//!   slowloris client or an idle socket holds a slot that long at most.
+//! - **Connection cap** ([`ConnLimits::max_connections`]): at the cap the
+//!   loop stops accepting (the kernel's backlog holds new clients) instead
+//!   of running out of file descriptors; a slot frees when a connection
+//!   closes. The cap is also kept below the process's descriptor limit.
+//! - **Shutdown**: no new connection is accepted, every open one is asked
+//!   to finish its request in flight and close, and after
+//!   [`ConnLimits::shutdown_grace`] the rest are dropped: a half-sent
+//!   request cannot hold the process up.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::ConnectInfo;
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use metrics::gauge;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tower::ServiceExt;
+use tracing::{debug, warn};
+
+/// Limits on connections.
+#[derive(Clone, Copy, Debug)]
+pub struct ConnLimits {
+    /// Open connections at most.
+    pub max_connections: usize,
+    /// Longest wait for a request's headers (and for the next request on
+    /// an idle connection).
+    pub header_timeout: Duration,
+    /// How long shutdown waits for requests in flight.
+    pub shutdown_grace: Duration,
+}
+
+/// Descriptors kept free for the store, the transport and the listener.
+const SPARE_DESCRIPTORS: u64 = 64;
+
+impl ConnLimits {
+    /// The cap in force: [`ConnLimits::max_connections`], lowered to keep
+    /// [`SPARE_DESCRIPTORS`] below the process's open-file limit.
+    pub fn effective_max_connections(&self) -> usize {
+        let (soft, _) = rlimit::getrlimit(rlimit::Resource::NOFILE).unwrap_or((u64::MAX, 0));
+        let room = usize::try_from(soft.saturating_sub(SPARE_DESCRIPTORS)).unwrap_or(usize::MAX);
+        self.max_connections.min(room).max(1)
+    }
+}
+
+/// Serves `router` on `listener` until `shutdown` completes, then drains.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    limits: ConnLimits,
+    shutdown: impl Future<Output = ()> + Send,
+) -> std::io::Result<()> {
+    let slots = Arc::new(Semaphore::new(limits.effective_max_connections()));
+    let graceful = GracefulShutdown::new();
+    let mut builder = http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_timeout)
+        .keep_alive(true);
+    tokio::pin!(shutdown);
+    loop {
+        let slot = tokio::select! {
+            slot = slots.clone().acquire_owned() => slot.expect("the semaphore is never closed"),
+            () = &mut shutdown => break,
+        };
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // Out of descriptors or memory, or the peer reset
+                    // before the accept: wait a little, then go on.
+                    warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let service = router.clone().map_request(
+            move |mut request: hyper::Request<hyper::body::Incoming>| {
+                request.extensions_mut().insert(ConnectInfo(peer));
+                request
+            },
+        );
+        let connection =
+            builder.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            gauge!("mfa_open_connections").increment(1.0);
+            if let Err(e) = connection.await {
+                debug!(error = %e, %peer, "connection ended with an error");
+            }
+            gauge!("mfa_open_connections").decrement(1.0);
+            drop(slot);
+        });
+    }
+    drop(listener);
+    if tokio::time::timeout(limits.shutdown_grace, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        warn!(
+            grace_secs = limits.shutdown_grace.as_secs(),
+            "requests still open at the end of the shutdown grace period: dropped"
+        );
+    }
+    Ok(())
+}
