@@ -208,12 +208,14 @@ pub async fn open(config: &Config, transport: Arc<Transport>) -> Result<Arc<App>
 /// it first if there is none (the first server to start names the key).
 async fn check_key(store: &store::Store, keyring: &seal::Keyring) -> Result<(), BoxError> {
     let ours = keyring.key_check();
-    store
-        .apply(vec![store::Write::InsertMeta(store::MetaColumns {
-            name: "key_check",
-            value: ours.clone(),
-        })])
-        .await?;
+    if store.meta("key_check").await?.is_none() {
+        store
+            .apply(vec![store::Write::InsertMeta(store::MetaColumns {
+                name: "key_check",
+                value: ours.clone(),
+            })])
+            .await?;
+    }
     match store.meta("key_check").await? {
         Some(stored) if stored == ours => Ok(()),
         _ => {

@@ -145,3 +145,29 @@ async fn provider_errors_and_unreachable_providers_are_502() {
     let a = s.verify(id, "123456").await;
     assert_eq!((a.status, a.code()), (404, "canceled"));
 }
+
+/// A provider that answers 307 to another host: the message, code
+/// included, is not sent there; the send fails and the challenge is
+/// canceled.
+#[tokio::test]
+async fn redirects_are_not_followed() {
+    let (elsewhere, received_elsewhere) = receiver().await;
+    let redirect_to = format!("{elsewhere}/2010-04-01/Accounts/AC123/Messages.json");
+    let app = Router::new().fallback(move || {
+        let to = redirect_to.clone();
+        async move { (StatusCode::TEMPORARY_REDIRECT, [("location", to)]) }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}/api/laml", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+    let s = start_with(&["--sender", "+15550001111"], http_transport(&base), None).await;
+    let a = s.sms(r#"{"to": "+15557788999"}"#).await;
+    assert_eq!(
+        (a.status, a.code()),
+        (502, "transport_failed"),
+        "{}",
+        a.body
+    );
+    assert!(received_elsewhere.0.lock().unwrap().is_empty());
+}

@@ -45,14 +45,16 @@ pub fn router(
     metrics: PrometheusHandle,
     metrics_on: MetricsOn,
 ) -> Router {
+    // The guard runs once a route and its method matched: a wrong method
+    // is a 405 whoever asks.
+    let guarded = || middleware::from_fn_with_state(guard.clone(), guards::api_guard);
     let api = Router::new()
-        .route(&format!("{BASE}/sms"), post(sms))
-        .route(&format!("{BASE}/call"), post(call))
-        .route(&format!("{BASE}/{{id}}/verify"), post(verify))
-        .route_layer(middleware::from_fn_with_state(
-            guard.clone(),
-            guards::api_guard,
-        ))
+        .route(&format!("{BASE}/sms"), post(sms).route_layer(guarded()))
+        .route(&format!("{BASE}/call"), post(call).route_layer(guarded()))
+        .route(
+            &format!("{BASE}/{{id}}/verify"),
+            post(verify).route_layer(guarded()),
+        )
         .with_state(app.clone());
     let mut router = Router::new()
         .merge(api)

@@ -180,6 +180,16 @@ pub fn write_shared_key(path: &std::path::Path) {
     writeln!(file, "1 {}", "5e".repeat(32)).unwrap();
 }
 
+/// Writes a key file's text with `mode`.
+pub fn write_key_text(path: &std::path::Path, text: &str, mode: u32) {
+    std::fs::write(path, text).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+}
+
 /// `MFA_TEST_POSTGRES`, if set and not empty; else prints that `test` is
 /// skipped.
 pub fn postgres_url(test: &str) -> Option<String> {

@@ -17,7 +17,11 @@ pub struct Process {
 
 impl Process {
     pub fn spawn(args: &[&str]) -> Process {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_mfa-server"))
+        Process::spawn_command(&mut Command::new(env!("CARGO_BIN_EXE_mfa-server")), args)
+    }
+
+    fn spawn_command(command: &mut Command, args: &[&str]) -> Process {
+        let mut child = command
             .args(["--listen", "127.0.0.1:0", "--transport", "stdout"])
             .args(args)
             .env("RUST_LOG", "warn")
@@ -101,4 +105,39 @@ pub fn fresh_number(i: u32) -> String {
         .unwrap()
         .subsec_nanos();
     format!("+1555{:07}", (nanos / 100 + i * 7919) % 10_000_000)
+}
+
+impl Process {
+    /// [`Process::spawn`] with the open-file limit set to `nofile`
+    /// (`ulimit -n`) for the server.
+    pub fn spawn_with_nofile(nofile: u32, args: &[&str]) -> Process {
+        Process::spawn_command(
+            Command::new("sh")
+                .arg("-c")
+                .arg(format!("ulimit -n {nofile} && exec \"$0\" \"$@\""))
+                .arg(env!("CARGO_BIN_EXE_mfa-server")),
+            args,
+        )
+    }
+
+    /// Sends SIGTERM.
+    pub fn terminate(&self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    /// Waits up to `within` for the process to exit.
+    pub fn wait_exit(&mut self, within: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = std::time::Instant::now() + within;
+        while std::time::Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
 }
