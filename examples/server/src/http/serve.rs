@@ -44,11 +44,11 @@ pub struct ConnLimits {
 }
 
 /// Descriptors kept free for the store, the transport and the listener.
-const SPARE_DESCRIPTORS: u64 = 64;
+pub const SPARE_DESCRIPTORS: u64 = 64;
 
 impl ConnLimits {
     /// The cap in force: [`ConnLimits::max_connections`], lowered to keep
-    /// [`SPARE_DESCRIPTORS`] below the process's open-file limit.
+    /// [`SPARE_DESCRIPTORS`] free below the process's open-file limit.
     pub fn effective_max_connections(&self) -> usize {
         let (soft, _) = rlimit::getrlimit(rlimit::Resource::NOFILE).unwrap_or((u64::MAX, 0));
         let room = usize::try_from(soft.saturating_sub(SPARE_DESCRIPTORS)).unwrap_or(usize::MAX);
