@@ -42,7 +42,7 @@ use std::time::Duration;
 
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use tokio::net::TcpListener;
-use tracing::{error, info};
+use tracing::{error, info, warn};
 
 pub mod app;
 pub mod budget;
@@ -157,6 +157,7 @@ pub async fn open(config: &Config, transport: Arc<Transport>) -> Result<Arc<App>
     };
     if let Some(db) = config.sqlite_file() {
         make_private_dir(db.parent())?;
+        create_private_file(&db)?;
     }
     make_private_dir(key_path.parent())?;
     let store = store::Store::connect(&config.database).await?;
@@ -186,8 +187,14 @@ pub async fn open(config: &Config, transport: Arc<Transport>) -> Result<Arc<App>
                 value: ROW_FORMAT.into(),
             }),
         ];
+        let had_rows = store.has_rows().await?;
         store.apply(upgrade).await?;
-        info!("limiter rows are sealed from now on; earlier unsealed ones were cleared");
+        if had_rows {
+            warn!(
+                "limiter rows are sealed from now on: the unsealed ones of the earlier \
+                 version were cleared (send limits and lockouts start afresh once)"
+            );
+        }
     }
     Ok(Arc::new(App {
         store,
@@ -226,6 +233,20 @@ async fn check_key(store: &store::Store, keyring: &seal::Keyring) -> Result<(), 
                     .into(),
             )
         }
+    }
+}
+
+/// Creates an empty SQLite file readable by its owner only, if there is
+/// none: SQLite gives the WAL and shared-memory files the same mode.
+fn create_private_file(path: &Path) -> Result<(), BoxError> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(format!("creating {}: {e}", path.display()).into()),
     }
 }
 

@@ -25,19 +25,25 @@ async fn main() -> Result<(), BoxError> {
 
     let transport = Arc::new(mfa_server::transport_from(&config)?);
     let server = mfa_server::start(&config, transport).await?;
-    eprintln!("mfa-server listening on http://{}", server.addr);
+    say(&format!("mfa-server listening on http://{}", server.addr));
     if config.projects_or_dev()?.1 {
-        eprintln!(
+        say(&format!(
             "development project (no --project given): -u '{}:{}'",
             config::DEV_PROJECT,
             config::DEV_TOKEN
-        );
+        ));
     }
     tracing::info!(addr = %server.addr, database = %redact(&config.database), transport = ?config.transport, "serving");
 
     shutdown_signal().await;
     tracing::info!("shutting down");
     server.stop().await
+}
+
+/// A line on stderr; a closed stderr is no reason to stop serving.
+fn say(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{line}");
 }
 
 /// The database URL without its user information (`user:password@`) or

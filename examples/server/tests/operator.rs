@@ -36,15 +36,16 @@ async fn a_stdout_nobody_reads_does_not_stall_the_server() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let base = BufReader::new(stderr)
-        .lines()
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let base = lines
+        .by_ref()
         .map_while(Result::ok)
         .find_map(|l| {
             l.strip_prefix("mfa-server listening on ")
                 .map(str::to_string)
         })
         .unwrap();
+    std::thread::spawn(move || lines.for_each(drop));
     let client = reqwest::Client::new();
     // A pipe holds 64 KiB: about 500 delivery lines.
     let mut tasks = Vec::new();
@@ -161,8 +162,10 @@ async fn defaults_keep_data_in_an_ignored_private_directory_and_logs_plain() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(&data).unwrap().permissions().mode();
-        assert_eq!(mode & 0o777, 0o700);
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&data), 0o700);
+        assert_eq!(mode(&data.join("mfa.db")), 0o600);
+        assert_eq!(mode(&data.join("mfa.key")), 0o600);
     }
     // git ignores the directory where README's commands create it.
     let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
