@@ -41,6 +41,21 @@ pub struct Settings {
     pub lockout_policy: LockoutPolicy,
     /// Longest wait for a delivery to be taken by the transport.
     pub transport_timeout: Duration,
+    /// How long a hard lock (the lockout's `HARD_LIMIT`) lasts after the
+    /// last counted try.
+    pub hard_lock: Duration,
+}
+
+/// Who is asking: the authenticated project, and the requester the
+/// calling service named (`MFA-Subject`: an account, a session, a client
+/// address), whose sends and failed tries are limited as the number's
+/// are.
+#[derive(Clone, Copy, Debug)]
+pub struct Caller<'a> {
+    /// The project.
+    pub project: &'a str,
+    /// The requester, if named.
+    pub subject: Option<&'a str>,
 }
 
 /// Everything a handler needs.
@@ -115,21 +130,54 @@ struct Loaded {
 type Answer = Result<HttpResponse, HttpResponse>;
 
 impl App {
-    /// `POST /mfa/sms`, `POST /mfa/call`, for `project`.
-    pub async fn issue(&self, channel: Channel, project: &str, body: &[u8]) -> HttpResponse {
-        self.try_issue(channel, project, body)
+    /// `POST /mfa/sms`, `POST /mfa/call`, for `caller`.
+    pub async fn issue(&self, channel: Channel, caller: Caller<'_>, body: &[u8]) -> HttpResponse {
+        self.try_issue(channel, caller, body)
             .await
             .unwrap_or_else(|e| e)
     }
 
-    /// `POST /mfa/{id}/verify`, for `project`.
-    pub async fn verify(&self, id: &str, project: &str, body: &[u8]) -> HttpResponse {
-        self.try_verify(id, project, body)
+    /// `POST /mfa/{id}/verify`, for `caller`.
+    pub async fn verify(&self, id: &str, caller: Caller<'_>, body: &[u8]) -> HttpResponse {
+        self.try_verify(id, caller, body)
             .await
             .unwrap_or_else(|e| e)
     }
 
-    async fn try_issue(&self, channel: Channel, project: &str, body: &[u8]) -> Answer {
+    /// Clears the failed tries of a number (or of a requester, with
+    /// `subject`) in `project`: the operator's unlock. `true` if there
+    /// were any.
+    pub async fn unlock(
+        &self,
+        project: &str,
+        number: Option<&str>,
+        subject: Option<&str>,
+    ) -> Result<bool, HttpResponse> {
+        let key = match (number, subject) {
+            (Some(number), None) => {
+                let number = PhoneNumber::parse(number).map_err(|_| {
+                    failure(
+                        400,
+                        "invalid_number",
+                        "the number must be E.164: +, then 2 to 15 digits",
+                    )
+                })?;
+                self.keyring.limit_key("lock", project, &number.to_string())
+            }
+            (None, Some(subject)) => self.keyring.limit_key("lock-subject", project, subject),
+            _ => {
+                return Err(failure(
+                    400,
+                    "invalid_unlock",
+                    "name a number or a subject, not both",
+                ));
+            }
+        };
+        self.reset_lockout(&key).await
+    }
+
+    async fn try_issue(&self, channel: Channel, caller: Caller<'_>, body: &[u8]) -> Answer {
+        let project = caller.project;
         let mut body: RequestBody = serde_json::from_slice(body).map_err(|e| {
             rejected("invalid_body");
             HttpResponse::bad_body(&e)
@@ -177,7 +225,7 @@ impl App {
         let stored = Write::InsertChallenge(self.seal_challenge(project, &id, &challenge, 0, now)?);
 
         // 1. Count the send and store the challenge.
-        self.count_and_store(project, &to, now, stored).await?;
+        self.count_and_store(caller, &to, now, stored).await?;
         // 2. Send, within the transport's time.
         let message = Message {
             channel: channel.name(),
@@ -208,13 +256,15 @@ impl App {
         Ok(HttpResponse::issued(&challenge))
     }
 
-    /// Counts a send to `to` and stores the new challenge, in one write
-    /// list: the challenge only goes in if the send-limit update landed.
-    /// A number with no row yet costs no read: the first round assumes
-    /// there is none, and a lost round reads the real state.
+    /// Counts a send to `to` (and to the caller's subject, if named) and
+    /// stores the new challenge, in one write list: the challenge only
+    /// goes in if the send-limit updates landed. A number with no row yet
+    /// costs no read: the first round assumes there is none, and a lost
+    /// round reads the real state. A row whose count landed is not
+    /// counted again in a later round.
     async fn count_and_store(
         &self,
-        project: &str,
+        caller: Caller<'_>,
         to: &PhoneNumber,
         now: UnixTime,
         stored: Write,
@@ -226,23 +276,50 @@ impl App {
             .map(|w| u64::from(w.interval_secs()))
             .max()
             .unwrap_or(0);
-        let key = self.keyring.limit_key("send", project, &to.to_string());
-        let mut guess = Some((SendRecord::default(), None));
-        for _ in 0..MAX_ROUNDS {
-            let (mut log, read) = match guess.take() {
-                Some(first) => first,
-                None => self.read_limit::<SendRecord>(&key).await?,
-            };
-            if let Err(wait) = log.try_send(&policy, now) {
-                counter!("mfa_rate_limited_total", "limit" => "send").increment(1);
-                return Err(HttpResponse::rate_limited(wait.secs()));
+        // (row key, whether the first round may assume it is absent).
+        let mut rows = vec![(
+            self.keyring
+                .limit_key("send", caller.project, &to.to_string()),
+            true,
+        )];
+        if let Some(subject) = caller.subject {
+            let key = self
+                .keyring
+                .limit_key("send-subject", caller.project, subject);
+            rows.push((key, false));
+        }
+        let mut counted = vec![false; rows.len()];
+        for round in 0..MAX_ROUNDS {
+            let mut writes = Vec::with_capacity(rows.len() + 1);
+            let mut written = Vec::with_capacity(rows.len());
+            for (i, (key, guess_absent)) in rows.iter().enumerate() {
+                if counted[i] {
+                    continue;
+                }
+                let (mut log, read) = if round == 0 && *guess_absent {
+                    (SendRecord::default(), None)
+                } else {
+                    self.read_limit::<SendRecord>(key).await?
+                };
+                if let Err(wait) = log.try_send(&policy, now) {
+                    counter!("mfa_rate_limited_total", "limit" => "send").increment(1);
+                    return Err(HttpResponse::rate_limited(wait.secs()));
+                }
+                writes.push(self.limit_write(key, read, &log, now.add_secs(keep))?);
+                written.push(i);
             }
-            let count = self.limit_write(&key, read, &log, now.add_secs(keep))?;
-            match self.apply(vec![count, stored.clone()]).await? {
-                0 => {} // the number's state moved on: read it
-                1 => return Err(internal("issue", &"challenge id already stored")),
-                _ => return Ok(()),
+            writes.push(stored.clone());
+            let landed = self.apply(writes).await?;
+            for &i in written.iter().take(landed) {
+                counted[i] = true;
             }
+            if landed > written.len() {
+                return Ok(());
+            }
+            if landed == written.len() {
+                return Err(internal("issue", &"challenge id already stored"));
+            }
+            // A number's or subject's state moved on: read it again.
         }
         Err(internal(
             "issue: no compare-and-swap round won",
@@ -295,16 +372,17 @@ impl App {
 
     /// `POST /mfa/{id}/verify`.
     ///
-    /// On a live challenge the number's lockout gates the try and counts
-    /// it as a failure before the answer can go out (`mfa_core::throttle`):
-    /// the lockout row is the first write of the list, so a round whose
-    /// count did not land starts again from the reads, and the gate sees
-    /// every try that was answered. The same write records the challenge's
-    /// new revision in the lockout row, and the challenge's record the
-    /// lockout row's (see [`crate::record`]); both are checked at the next
-    /// read. A right code then clears the count, after the challenge's
-    /// write.
-    async fn try_verify(&self, id: &str, project: &str, body: &[u8]) -> Answer {
+    /// On a live challenge the number's lockout (and the caller's
+    /// subject's, if named) gates the try and counts it as a failure
+    /// before the answer can go out (`mfa_core::throttle`): the lockout
+    /// rows are the first writes of the list, so a round whose count did
+    /// not land starts again from the reads, and the gate sees every try
+    /// that was answered. The number's row also records the challenge's
+    /// new revision, and the challenge's record the row's (see
+    /// [`crate::record`]); both are checked at the next read. A right code
+    /// then clears the counts, after the challenge's write.
+    async fn try_verify(&self, id: &str, caller: Caller<'_>, body: &[u8]) -> Answer {
+        let project = caller.project;
         let body: VerifyBody = serde_json::from_slice(body).map_err(|e| {
             rejected("invalid_body");
             HttpResponse::bad_body(&e)
@@ -314,10 +392,12 @@ impl App {
             return Err(HttpResponse::not_found());
         };
         let id = id.to_string();
-        let policy = self.settings.lockout_policy;
-        // This request's try is counted (a round lost on the challenge
-        // alone does not count it again).
-        let mut counted = false;
+        let subject_key = caller
+            .subject
+            .map(|s| self.keyring.limit_key("lock-subject", project, s));
+        // Which lockout rows hold this request's count already (the
+        // number's, the subject's): a lost round does not count it again.
+        let mut counted = [false, subject_key.is_none()];
         for _ in 0..MAX_ROUNDS {
             // 1. Read.
             let Some(Loaded { mut record, read }) = self.load(&id, project).await? else {
@@ -326,9 +406,10 @@ impl App {
             };
             let now = UnixTime::now();
             let challenge = &mut record.challenge;
-            // 2. The gate, on a live challenge only: a closed one answers
-            //    its reason whatever the lockout says.
-            let mut lock = None;
+            // 2. The gates, on a live challenge only: a closed one answers
+            //    its reason whatever the lockouts say.
+            let mut number = None;
+            let mut subject = None;
             if challenge.state_at(now) == ChallengeState::Pending {
                 let key =
                     self.keyring
@@ -346,32 +427,41 @@ impl App {
                         _ => return Err(tampered(Tamper::ChallengeRolledBack, &id)),
                     }
                 }
-                if !counted {
-                    match tries.lockout.try_verify(&policy, now) {
-                        Attempt::Allowed => {}
-                        Attempt::Wait { secs } => {
-                            counter!("mfa_rate_limited_total", "limit" => "lockout").increment(1);
-                            return Err(HttpResponse::locked(Some(secs)));
-                        }
-                        Attempt::Locked => {
-                            counter!("mfa_rate_limited_total", "limit" => "lockout").increment(1);
-                            return Err(HttpResponse::locked(None));
-                        }
-                    }
+                if !counted[0] {
+                    self.gate(&mut tries, now)?;
                 }
-                lock = Some((key, tries, tries_read));
+                if let (Some(key), false) = (&subject_key, counted[1]) {
+                    let (mut theirs, theirs_read) = self.read_limit::<LockRecord>(key).await?;
+                    self.gate(&mut theirs, now)?;
+                    subject = Some((key.clone(), theirs, theirs_read));
+                }
+                number = Some((key, tries, tries_read));
             }
             // 3. Decide on the copy.
             let outcome = challenge.verify(&body.token, now);
+            let verified = outcome == Verification::Verified;
             let mut writes = Vec::new();
-            let mut reset = None;
-            if let Some((key, mut tries, tries_read)) = lock {
+            let mut resets = Vec::new();
+            if let Some((key, mut tries, tries_read)) = number {
                 tries.note(&id, challenge.revision(), challenge.expires_at(), now);
                 tries.revision += 1;
                 record.lock_revision = tries.revision;
                 writes.push(self.limit_write(&key, tries_read, &tries, tries.keep_until(now))?);
-                if outcome == Verification::Verified {
-                    reset = Some((key, tries));
+                if verified {
+                    resets.push((key, tries));
+                }
+            }
+            let counts_number = writes.len();
+            if let Some((key, mut theirs, theirs_read)) = subject {
+                theirs.revision += 1;
+                writes.push(self.limit_write(
+                    &key,
+                    theirs_read,
+                    &theirs,
+                    theirs.keep_until(now),
+                )?);
+                if verified {
+                    resets.push((key, theirs));
                 }
             }
             let counts = writes.len();
@@ -389,38 +479,36 @@ impl App {
                 });
             }
             let decides = writes.len();
-            if let Some((key, mut tries)) = reset {
+            let mut reset_keys = Vec::new();
+            for (key, mut tries) in resets {
                 let before = tries.lockout.revision();
                 tries.lockout.reset();
                 if tries.lockout.revision() != before {
                     let read = Some(rev(tries.revision));
                     tries.revision += 1;
                     writes.push(self.limit_write(&key, read, &tries, tries.keep_until(now))?);
+                    reset_keys.push(key);
                 }
             }
-            // 4. Write: the count, the challenge, the reset; each only if
-            //    the one before landed.
-            let wanted = writes.len();
+            // 4. Write: the counts, the challenge, the resets; each only
+            //    if the one before landed.
             let landed = if writes.is_empty() {
                 0
             } else {
                 self.apply(writes).await?
             };
-            if landed < counts {
-                continue; // the lockout moved on: read both again
+            if landed >= counts_number && counts_number > 0 {
+                counted[0] = true;
             }
-            counted |= counts > 0;
+            if landed >= counts && counts > counts_number {
+                counted[1] = true;
+            }
             if landed < decides {
-                continue; // the challenge moved on: read it again
+                continue; // a lockout or the challenge moved on: read again
             }
-            if landed < wanted {
+            for key in reset_keys.iter().skip(landed - decides) {
                 // The lockout moved on since the count: clear the new state.
-                let key = self.keyring.limit_key(
-                    "lock",
-                    project,
-                    &record.challenge.parts().to.to_string(),
-                );
-                self.reset_lockout(&key).await?;
+                self.reset_lockout(key).await?;
             }
             // 5. Answer.
             match outcome {
@@ -434,6 +522,31 @@ impl App {
             "verify: no compare-and-swap round won",
             &"contention",
         ))
+    }
+
+    /// One lockout's gate for a try at `now`: counts it, or answers 429.
+    /// A hard lock lasts [`Settings::hard_lock`] after the last counted
+    /// try; after that the lockout starts afresh.
+    fn gate(&self, tries: &mut LockRecord, now: UnixTime) -> Result<(), HttpResponse> {
+        let policy = self.settings.lockout_policy;
+        let lifted_at = tries
+            .last_counted
+            .saturating_add(self.settings.hard_lock.as_secs());
+        if tries.lockout.check(&policy, now) == Attempt::Locked && now.as_secs() >= lifted_at {
+            tries.lockout.reset();
+        }
+        let refused = |secs| {
+            counter!("mfa_rate_limited_total", "limit" => "lockout").increment(1);
+            Err(HttpResponse::locked(Some(secs)))
+        };
+        match tries.lockout.try_verify(&policy, now) {
+            Attempt::Allowed => {
+                tries.last_counted = tries.last_counted.max(now.as_secs());
+                Ok(())
+            }
+            Attempt::Wait { secs } => refused(secs),
+            Attempt::Locked => refused(lifted_at.saturating_sub(now.as_secs()).max(1)),
+        }
     }
 
     /// Reads and opens a challenge of `project`: `None` if there is none
@@ -545,22 +658,22 @@ impl App {
         Ok((state, Some(row.revision)))
     }
 
-    /// Clears a number's failed tries: read, reset, compare-and-swap
+    /// Clears a lockout's failed tries: read, reset, compare-and-swap
     /// (retried from the read) until it has landed or there was nothing
-    /// to clear.
-    async fn reset_lockout(&self, key: &str) -> Result<(), HttpResponse> {
+    /// to clear. `true` if there was something.
+    async fn reset_lockout(&self, key: &str) -> Result<bool, HttpResponse> {
         for _ in 0..MAX_ROUNDS {
             let (mut tries, read) = self.read_limit::<LockRecord>(key).await?;
             let before = tries.lockout.revision();
             tries.lockout.reset();
             if tries.lockout.revision() == before {
-                return Ok(());
+                return Ok(false);
             }
             tries.revision += 1;
             let now = UnixTime::now();
             let write = self.limit_write(key, read, &tries, tries.keep_until(now))?;
             if self.apply(vec![write]).await? == 1 {
-                return Ok(());
+                return Ok(true);
             }
         }
         Err(internal(

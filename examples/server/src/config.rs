@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::str::FromStr;
 
-use clap::{Parser, ValueEnum};
+use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::budget::BudgetSpec;
 use mfa_core::throttle::{LockoutPolicy, SendPolicy, Window};
@@ -153,6 +153,12 @@ pub struct Config {
     #[arg(long, env = "MFA_METRICS_LISTEN")]
     pub metrics_listen: Option<SocketAddr>,
 
+    /// Seconds a hard lock (the lockout's HARD_LIMIT of failed tries)
+    /// lasts after the last counted try; then the number (or subject)
+    /// starts afresh. `mfa-server unlock` lifts one at once.
+    #[arg(long, env = "MFA_HARD_LOCK_SECS", default_value_t = 86_400)]
+    pub hard_lock_secs: u64,
+
     /// Seconds a finished or expired challenge is kept before the sweep
     /// deletes it (a late verify still gets its reason meanwhile).
     #[arg(long, env = "MFA_GRACE_SECS", default_value_t = 86_400)]
@@ -165,6 +171,28 @@ pub struct Config {
     /// Log as JSON lines (default: human-readable).
     #[arg(long, env = "MFA_LOG_JSON")]
     pub log_json: bool,
+
+    /// Instead of serving, do an operator's task and exit.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Operator tasks (run with the same database and key flags as the
+/// server).
+#[derive(Subcommand, Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// Lifts a lockout: clears the failed tries of a number (or of a
+    /// requester named by `MFA-Subject`) in a project.
+    Unlock {
+        /// The project id.
+        project_id: String,
+        /// The phone number (E.164).
+        #[arg(long, conflicts_with = "subject", required_unless_present = "subject")]
+        number: Option<String>,
+        /// The requester, as the calling service named it.
+        #[arg(long)]
+        subject: Option<String>,
+    },
 }
 
 /// The transports the command line can choose.

@@ -53,7 +53,7 @@ pub mod seal;
 pub mod store;
 pub mod transport;
 
-pub use app::{App, Settings};
+pub use app::{App, Caller, Settings};
 pub use config::Config;
 pub use transport::Transport;
 
@@ -207,6 +207,7 @@ pub async fn open(config: &Config, transport: Arc<Transport>) -> Result<Arc<App>
             send_policy: config.send_limit,
             lockout_policy: config.lockout,
             transport_timeout: Duration::from_secs(config.transport_timeout_secs.max(1)),
+            hard_lock: Duration::from_secs(config.hard_lock_secs),
         },
     }))
 }

@@ -23,6 +23,15 @@ async fn main() -> Result<(), BoxError> {
         logs.init();
     }
 
+    if let Some(config::Command::Unlock {
+        project_id,
+        number,
+        subject,
+    }) = &config.command
+    {
+        return unlock(&config, project_id, number.as_deref(), subject.as_deref()).await;
+    }
+
     let transport = Arc::new(mfa_server::transport_from(&config)?);
     let server = mfa_server::start(&config, transport).await?;
     say(&format!("mfa-server listening on http://{}", server.addr));
@@ -38,6 +47,28 @@ async fn main() -> Result<(), BoxError> {
     shutdown_signal().await;
     tracing::info!("shutting down");
     server.stop().await
+}
+
+/// `mfa-server unlock`: clears a lockout through the store's
+/// compare-and-swap, as a request would.
+async fn unlock(
+    config: &Config,
+    project: &str,
+    number: Option<&str>,
+    subject: Option<&str>,
+) -> Result<(), BoxError> {
+    let app = mfa_server::open(config, Arc::new(mfa_server::Transport::stdout()?)).await?;
+    let cleared = app.unlock(project, number, subject).await;
+    app.store.close().await;
+    match cleared {
+        Ok(true) => say("unlocked: its failed tries are cleared"),
+        Ok(false) => say("nothing to unlock: no failed tries are counted"),
+        Err(answer) => {
+            let detail = serde_json::to_string(&answer.body).unwrap_or_default();
+            return Err(format!("unlock failed: {detail}").into());
+        }
+    }
+    Ok(())
 }
 
 /// A line on stderr; a closed stderr is no reason to stop serving.

@@ -9,6 +9,8 @@
 //!   state, its own revision, and the revision each of the number's live
 //!   challenges had when it was last written beside it (`seen`).
 //! - A number's **send** row seals its `SendLog`.
+//! - A requester's (`MFA-Subject`) lockout and send rows hold the same
+//!   as a number's, without cross-references.
 //!
 //! Every verify of a live challenge reads both rows and writes both (the
 //! lockout row first, in one write list). So, on a store whose rows only
@@ -66,6 +68,10 @@ pub struct LockRecord {
     pub revision: u64,
     /// The failed-try lockout.
     pub lockout: Lockout,
+    /// When the last try was counted (Unix seconds): a hard lock lasts a
+    /// set time from it.
+    #[serde(default)]
+    pub last_counted: u64,
     /// The number's live challenges.
     pub seen: Vec<Seen>,
 }

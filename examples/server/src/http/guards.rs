@@ -5,10 +5,12 @@
 //!    guess), HTTP Basic, a known project and its token. Nothing of the
 //!    body is read before this passes, so a client without credentials
 //!    costs the server its headers and no more.
-//! 2. **`Content-Type: application/json`** (parameters such as a charset
+//! 2. **`MFA-Subject`**, if given: once, 1 to 128 printable ASCII
+//!    characters (400 `invalid_subject` otherwise).
+//! 3. **`Content-Type: application/json`** (parameters such as a charset
 //!    allowed), else 415: the guide sends JSON, and a body sent as a form
 //!    or as text is not read as JSON by accident.
-//! 3. **The body: at most [`HttpLimits::max_body`] bytes, within
+//! 4. **The body: at most [`HttpLimits::max_body`] bytes, within
 //!    [`HttpLimits::body_timeout`].** A `Content-Length` over the limit is
 //!    a 413 from the headers; a body that grows past it while it arrives
 //!    is a 413 at that point; one that takes longer than the deadline is a
@@ -42,10 +44,51 @@ pub struct HttpLimits {
     pub body_timeout: Duration,
 }
 
-/// The project a request was authenticated as: put in the request's
-/// extensions by [`api_guard`] for the handler.
+/// The project a request was authenticated as, and the requester it
+/// names: put in the request's extensions by [`api_guard`] for the
+/// handler.
 #[derive(Clone, Debug)]
-pub struct Authenticated(pub Arc<str>);
+pub struct Authenticated {
+    /// The project.
+    pub project: Arc<str>,
+    /// The `MFA-Subject` header, if given.
+    pub subject: Option<String>,
+}
+
+/// The header in which a calling service names the requester (an
+/// account, a session, a client address): their sends and failed tries
+/// are limited as a number's are.
+pub const SUBJECT_HEADER: &str = "mfa-subject";
+
+/// Longest subject, in bytes.
+pub const SUBJECT_MAX: usize = 128;
+
+/// The requester a request names: at most one `MFA-Subject` header, 1 to
+/// [`SUBJECT_MAX`] printable ASCII characters.
+fn subject(headers: &HeaderMap) -> Result<Option<String>, Response> {
+    let mut values = headers.get_all(SUBJECT_HEADER).iter();
+    let Some(value) = values.next() else {
+        return Ok(None);
+    };
+    let invalid = || {
+        refused(
+            400,
+            "invalid_subject",
+            "MFA-Subject must be given once, 1 to 128 printable ASCII characters",
+        )
+    };
+    if values.next().is_some() {
+        return Err(invalid());
+    }
+    let bytes = value.as_bytes();
+    if bytes.is_empty()
+        || bytes.len() > SUBJECT_MAX
+        || !bytes.iter().all(|b| (0x20..0x7f).contains(b))
+    {
+        return Err(invalid());
+    }
+    Ok(Some(String::from_utf8_lossy(bytes).into_owned()))
+}
 
 /// The projects' credentials, held as keyed digests: a presented pair is
 /// digested the same way and compared in constant time, so neither the
@@ -191,6 +234,10 @@ pub async fn api_guard(State(guard): State<Arc<Guard>>, request: Request, next: 
         Ok(project) => project,
         Err(refusal) => return refusal.into_response(),
     };
+    let subject = match subject(&parts.headers) {
+        Ok(subject) => subject,
+        Err(answer) => return answer,
+    };
     if !is_json(&parts.headers) {
         return refused(
             415,
@@ -230,7 +277,7 @@ pub async fn api_guard(State(guard): State<Arc<Guard>>, request: Request, next: 
             );
         }
     };
-    parts.extensions.insert(Authenticated(project));
+    parts.extensions.insert(Authenticated { project, subject });
     next.run(Request::from_parts(parts, Body::from(bytes)))
         .await
 }

@@ -102,29 +102,36 @@ async fn track(request: Request, next: Next) -> Response {
     response
 }
 
+fn caller(who: &Authenticated) -> crate::app::Caller<'_> {
+    crate::app::Caller {
+        project: &who.project,
+        subject: who.subject.as_deref(),
+    }
+}
+
 async fn sms(
     State(app): State<Arc<App>>,
-    Extension(Authenticated(project)): Extension<Authenticated>,
+    Extension(who): Extension<Authenticated>,
     body: Bytes,
 ) -> Response {
-    reply::reply(app.issue(Channel::Sms, &project, &body).await)
+    reply::reply(app.issue(Channel::Sms, caller(&who), &body).await)
 }
 
 async fn call(
     State(app): State<Arc<App>>,
-    Extension(Authenticated(project)): Extension<Authenticated>,
+    Extension(who): Extension<Authenticated>,
     body: Bytes,
 ) -> Response {
-    reply::reply(app.issue(Channel::Call, &project, &body).await)
+    reply::reply(app.issue(Channel::Call, caller(&who), &body).await)
 }
 
 async fn verify(
     State(app): State<Arc<App>>,
-    Extension(Authenticated(project)): Extension<Authenticated>,
+    Extension(who): Extension<Authenticated>,
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    reply::reply(app.verify(&id, &project, &body).await)
+    reply::reply(app.verify(&id, caller(&who), &body).await)
 }
 
 /// 200 only when a write to the store lands now: a store that can be
