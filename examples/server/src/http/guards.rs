@@ -65,18 +65,12 @@ pub const SUBJECT_MAX: usize = 128;
 
 /// The requester a request names: at most one `MFA-Subject` header, 1 to
 /// [`SUBJECT_MAX`] printable ASCII characters.
-fn subject(headers: &HeaderMap) -> Result<Option<String>, Response> {
+fn subject(headers: &HeaderMap) -> Result<Option<String>, AuthRefusal> {
     let mut values = headers.get_all(SUBJECT_HEADER).iter();
     let Some(value) = values.next() else {
         return Ok(None);
     };
-    let invalid = || {
-        refused(
-            400,
-            "invalid_subject",
-            "MFA-Subject must be given once, 1 to 128 printable ASCII characters",
-        )
-    };
+    let invalid = || AuthRefusal::InvalidSubject;
     if values.next().is_some() {
         return Err(invalid());
     }
@@ -165,6 +159,9 @@ pub enum AuthRefusal {
     DuplicateHeader,
     /// No Basic credentials, or not a project's (401).
     Unauthorized,
+    /// An `MFA-Subject` header given twice, empty, too long or not
+    /// printable ASCII (400).
+    InvalidSubject,
 }
 
 impl IntoResponse for AuthRefusal {
@@ -179,6 +176,11 @@ impl IntoResponse for AuthRefusal {
                 401,
                 "unauthorized",
                 "missing or wrong credentials: HTTP Basic with project id and API token",
+            ),
+            AuthRefusal::InvalidSubject => refused(
+                400,
+                "invalid_subject",
+                "MFA-Subject must be given once, 1 to 128 printable ASCII characters",
             ),
         }
     }
@@ -236,7 +238,7 @@ pub async fn api_guard(State(guard): State<Arc<Guard>>, request: Request, next: 
     };
     let subject = match subject(&parts.headers) {
         Ok(subject) => subject,
-        Err(answer) => return answer,
+        Err(refusal) => return refusal.into_response(),
     };
     if !is_json(&parts.headers) {
         return refused(
