@@ -47,7 +47,7 @@ pub struct Config {
         value_delimiter = ',',
         hide_env_values = true
     )]
-    pub projects: Vec<Project>,
+    pub projects: Vec<ProjectEntry>,
 
     /// A file of `PROJECT_ID:API_TOKEN` lines (`#` comments), read with
     /// the `--project` ones; keeps tokens out of the command line.
@@ -235,6 +235,27 @@ impl FromStr for Project {
     }
 }
 
+/// A `--project` value as given, checked by [`Config::projects_or_dev`]:
+/// parsing it there, not in the argument parser, keeps a malformed entry
+/// (which may hold a token) out of the argument error, which would echo
+/// it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ProjectEntry(String);
+
+impl fmt::Debug for ProjectEntry {
+    // It may hold a token: left out of Debug on purpose.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ProjectEntry(..)")
+    }
+}
+
+impl FromStr for ProjectEntry {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(ProjectEntry(s.to_string()))
+    }
+}
+
 /// Reads a project file: one `PROJECT_ID:API_TOKEN` a line; blank lines
 /// and `#` comments skipped. An error names the line, never its text.
 pub fn read_project_file(path: &std::path::Path) -> Result<Vec<Project>, String> {
@@ -301,7 +322,15 @@ impl Config {
     /// The projects (flags, environment and project file), or the
     /// development project when none is configured (`true` then).
     pub fn projects_or_dev(&self) -> Result<(Vec<Project>, bool), String> {
-        let mut projects = self.projects.clone();
+        let mut projects = Vec::with_capacity(self.projects.len());
+        for (n, entry) in self.projects.iter().enumerate() {
+            projects.push(
+                entry
+                    .0
+                    .parse::<Project>()
+                    .map_err(|e| format!("--project / MFA_PROJECTS entry {}: {e}", n + 1))?,
+            );
+        }
         if let Some(path) = &self.project_file {
             projects.extend(read_project_file(path)?);
         }
@@ -367,7 +396,7 @@ mod tests {
         .unwrap();
         assert_eq!(c.seal_key_path(), Some(PathBuf::from("/tmp/x/db.key")));
         assert_eq!(
-            c.projects[1],
+            c.projects_or_dev().unwrap().0[1],
             Project {
                 id: "c".into(),
                 token: "d:e".into()
@@ -375,7 +404,21 @@ mod tests {
         );
         assert_eq!(c.allow_countries, [1, 44]);
         assert_eq!(c.send_limit.windows()[0].interval_secs(), 30);
-        assert!(Config::try_parse_from(["mfa-server", "--project", "nocolon"]).is_err());
+        // A malformed entry is refused without being echoed (it may be a
+        // token).
+        let bad =
+            Config::try_parse_from(["mfa-server", "--project", "a:b", "--project", "nocolon"])
+                .unwrap()
+                .projects_or_dev()
+                .unwrap_err();
+        assert!(bad.contains("entry 2") && !bad.contains("nocolon"), "{bad}");
+        assert!(
+            !format!(
+                "{:?}",
+                Config::try_parse_from(["mfa-server", "--project", "a:sekrit"]).unwrap()
+            )
+            .contains("sekrit")
+        );
         assert!(Config::try_parse_from(["mfa-server", "--send-limit", "0/30"]).is_err());
         assert!(Config::try_parse_from(["mfa-server", "--lockout", "1,2,3"]).is_err());
     }

@@ -295,13 +295,37 @@ impl Server {
 /// [`Server::stop`].
 pub async fn start(config: &Config, transport: Arc<Transport>) -> Result<Server, BoxError> {
     let app = open(config, transport).await?;
-    let (projects, _) = config.projects_or_dev()?;
+    let (projects, dev) = config.projects_or_dev()?;
     let guard = Arc::new(http::guards::Guard {
         credentials: http::guards::Credentials::new(&projects)?,
         limits: http::guards::HttpLimits {
             max_body: config.max_body_bytes,
             body_timeout: Duration::from_secs(config.body_timeout_secs.max(1)),
         },
+        failures: http::guards::FailedLogins::default(),
+    });
+    for project in projects.iter().filter(|_| !dev) {
+        // 22 characters of base64 carry 128 bits; fewer cannot.
+        if project.token.len() < 22 {
+            warn!(
+                project = %project.id,
+                "this project's API token is shorter than 22 characters: it cannot hold 128 \
+                 bits; use a longer random one (e.g. `openssl rand -base64 32`)"
+            );
+        }
+    }
+    // Forget failed logins whose window has passed, for as long as the
+    // routes hold the guard.
+    let weak = Arc::downgrade(&guard);
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(http::guards::FailedLogins::WINDOW);
+        loop {
+            tick.tick().await;
+            match weak.upgrade() {
+                Some(guard) => guard.failures.forget_old(),
+                None => return,
+            }
+        }
     });
     let limits = http::serve::ConnLimits {
         max_connections: config.max_connections,

@@ -9,6 +9,8 @@ use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() -> Result<(), BoxError> {
+    // No core dumps: a dump would hold the keys and the codes in flight.
+    let _ = rlimit::setrlimit(rlimit::Resource::CORE, 0, 0);
     let config = Config::parse();
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     // Logs go to stderr: stdout carries the stdout transport's deliveries.

@@ -44,6 +44,7 @@ use std::path::Path;
 
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce, XChaCha20Poly1305, XNonce};
+use zeroize::{Zeroize, Zeroizing};
 
 /// The format every record is sealed in now.
 pub const FORMAT: u8 = 2;
@@ -145,6 +146,14 @@ impl fmt::Debug for Keyring {
     }
 }
 
+impl Drop for Keyring {
+    // The ciphers wipe their own keys; these two are ours to wipe.
+    fn drop(&mut self) {
+        self.blind.zeroize();
+        self.check.zeroize();
+    }
+}
+
 impl Keyring {
     /// Reads the key file's text.
     pub fn parse(text: &str) -> Result<Keyring, SealError> {
@@ -160,27 +169,29 @@ impl Keyring {
                 .split_once(char::is_whitespace)
                 .ok_or(bad("expected `<id> <64 hex digits>`"))?;
             let id: u8 = id.parse().map_err(|_| bad("key id must be 0 to 255"))?;
-            let mut key = [0u8; 32];
-            hex::decode_to_slice(hex_key.trim(), &mut key)
+            let mut key = Zeroizing::new([0u8; 32]);
+            hex::decode_to_slice(hex_key.trim(), &mut *key)
                 .map_err(|_| bad("key must be 64 hex digits"))?;
             if keys.iter().any(|k| k.id == id) {
                 return Err(bad("key id given twice"));
             }
-            let subkey = blake3::derive_key(SEAL_CONTEXT, &key);
+            let subkey = Zeroizing::new(blake3::derive_key(SEAL_CONTEXT, &*key));
             keys.push(KeyEntry {
                 id,
-                seal: XChaCha20Poly1305::new(Key::from_slice(&subkey)),
-                v1: ChaCha20Poly1305::new(Key::from_slice(&key)),
+                seal: XChaCha20Poly1305::new(Key::from_slice(&*subkey)),
+                v1: ChaCha20Poly1305::new(Key::from_slice(&*key)),
             });
-            first.get_or_insert(key);
+            if first.is_none() {
+                first = Some(key);
+            }
         }
         let Some(first) = first else {
             return Err(SealError::KeyFile(0, "no key"));
         };
         Ok(Keyring {
             keys,
-            blind: blake3::derive_key(BLIND_CONTEXT, &first),
-            check: blake3::derive_key(CHECK_CONTEXT, &first),
+            blind: blake3::derive_key(BLIND_CONTEXT, &*first),
+            check: blake3::derive_key(CHECK_CONTEXT, &*first),
         })
     }
 
@@ -188,7 +199,7 @@ impl Keyring {
     /// others may read or write is refused.
     pub fn read(path: &Path) -> Result<Option<Keyring>, SealError> {
         let text = match std::fs::read_to_string(path) {
-            Ok(text) => text,
+            Ok(text) => Zeroizing::new(text),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(SealError::Io(e)),
         };
@@ -209,12 +220,13 @@ impl Keyring {
     /// Creates the key file at `path` with one fresh key (id 1), readable
     /// by its owner only (0600). Fails if it exists.
     pub fn create(path: &Path) -> Result<Keyring, SealError> {
-        let mut key = [0u8; 32];
-        getrandom::fill(&mut key).map_err(|_| SealError::Random)?;
-        let text = format!(
+        let mut key = Zeroizing::new([0u8; 32]);
+        getrandom::fill(&mut *key).map_err(|_| SealError::Random)?;
+        let hex_key = Zeroizing::new(hex::encode(*key));
+        let text = Zeroizing::new(format!(
             "# mfa-server seal keys: `<id> <hex key>`, newest last. Keep secret.\n1 {}\n",
-            hex::encode(key)
-        );
+            *hex_key
+        ));
         let mut options = std::fs::OpenOptions::new();
         options.write(true).create_new(true);
         #[cfg(unix)]

@@ -346,3 +346,37 @@ async fn sigterm_with_a_half_sent_request_ends_within_the_grace_period() {
     );
     drop(half);
 }
+
+/// Guessing API tokens: after 20 failed logins from one address in a
+/// minute, it gets 429 without its credentials being looked at, the
+/// right ones included.
+#[tokio::test]
+async fn failed_logins_from_one_address_are_throttled() {
+    let s = start(&[]).await;
+    let body = r#"{"to": "+15557788999"}"#;
+    for i in 0..20 {
+        let a = s
+            .post_as(SMS, Some((P1.0, &format!("guess-{i}"))), body)
+            .await;
+        assert_eq!(a.status, 401);
+    }
+    let a = s.post_as(SMS, Some(P1), body).await;
+    assert_eq!((a.status, a.code()), (429, "too_many_failed_logins"));
+    assert!(a.headers.contains_key("retry-after"));
+    assert!(s.transport.captured().is_empty());
+}
+
+/// `--help` shows no secret from the environment.
+#[test]
+fn help_shows_no_secret_from_the_environment() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mfa-server"))
+        .arg("--help")
+        .env("MFA_DATABASE", "postgres://mfa:s3cret-pw@db/mfa")
+        .env("MFA_PROJECTS", "p1:s3cret-token")
+        .env("MFA_HTTP_AUTH_TOKEN", "s3cret-auth")
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(help.contains("--database"), "{help}");
+    assert!(!help.contains("s3cret"), "{help}");
+}

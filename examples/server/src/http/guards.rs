@@ -23,7 +23,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::extract::{Request, State};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -103,6 +105,15 @@ impl std::fmt::Debug for Credentials {
     }
 }
 
+impl Drop for Credentials {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.key);
+        for (_, digest) in &mut self.projects {
+            zeroize::Zeroize::zeroize(digest);
+        }
+    }
+}
+
 impl Credentials {
     /// Digests every project's id and token under a fresh random key.
     pub fn new(projects: &[Project]) -> Result<Credentials, getrandom::Error> {
@@ -145,6 +156,56 @@ pub struct Guard {
     pub credentials: Credentials,
     /// How much a request may send, and how slowly.
     pub limits: HttpLimits,
+    /// Failed logins per client address.
+    pub failures: FailedLogins,
+}
+
+/// Failed logins per client address: after [`FailedLogins::ALLOWED`] in
+/// a row within [`FailedLogins::WINDOW`], the address gets 429 for the
+/// rest of the window without its credentials being looked at. A
+/// success clears the count. Kept in memory, per process; the sweep
+/// forgets old entries.
+#[derive(Debug, Default)]
+pub struct FailedLogins {
+    by_address: dashmap::DashMap<std::net::IpAddr, (u32, std::time::Instant)>,
+}
+
+impl FailedLogins {
+    /// Failures allowed in a window before the address must wait.
+    pub const ALLOWED: u32 = 20;
+    /// The window, from an address's first failure.
+    pub const WINDOW: Duration = Duration::from_secs(60);
+
+    /// Seconds `address` must still wait, if it is blocked.
+    fn blocked(&self, address: std::net::IpAddr) -> Option<u64> {
+        let entry = self.by_address.get(&address)?;
+        let (failures, since) = *entry;
+        let left = Self::WINDOW.checked_sub(since.elapsed())?;
+        (failures >= Self::ALLOWED).then(|| left.as_secs().max(1))
+    }
+
+    fn failed(&self, address: std::net::IpAddr) {
+        let mut entry = self
+            .by_address
+            .entry(address)
+            .or_insert((0, std::time::Instant::now()));
+        if entry.1.elapsed() >= Self::WINDOW {
+            *entry = (0, std::time::Instant::now());
+        }
+        entry.0 = entry.0.saturating_add(1);
+    }
+
+    fn succeeded(&self, address: std::net::IpAddr) {
+        if self.by_address.contains_key(&address) {
+            self.by_address.remove(&address);
+        }
+    }
+
+    /// Forgets addresses whose window has passed.
+    pub fn forget_old(&self) {
+        self.by_address
+            .retain(|_, (_, since)| since.elapsed() < Self::WINDOW);
+    }
 }
 
 fn refused(status: u16, code: &'static str, detail: &'static str) -> Response {
@@ -232,9 +293,33 @@ fn declared_length(headers: &HeaderMap) -> Option<u64> {
 /// whole body.
 pub async fn api_guard(State(guard): State<Arc<Guard>>, request: Request, next: Next) -> Response {
     let (mut parts, body) = request.into_parts();
+    let address = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
+    if let Some(wait) = address.and_then(|a| guard.failures.blocked(a)) {
+        counter!("mfa_rejected_total", "reason" => "too_many_failed_logins").increment(1);
+        let mut answer = reply::failure(
+            429,
+            "too_many_failed_logins",
+            "too many failed logins from this address; wait",
+        );
+        answer.retry_after = Some(wait);
+        return reply::reply(answer);
+    }
     let project = match authenticate(&guard.credentials, &parts.headers) {
-        Ok(project) => project,
-        Err(refusal) => return refusal.into_response(),
+        Ok(project) => {
+            if let Some(a) = address {
+                guard.failures.succeeded(a);
+            }
+            project
+        }
+        Err(refusal) => {
+            if let (Some(a), AuthRefusal::Unauthorized) = (address, refusal) {
+                guard.failures.failed(a);
+            }
+            return refusal.into_response();
+        }
     };
     let subject = match subject(&parts.headers) {
         Ok(subject) => subject,
