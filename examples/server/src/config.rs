@@ -164,6 +164,13 @@ pub struct Config {
     #[arg(long, env = "MFA_GRACE_SECS", default_value_t = 86_400)]
     pub grace_secs: u64,
 
+    /// Seconds this server's clock may differ from PostgreSQL's: more
+    /// stops the start, and skips a sweep (a clock ahead would delete live
+    /// challenges). Every server's clock decides expiry, so keep them in
+    /// step (NTP).
+    #[arg(long, env = "MFA_MAX_CLOCK_SKEW_SECS", default_value_t = 30)]
+    pub max_clock_skew_secs: u64,
+
     /// Seconds between sweeps.
     #[arg(long, env = "MFA_SWEEP_EVERY_SECS", default_value_t = 60)]
     pub sweep_every_secs: u64,

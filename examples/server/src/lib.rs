@@ -179,6 +179,11 @@ pub async fn open(config: &Config, transport: Arc<Transport>) -> Result<Arc<App>
         }
     };
     check_key(&store, &keyring).await?;
+    let now = i64::try_from(mfa_core::UnixTime::now().as_secs()).unwrap_or(i64::MAX);
+    if let Err(e) = check_skew(&store, now, config.max_clock_skew_secs).await {
+        store.close().await;
+        return Err(e);
+    }
     if store.meta("row_format").await?.as_deref() != Some(ROW_FORMAT) {
         let upgrade = vec![
             store::Write::ClearLimits,
@@ -362,8 +367,11 @@ pub async fn start(config: &Config, transport: Arc<Transport>) -> Result<Server,
         listener,
         router,
         limits,
-        Duration::from_secs(config.sweep_every_secs.max(1)),
-        config.grace_secs,
+        Sweeping {
+            every: Duration::from_secs(config.sweep_every_secs.max(1)),
+            grace_secs: config.grace_secs,
+            max_skew_secs: config.max_clock_skew_secs,
+        },
         until_stopped(),
     ));
     Ok(Server {
@@ -382,30 +390,77 @@ pub async fn serve(
     listener: TcpListener,
     router: axum::Router,
     limits: http::serve::ConnLimits,
-    sweep_every: Duration,
-    grace_secs: u64,
+    sweeping: Sweeping,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), std::io::Error> {
-    let sweeper = tokio::spawn(sweep(app.clone(), sweep_every, grace_secs));
+    let sweeper = tokio::spawn(sweep(app.clone(), sweeping));
     let served = http::serve::serve(listener, router, limits, shutdown).await;
     sweeper.abort();
     served
 }
 
+/// When and how far the sweep deletes.
+#[derive(Clone, Copy, Debug)]
+pub struct Sweeping {
+    /// Time between sweeps.
+    pub every: Duration,
+    /// How long finished challenges are kept.
+    pub grace_secs: u64,
+    /// How far this server's clock may be from the database's.
+    pub max_skew_secs: u64,
+}
+
 /// Deletes finished and expired challenges older than the grace period,
 /// and limiter states nobody needs any more; forgets idle budgets.
-async fn sweep(app: Arc<App>, every: Duration, grace_secs: u64) {
+async fn sweep(app: Arc<App>, sweeping: Sweeping) {
+    let Sweeping {
+        every,
+        grace_secs,
+        max_skew_secs,
+    } = sweeping;
     let mut tick = tokio::time::interval(every);
     loop {
         tick.tick().await;
         app.budgets.forget_idle();
-        let now = mfa_core::UnixTime::now().as_secs();
-        let now = i64::try_from(now).unwrap_or(i64::MAX);
-        let before = now.saturating_sub(i64::try_from(grace_secs).unwrap_or(i64::MAX));
-        match app.store.sweep(before, now).await {
+        let now = i64::try_from(mfa_core::UnixTime::now().as_secs()).unwrap_or(i64::MAX);
+        match sweep_once(&app, now, grace_secs, max_skew_secs).await {
             Ok((0, 0)) => {}
             Ok((challenges, limits)) => info!(challenges, limits, "swept"),
-            Err(e) => error!(error = %e, "sweep failed"),
+            Err(e) => {
+                metrics::counter!("mfa_sweep_failures_total").increment(1);
+                error!(error = %e, "sweep skipped");
+            }
         }
     }
+}
+
+/// One sweep at this process's time `now`. On a database with a clock of
+/// its own (PostgreSQL, shared by every server), a `now` more than
+/// `max_skew_secs` away from it deletes nothing: a server whose clock ran
+/// ahead would delete challenges that are still live, and lockouts that
+/// still count.
+pub async fn sweep_once(
+    app: &App,
+    now: i64,
+    grace_secs: u64,
+    max_skew_secs: u64,
+) -> Result<(u64, u64), BoxError> {
+    check_skew(&app.store, now, max_skew_secs).await?;
+    let before = now.saturating_sub(i64::try_from(grace_secs).unwrap_or(i64::MAX));
+    Ok(app.store.sweep(before, now).await?)
+}
+
+/// Refuses a `now` further than `max_skew_secs` from the database's clock.
+async fn check_skew(store: &store::Store, now: i64, max_skew_secs: u64) -> Result<(), BoxError> {
+    if let Some(database) = store.clock().await? {
+        let skew = now.abs_diff(database);
+        if skew > max_skew_secs {
+            return Err(format!(
+                "this server's clock is {skew} s away from the database's (at most \
+                 {max_skew_secs} s allowed): fix the clock (NTP)"
+            )
+            .into());
+        }
+    }
+    Ok(())
 }

@@ -109,3 +109,134 @@ async fn two_hosts_right_code_storm_verifies_once() {
         assert_eq!((ok, replays), (1, 63), "{answers:?}");
     }
 }
+
+/// A second server whose key file is not the one the database's rows are
+/// sealed with does not start (it would neither open their rows nor see
+/// their limits).
+#[tokio::test]
+async fn a_server_with_another_key_file_is_refused() {
+    let Some(url) = common::postgres_url("a_server_with_another_key_file_is_refused") else {
+        return;
+    };
+    use clap::Parser;
+    let s = common::start_with(
+        &[],
+        std::sync::Arc::new(mfa_server::Transport::capture()),
+        Some(&url),
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let other = dir.path().join("other.key");
+    mfa_server::seal::Keyring::create(&other).unwrap();
+    let config = mfa_server::Config::try_parse_from([
+        "mfa-server",
+        "--listen",
+        "127.0.0.1:0",
+        "--database",
+        &url,
+        "--seal-key-file",
+        other.to_str().unwrap(),
+        "--project",
+        "p1:token-one",
+    ])
+    .unwrap();
+    let e = mfa_server::start(
+        &config,
+        std::sync::Arc::new(mfa_server::Transport::capture()),
+    )
+    .await
+    .err()
+    .expect("refused");
+    assert!(e.to_string().contains("key check"), "{e}");
+    // PostgreSQL without a key file named: refused, none is made up.
+    let config = mfa_server::Config::try_parse_from([
+        "mfa-server",
+        "--listen",
+        "127.0.0.1:0",
+        "--database",
+        &url,
+        "--project",
+        "p1:token-one",
+    ])
+    .unwrap();
+    let e = mfa_server::start(
+        &config,
+        std::sync::Arc::new(mfa_server::Transport::capture()),
+    )
+    .await
+    .err()
+    .expect("refused");
+    assert!(e.to_string().contains("--seal-key-file"), "{e}");
+    s.server.stop().await.unwrap();
+}
+
+/// A server whose clock runs ahead of PostgreSQL's deletes nothing: its
+/// sweep is skipped (on SQLite, the only clock is the server's).
+#[tokio::test]
+async fn a_sweep_at_a_clock_far_from_the_databases_deletes_nothing() {
+    let Some(url) =
+        common::postgres_url("a_sweep_at_a_clock_far_from_the_databases_deletes_nothing")
+    else {
+        return;
+    };
+    let s = common::start_with(
+        &[],
+        std::sync::Arc::new(mfa_server::Transport::capture()),
+        Some(&url),
+    )
+    .await;
+    let to = fresh_number(700);
+    let a = s.sms(&json!({ "to": to }).to_string()).await;
+    let id = a.body["id"].as_str().unwrap().to_string();
+    let code = code_of(&s.last().text, 6);
+    let now = i64::try_from(mfa_core::UnixTime::now().as_secs()).unwrap();
+    let ahead = now + 10 * 86_400;
+    let e = mfa_server::sweep_once(&s.server.app, ahead, 0, 30)
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("clock"), "{e}");
+    assert_eq!(s.verify(&id, &code).await.body, json!({"success": true}));
+    // At the database's own time the sweep runs.
+    assert!(
+        mfa_server::sweep_once(&s.server.app, now, 86_400, 30)
+            .await
+            .is_ok()
+    );
+    s.server.stop().await.unwrap();
+}
+
+/// Right and wrong codes for several challenges of one number, from two
+/// servers at once: every write list takes the lockout row before the
+/// challenge, so no two transactions wait on each other (a deadlock
+/// would be a 500).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn racing_verifies_on_one_number_never_deadlock() {
+    let Some(url) = common::postgres_url("racing_verifies_on_one_number_never_deadlock") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = two_servers(&url, &dir);
+    let to = fresh_number(900);
+    let mut challenges = Vec::new();
+    for _ in 0..4 {
+        challenges.push(issue(&a, &to, 20).await);
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let client = reqwest::Client::new();
+    let mut tasks = Vec::new();
+    for i in 0..80 {
+        let (id, code) = challenges[i % 4].clone();
+        let token = if i % 5 == 0 { code } else { wrong(&code) };
+        let base = [&a, &b][i % 2].base.clone();
+        let client = client.clone();
+        tasks.push(tokio::spawn(async move {
+            let body = json!({ "token": token }).to_string();
+            let path = format!("/api/relay/rest/mfa/{id}/verify");
+            post(&client, &base, &path, Some(P1), &body).await.status
+        }));
+    }
+    for t in tasks {
+        let status = t.await.unwrap();
+        assert!(status < 500, "a verify answered {status}");
+    }
+}

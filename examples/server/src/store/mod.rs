@@ -284,6 +284,15 @@ impl Store {
         }
     }
 
+    /// The database's clock (Unix seconds), where the database has one of
+    /// its own that several servers share (PostgreSQL); `None` for SQLite.
+    pub async fn clock(&self) -> Result<Option<i64>, Error> {
+        match self {
+            Store::Sqlite(_) => Ok(None),
+            Store::Postgres(p) => p.clock().await.map(Some),
+        }
+    }
+
     /// Does either table hold a row?
     pub async fn has_rows(&self) -> Result<bool, Error> {
         match self {

@@ -197,6 +197,15 @@ impl Postgres {
             .await?)
     }
 
+    /// See [`super::Store::clock`].
+    pub async fn clock(&self) -> Result<i64, Error> {
+        Ok(
+            sqlx::query_scalar("SELECT extract(epoch FROM now())::bigint")
+                .fetch_one(&self.0)
+                .await?,
+        )
+    }
+
     /// See [`super::Store::has_rows`].
     pub async fn has_rows(&self) -> Result<bool, Error> {
         Ok(sqlx::query_scalar(sql::HAS_ROWS).fetch_one(&self.0).await?)
