@@ -22,21 +22,27 @@
 //! key used directly with ChaCha20-Poly1305 and a 12-byte nonce, for
 //! challenge rows only. Every write seals in format 2.
 //!
-//! The key file holds one key a line, `<id> <64 hex digits>` (`#` starts a
-//! comment), and must be readable by its owner alone. The last line is
-//! the newest key and seals; every listed key opens. To rotate, append a
-//! line with a new id and restart.
+//! The key file holds one key a line (`#` starts a comment) and must be
+//! readable by its owner alone:
 //!
-//! The limiter rows are keyed by a phone number; their keys are blinded
-//! ([`Keyring::limit_key`]): a keyed BLAKE3 hash of the project and the
-//! number (and the row's kind), under a key derived from the *first* key of
-//! the file, so a copy of the database shows no number either (numbers are
-//! few enough to guess through an unkeyed hash). Rotating keeps the first
-//! line; removing it changes every limiter key once, which starts the send
-//! limits and lockouts afresh. The first key also gives the database's
-//! key check ([`Keyring::key_check`]), which the server stores and
-//! compares at start, so that two servers with different key files never
-//! share one database.
+//! - `<id> <64 hex digits>`: a sealing key. The last one seals; every one
+//!   listed opens. To rotate, append a line with a new id and restart;
+//!   once no row is sealed under an old key (its rows have been
+//!   rewritten or swept), its line may go.
+//! - `root <64 hex digits>`: the root key, which seals nothing. The
+//!   limiter rows are keyed by a phone number; their keys are blinded
+//!   ([`Keyring::limit_key`]): a keyed BLAKE3 hash of the project and the
+//!   number (and the row's kind), under a key derived from the root, so a
+//!   copy of the database shows no number either (numbers are few enough
+//!   to guess through an unkeyed hash). The root also gives the
+//!   database's key check ([`Keyring::key_check`]), which the server
+//!   stores and compares at start, so that two servers with different key
+//!   files never share one database. Retiring a sealing key leaves both
+//!   alone; changing the root starts every send limit and lockout afresh
+//!   and is refused by the key check.
+//!
+//! A file without a `root` line (written by earlier versions) uses its
+//! first sealing key as the root: keep that line.
 
 use std::fmt;
 use std::io::Write;
@@ -159,19 +165,28 @@ impl Keyring {
     pub fn parse(text: &str) -> Result<Keyring, SealError> {
         let mut keys: Vec<KeyEntry> = Vec::new();
         let mut first = None;
+        let mut root = None;
         for (n, line) in text.lines().enumerate() {
             let line = line.split('#').next().unwrap_or("").trim();
             if line.is_empty() {
                 continue;
             }
             let bad = |what| SealError::KeyFile(n + 1, what);
-            let (id, hex_key) = line
-                .split_once(char::is_whitespace)
-                .ok_or(bad("expected `<id> <64 hex digits>`"))?;
-            let id: u8 = id.parse().map_err(|_| bad("key id must be 0 to 255"))?;
+            let (id, hex_key) = line.split_once(char::is_whitespace).ok_or(bad(
+                "expected `<id> <64 hex digits>` or `root <64 hex digits>`",
+            ))?;
             let mut key = Zeroizing::new([0u8; 32]);
             hex::decode_to_slice(hex_key.trim(), &mut *key)
                 .map_err(|_| bad("key must be 64 hex digits"))?;
+            if id == "root" {
+                if root.replace(key).is_some() {
+                    return Err(bad("root given twice"));
+                }
+                continue;
+            }
+            let id: u8 = id
+                .parse()
+                .map_err(|_| bad("key id must be 0 to 255 or `root`"))?;
             if keys.iter().any(|k| k.id == id) {
                 return Err(bad("key id given twice"));
             }
@@ -185,13 +200,17 @@ impl Keyring {
                 first = Some(key);
             }
         }
-        let Some(first) = first else {
+        if keys.is_empty() {
+            return Err(SealError::KeyFile(0, "no key"));
+        }
+        // Files from earlier versions have no root: their first key is it.
+        let Some(root) = root.or(first) else {
             return Err(SealError::KeyFile(0, "no key"));
         };
         Ok(Keyring {
             keys,
-            blind: blake3::derive_key(BLIND_CONTEXT, &*first),
-            check: blake3::derive_key(CHECK_CONTEXT, &*first),
+            blind: blake3::derive_key(BLIND_CONTEXT, &*root),
+            check: blake3::derive_key(CHECK_CONTEXT, &*root),
         })
     }
 
@@ -220,12 +239,16 @@ impl Keyring {
     /// Creates the key file at `path` with one fresh key (id 1), readable
     /// by its owner only (0600). Fails if it exists.
     pub fn create(path: &Path) -> Result<Keyring, SealError> {
-        let mut key = Zeroizing::new([0u8; 32]);
-        getrandom::fill(&mut *key).map_err(|_| SealError::Random)?;
-        let hex_key = Zeroizing::new(hex::encode(*key));
+        let mut keys = Zeroizing::new([0u8; 64]);
+        getrandom::fill(&mut *keys).map_err(|_| SealError::Random)?;
+        let root = Zeroizing::new(hex::encode(&keys[..32]));
+        let first = Zeroizing::new(hex::encode(&keys[32..]));
         let text = Zeroizing::new(format!(
-            "# mfa-server seal keys: `<id> <hex key>`, newest last. Keep secret.\n1 {}\n",
-            *hex_key
+            "# mfa-server seal keys. Keep secret. `root`: names the rows (limiter keys, \
+             key check); keep it for the life of the database.\n\
+             # `<id> <hex key>`: seal and open rows; the last one seals. To rotate, append.\n\
+             root {}\n1 {}\n",
+            *root, *first
         ));
         let mut options = std::fs::OpenOptions::new();
         options.write(true).create_new(true);
@@ -486,6 +509,38 @@ mod tests {
         ));
     }
 
+    /// With a root line, sealing keys come and go without moving the
+    /// limiter keys or the key check.
+    #[test]
+    fn a_root_outlives_the_sealing_keys() {
+        let root = format!("root {}\n", "77".repeat(32));
+        let k1 = format!("1 {}\n", "01".repeat(32));
+        let k2 = format!("2 {}\n", "02".repeat(32));
+        let before = Keyring::parse(&format!("{root}{k1}")).unwrap();
+        let sealed = before.seal(challenge("i", "p"), b"x").unwrap();
+        let during = Keyring::parse(&format!("{root}{k1}{k2}")).unwrap();
+        let after = Keyring::parse(&format!("{root}{k2}")).unwrap();
+        assert_eq!(during.open(challenge("i", "p"), &sealed).unwrap().1, b"x");
+        for ring in [&during, &after] {
+            assert_eq!(ring.key_check(), before.key_check());
+            assert_eq!(
+                ring.limit_key("lock", "p", "+15557788999"),
+                before.limit_key("lock", "p", "+15557788999")
+            );
+        }
+        assert_eq!(after.sealing_key_id(), 2);
+        // Without a root, the first sealing key stands in (earlier files).
+        let legacy = Keyring::parse(&k1).unwrap();
+        assert_ne!(legacy.key_check(), before.key_check());
+        assert_eq!(
+            legacy.key_check(),
+            Keyring::parse(&format!("{k1}{k2}")).unwrap().key_check()
+        );
+        // A root alone seals nothing: refused.
+        assert!(Keyring::parse(&root).is_err());
+        assert!(Keyring::parse(&format!("{root}{root}{k1}")).is_err());
+    }
+
     #[test]
     fn key_file_errors() {
         assert!(Keyring::parse("").is_err());
@@ -504,6 +559,8 @@ mod tests {
         assert!(Keyring::read(&path).unwrap().is_none());
         let a = Keyring::create(&path).unwrap();
         assert!(Keyring::create(&path).is_err(), "never overwritten");
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains("\nroot ") && text.contains("\n1 "), "{text}");
         let b = Keyring::read(&path).unwrap().unwrap();
         let sealed = a.seal(challenge("i", "p"), b"x").unwrap();
         assert_eq!(b.open(challenge("i", "p"), &sealed).unwrap().1, b"x");
