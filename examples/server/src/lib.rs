@@ -13,7 +13,9 @@
 //! | what | key | default | answer |
 //! |---|---|---|---|
 //! | sends (`--send-limit`) | project + number | 5 per 10 minutes and 10 per day | 429 `rate_limited`, `Retry-After` |
-//! | failed tries (`--lockout`) | project + number | 5 free, then 1 s doubling to 15 min, locked at 100 | 429 `locked`, `Retry-After` while it waits |
+//! | failed tries (`--lockout`, `--hard-lock-secs`) | project + number, and project + `MFA-Subject` if given | 5 free, then 1 s doubling to 15 min, locked at 100 for 24 h after the last try | 429 `locked`, `Retry-After` |
+//! | sends by requester (`--send-limit`) | project + `MFA-Subject`, if given | as for a number | 429 `rate_limited`, `Retry-After` |
+//! | failed logins | client address | 20 a minute | 429 `too_many_failed_logins`, `Retry-After` |
 //! | countries (`--allow-country`) | country calling code | all allowed | 403 `country_not_allowed` |
 //! | sends across numbers (`--project-budget`) | project | 1,000 a burst, refilled at 1,000 an hour | 429 `budget_exhausted`, `Retry-After` |
 //! | sends to one country (`--country-budget`) | project + country calling code | 100 a burst, refilled at 100 an hour | 429 `budget_exhausted`, `Retry-After` |
@@ -27,6 +29,12 @@
 //! outside the list is 403, not 422: the request is valid by the API's
 //! rules; this deployment refuses it by policy, and a client should not
 //! retry it with other parameters.
+//!
+//! `MFA-Subject` lets the calling service name who is asking (an
+//! account, a session, a client address): a guesser's failures then count
+//! against them across numbers, not only against each number, and
+//! `mfa-server unlock PROJECT --number N` lifts a number's lock at once
+//! (`docs/THREAT_MODEL.md` weighs this against NIST SP 800-63B).
 //!
 //! The budgets ([`budget`]) stop SMS pumping: a script that asks codes for
 //! many numbers, each under its own limit, usually in a country whose
