@@ -21,7 +21,7 @@ use crate::http::reply::failure;
 use crate::record::{ChallengeRecord, LockRecord, SendRecord, Tamper};
 use crate::seal::{self, Keyring, Row};
 use crate::store::{ChallengeColumns, LimitColumns, Store, Write};
-use crate::transport::{Message, Transport};
+use crate::transport::{Message, Transport, TransportError};
 
 /// Compare-and-swap rounds before a request gives up with 500. Every lost
 /// round means another request's write landed, so this is only reached
@@ -66,7 +66,7 @@ pub struct App {
     /// Seal keys.
     pub keyring: Keyring,
     /// Delivery.
-    pub transport: Arc<Transport>,
+    pub transport: Arc<dyn Transport>,
     /// Sends per project and per country, across numbers.
     pub budgets: Budgets,
     /// Settings.
@@ -239,7 +239,7 @@ impl App {
             self.transport.send(&message),
         )
         .await
-        .unwrap_or(Err(crate::transport::TransportError::Timeout));
+        .unwrap_or(Err(TransportError::Timeout));
         drop(message);
         if let Err(e) = sent {
             warn!(id = %id, project, error = %e, "transport failed; canceling the challenge");

@@ -90,9 +90,9 @@ pub fn metrics_handle() -> PrometheusHandle {
 }
 
 /// The transport the configuration asks for.
-pub fn transport_from(config: &Config) -> Result<Transport, BoxError> {
+pub fn transport_from(config: &Config) -> Result<Arc<dyn Transport>, BoxError> {
     Ok(match config.transport {
-        config::TransportKind::Stdout => Transport::stdout()?,
+        config::TransportKind::Stdout => Arc::new(transport::stdout::Stdout::start()?),
         config::TransportKind::Http => {
             let need = |v: &Option<String>, flag: &str| {
                 v.clone()
@@ -115,11 +115,11 @@ pub fn transport_from(config: &Config) -> Result<Transport, BoxError> {
                     );
                 }
             };
-            Transport::http(transport::HttpConfig {
+            Arc::new(transport::http::Http::new(transport::http::HttpConfig {
                 base_url: need(&config.http_base_url, "--http-base-url")?,
                 account_sid: need(&config.http_account_sid, "--http-account-sid")?,
                 auth_token,
-            })?
+            })?)
         }
     })
 }
@@ -137,7 +137,7 @@ const ROW_FORMAT: &str = "2";
 /// that holds rows, a key file others may read, a key check in the
 /// database that names another key file (two servers on one database
 /// with different keys).
-pub async fn open(config: &Config, transport: Arc<Transport>) -> Result<Arc<App>, BoxError> {
+pub async fn open(config: &Config, transport: Arc<dyn Transport>) -> Result<Arc<App>, BoxError> {
     let (_, dev) = config.projects_or_dev()?;
     let loopback = config.listen.ip().is_loopback();
     if dev && !loopback {
@@ -306,7 +306,7 @@ impl Server {
 
 /// Binds `config.listen` (and `config.metrics_listen`) and serves until
 /// [`Server::stop`].
-pub async fn start(config: &Config, transport: Arc<Transport>) -> Result<Server, BoxError> {
+pub async fn start(config: &Config, transport: Arc<dyn Transport>) -> Result<Server, BoxError> {
     let app = open(config, transport).await?;
     let (projects, dev) = config.projects_or_dev()?;
     let guard = Arc::new(http::guards::Guard {

@@ -4,6 +4,7 @@ use std::io::IsTerminal;
 use std::sync::Arc;
 
 use clap::Parser;
+use mfa_server::transport::stdout::Stdout;
 use mfa_server::{BoxError, Config, config};
 use tracing_subscriber::EnvFilter;
 
@@ -34,7 +35,7 @@ async fn main() -> Result<(), BoxError> {
         return unlock(&config, project_id, number.as_deref(), subject.as_deref()).await;
     }
 
-    let transport = Arc::new(mfa_server::transport_from(&config)?);
+    let transport = mfa_server::transport_from(&config)?;
     let server = mfa_server::start(&config, transport).await?;
     say(&format!("mfa-server listening on http://{}", server.addr));
     if config.projects_or_dev()?.1 {
@@ -59,7 +60,7 @@ async fn unlock(
     number: Option<&str>,
     subject: Option<&str>,
 ) -> Result<(), BoxError> {
-    let app = mfa_server::open(config, Arc::new(mfa_server::Transport::stdout()?)).await?;
+    let app = mfa_server::open(config, Arc::new(Stdout::start()?)).await?;
     let cleared = app.unlock(project, number, subject).await;
     app.store.close().await;
     match cleared {

@@ -12,8 +12,8 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use common::{code_of, start_with};
-use mfa_server::Transport;
-use mfa_server::transport::HttpConfig;
+use mfa_server::transport::Transport;
+use mfa_server::transport::http::{Http, HttpConfig};
 use serde_json::json;
 
 /// (resource, form fields) of each request the provider accepted.
@@ -61,15 +61,15 @@ async fn receiver() -> (String, Received) {
     (base, received)
 }
 
-fn http_transport(base: &str) -> Arc<Transport> {
-    Arc::new(
-        Transport::http(HttpConfig {
+fn http_transport(base: &str) -> Option<Arc<dyn Transport>> {
+    Some(Arc::new(
+        Http::new(HttpConfig {
             base_url: base.to_string(),
             account_sid: "AC123".into(),
             auth_token: "secret".into(),
         })
         .unwrap(),
-    )
+    ))
 }
 
 #[tokio::test]

@@ -5,10 +5,7 @@
 
 mod common;
 
-use std::sync::Arc;
-
 use common::{code_of, start_with};
-use mfa_server::Transport;
 
 /// What a run left to look for.
 struct Issued {
@@ -74,7 +71,7 @@ fn store_bytes(dir: &std::path::Path) -> Vec<u8> {
 
 #[tokio::test]
 async fn sqlite_file_holds_no_code() {
-    let s = start_with(&[], Arc::new(Transport::capture()), None).await;
+    let s = start_with(&[], None, None).await;
     let issued = issue_codes(&s, 60).await;
     let common::TestServer { server, dir, .. } = s;
     // While running (records in the WAL), then stopped (checkpointed).
@@ -102,7 +99,7 @@ async fn pg_dump_holds_no_code() {
     let Some(url) = common::postgres_url("pg_dump_holds_no_code") else {
         return;
     };
-    let s = start_with(&[], Arc::new(Transport::capture()), Some(&url)).await;
+    let s = start_with(&[], None, Some(&url)).await;
     let issued = issue_codes(&s, 60).await;
     let dump = std::process::Command::new("pg_dump")
         .args(["--data-only", "--table=challenges", "--table=limits", &url])

@@ -199,7 +199,7 @@ async fn stdout_codes_are_not_served_beyond_loopback_by_default() {
         a.extend_from_slice(extra);
         mfa_server::Config::try_parse_from(a).unwrap()
     };
-    let transport = || std::sync::Arc::new(mfa_server::Transport::capture());
+    let transport = common::capture;
     let e = mfa_server::start(&args(&[]), transport())
         .await
         .err()

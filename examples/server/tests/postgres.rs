@@ -119,12 +119,7 @@ async fn a_server_with_another_key_file_is_refused() {
         return;
     };
     use clap::Parser;
-    let s = common::start_with(
-        &[],
-        std::sync::Arc::new(mfa_server::Transport::capture()),
-        Some(&url),
-    )
-    .await;
+    let s = common::start_with(&[], None, Some(&url)).await;
     let dir = tempfile::tempdir().unwrap();
     let other = dir.path().join("other.key");
     mfa_server::seal::Keyring::create(&other).unwrap();
@@ -140,13 +135,10 @@ async fn a_server_with_another_key_file_is_refused() {
         "p1:token-one",
     ])
     .unwrap();
-    let e = mfa_server::start(
-        &config,
-        std::sync::Arc::new(mfa_server::Transport::capture()),
-    )
-    .await
-    .err()
-    .expect("refused");
+    let e = mfa_server::start(&config, common::capture())
+        .await
+        .err()
+        .expect("refused");
     assert!(e.to_string().contains("key check"), "{e}");
     // PostgreSQL without a key file named: refused, none is made up.
     let config = mfa_server::Config::try_parse_from([
@@ -159,13 +151,10 @@ async fn a_server_with_another_key_file_is_refused() {
         "p1:token-one",
     ])
     .unwrap();
-    let e = mfa_server::start(
-        &config,
-        std::sync::Arc::new(mfa_server::Transport::capture()),
-    )
-    .await
-    .err()
-    .expect("refused");
+    let e = mfa_server::start(&config, common::capture())
+        .await
+        .err()
+        .expect("refused");
     assert!(e.to_string().contains("--seal-key-file"), "{e}");
     s.server.stop().await.unwrap();
 }
@@ -179,12 +168,7 @@ async fn a_sweep_at_a_clock_far_from_the_databases_deletes_nothing() {
     else {
         return;
     };
-    let s = common::start_with(
-        &[],
-        std::sync::Arc::new(mfa_server::Transport::capture()),
-        Some(&url),
-    )
-    .await;
+    let s = common::start_with(&[], None, Some(&url)).await;
     let to = fresh_number(700);
     let a = s.sms(&json!({ "to": to }).to_string()).await;
     let id = a.body["id"].as_str().unwrap().to_string();

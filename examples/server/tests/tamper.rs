@@ -166,7 +166,7 @@ fn config(dir: &Path, key: &Path) -> Config {
 }
 
 async fn start_error(config: &Config) -> String {
-    let transport = std::sync::Arc::new(mfa_server::Transport::capture());
+    let transport = common::capture();
     match mfa_server::start(config, transport).await {
         Ok(server) => {
             server.stop().await.unwrap();
@@ -202,12 +202,9 @@ async fn a_missing_or_other_key_file_beside_sealed_rows_stops_the_start() {
     let e = start_error(&config(dir.path(), &key)).await;
     assert!(e.contains("chmod 600"), "{e}");
     common::write_key_text(&key, &kept, 0o600);
-    let server = mfa_server::start(
-        &config(dir.path(), &key),
-        std::sync::Arc::new(mfa_server::Transport::capture()),
-    )
-    .await
-    .unwrap();
+    let server = mfa_server::start(&config(dir.path(), &key), common::capture())
+        .await
+        .unwrap();
     server.stop().await.unwrap();
 }
 
@@ -221,9 +218,7 @@ async fn healthz_is_503_when_writes_do_not_land() {
     let key = dir.path().join("mfa.key");
     let mut c = config(dir.path(), &key);
     c.database = format!("{}?mode=ro", c.database);
-    let server = mfa_server::start(&c, std::sync::Arc::new(mfa_server::Transport::capture()))
-        .await
-        .unwrap();
+    let server = mfa_server::start(&c, common::capture()).await.unwrap();
     let r = reqwest::get(format!("http://{}/healthz", server.addr))
         .await
         .unwrap();

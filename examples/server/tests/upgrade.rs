@@ -5,10 +5,8 @@
 
 mod common;
 
-use std::sync::Arc;
-
 use clap::Parser;
-use mfa_server::{Config, Transport};
+use mfa_server::Config;
 use serde_json::json;
 
 const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/v0.1.0");
@@ -49,7 +47,7 @@ async fn a_store_of_the_previous_version_is_read() {
         "p1:token-one",
     ])
     .unwrap();
-    let transport = Arc::new(Transport::capture());
+    let transport = common::capture();
     let server = mfa_server::start(&config, transport.clone()).await.unwrap();
     let base = format!("http://{}", server.addr);
     let client = reqwest::Client::new();

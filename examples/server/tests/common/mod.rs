@@ -1,13 +1,17 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod capture;
 pub mod process;
+
+pub use capture::{Capture, capture};
 
 use std::sync::Arc;
 
 use clap::Parser;
 use mfa_server::transport::Message;
-use mfa_server::{Config, Server, Transport};
+use mfa_server::transport::Transport;
+use mfa_server::{Config, Server};
 use serde_json::Value;
 
 /// A server on a free loopback port, with a capturing transport and a
@@ -15,7 +19,8 @@ use serde_json::Value;
 pub struct TestServer {
     pub base: String,
     pub server: Server,
-    pub transport: Arc<Transport>,
+    /// The deliveries (empty when the test gave its own transport).
+    pub transport: Arc<Capture>,
     pub dir: tempfile::TempDir,
     pub client: reqwest::Client,
 }
@@ -24,14 +29,18 @@ pub const P1: (&str, &str) = ("p1", "token-one");
 pub const P2: (&str, &str) = ("p2", "token-two");
 
 pub async fn start(extra: &[&str]) -> TestServer {
-    start_with(extra, Arc::new(Transport::capture()), None).await
+    start_with(extra, None, None).await
 }
 
+/// A server with `transport` (`None`: a capture) and `database` (`None`:
+/// a fresh SQLite file).
 pub async fn start_with(
     extra: &[&str],
-    transport: Arc<Transport>,
+    transport: Option<Arc<dyn Transport>>,
     database: Option<&str>,
 ) -> TestServer {
+    let capture = capture();
+    let transport = transport.unwrap_or_else(|| capture.clone());
     let dir = tempfile::tempdir().unwrap();
     let db = match database {
         Some(url) => url.to_string(),
@@ -58,11 +67,11 @@ pub async fn start_with(
     ];
     args.extend_from_slice(extra);
     let config = Config::try_parse_from(args).unwrap();
-    let server = mfa_server::start(&config, transport.clone()).await.unwrap();
+    let server = mfa_server::start(&config, transport).await.unwrap();
     TestServer {
         base: format!("http://{}", server.addr),
         server,
-        transport,
+        transport: capture,
         dir,
         client: reqwest::Client::new(),
     }
