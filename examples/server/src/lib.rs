@@ -61,7 +61,7 @@ pub mod seal;
 pub mod store;
 pub mod transport;
 
-pub use app::{App, Caller, Settings};
+pub use app::{App, Caller, Refusal, Settings};
 pub use config::Config;
 pub use transport::Transport;
 

@@ -66,7 +66,8 @@ async fn unlock(
     match cleared {
         Ok(true) => say("unlocked: its failed tries are cleared"),
         Ok(false) => say("nothing to unlock: no failed tries are counted"),
-        Err(answer) => {
+        Err(refusal) => {
+            let answer = mfa_server::http::reply::answer_for(refusal);
             let detail = serde_json::to_string(&answer.body).unwrap_or_default();
             return Err(format!("unlock failed: {detail}").into());
         }

@@ -22,7 +22,9 @@ use mfa_core::Channel;
 use tracing::error;
 
 use crate::App;
+use crate::app::Refusal;
 use guards::{Authenticated, Guard};
+use reply::Reply;
 
 /// The guide's base path.
 pub const BASE: &str = "/api/relay/rest/mfa";
@@ -113,16 +115,20 @@ async fn sms(
     State(app): State<Arc<App>>,
     Extension(who): Extension<Authenticated>,
     body: Bytes,
-) -> Response {
-    reply::reply(app.issue(Channel::Sms, caller(&who), &body).await)
+) -> Result<Reply, Refusal> {
+    app.issue(Channel::Sms, caller(&who), &body)
+        .await
+        .map(Reply)
 }
 
 async fn call(
     State(app): State<Arc<App>>,
     Extension(who): Extension<Authenticated>,
     body: Bytes,
-) -> Response {
-    reply::reply(app.issue(Channel::Call, caller(&who), &body).await)
+) -> Result<Reply, Refusal> {
+    app.issue(Channel::Call, caller(&who), &body)
+        .await
+        .map(Reply)
 }
 
 async fn verify(
@@ -130,8 +136,8 @@ async fn verify(
     Extension(who): Extension<Authenticated>,
     Path(id): Path<String>,
     body: Bytes,
-) -> Response {
-    reply::reply(app.verify(&id, caller(&who), &body).await)
+) -> Result<Reply, Refusal> {
+    app.verify(&id, caller(&who), &body).await.map(Reply)
 }
 
 /// 200 only when a write to the store lands now: a store that can be

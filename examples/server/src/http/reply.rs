@@ -3,8 +3,11 @@
 //! with `Content-Type: application/json`, `Retry-After` on a 429 that
 //! knows its wait, and `WWW-Authenticate` on a 401.
 //!
-//! The handlers answer with [`mfa_core::wire::HttpResponse`]; [`reply`]
-//! turns one into an HTTP response. What the framework answers by itself
+//! The handlers answer with [`Reply`] (a success or an answer a rule
+//! decided, [`mfa_core::wire::HttpResponse`]) or a [`Refusal`]; this file
+//! is the one place either becomes an HTTP response, where failures
+//! inside are logged and counted, and every error answer counts in
+//! `mfa_rejected_total` by its code. What the framework answers by itself
 //! (no such route, a method the route does not take, a request it could
 //! not read) passes through [`json_errors`], which gives it the same
 //! shape, so a client never has to parse a second kind of error.
@@ -14,7 +17,55 @@ use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use mfa_core::wire::HttpResponse;
+use metrics::counter;
+use mfa_core::wire::{Body as WireBody, HttpResponse};
+use tracing::error;
+
+use crate::app::Refusal;
+
+/// An answer of the guide's: what a handler returns.
+#[derive(Debug)]
+pub struct Reply(pub HttpResponse);
+
+impl IntoResponse for Reply {
+    fn into_response(self) -> Response {
+        if let WireBody::Errors(errors) = &self.0.body
+            && let Some(first) = errors.errors.first()
+        {
+            let reason = first.code.clone();
+            counter!("mfa_rejected_total", "reason" => reason).increment(1);
+        }
+        reply(self.0)
+    }
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        Reply(answer_for(self)).into_response()
+    }
+}
+
+/// The answer for a refusal; a failure inside is logged and counted
+/// here, and answered with a generic 500 (the log has the cause).
+pub fn answer_for(refusal: Refusal) -> HttpResponse {
+    match refusal {
+        Refusal::Answer(answer) => answer,
+        Refusal::Internal { what, cause } => {
+            error!(error = %cause, "{what}");
+            counter!("mfa_internal_errors_total").increment(1);
+            failure(500, "internal", "internal error")
+        }
+        Refusal::Tampered { what, row } => {
+            error!(
+                tamper = what.name(),
+                row, "refused a stored row this server did not write"
+            );
+            counter!("mfa_tamper_detected_total", "what" => what.name()).increment(1);
+            counter!("mfa_internal_errors_total").increment(1);
+            failure(500, "internal", "internal error")
+        }
+    }
+}
 
 /// The answer as an HTTP response: status, JSON body, `Retry-After`, and
 /// `WWW-Authenticate` on a 401.

@@ -1,0 +1,196 @@
+//! `POST /mfa/sms` and `POST /mfa/call`: validate, check the country and
+//! the budgets, store the challenge with its send counted, deliver; a
+//! failed delivery cancels the challenge.
+
+use metrics::counter;
+use mfa_core::wire::{HttpResponse, RequestBody};
+use mfa_core::{Challenge, Channel, OsRng, PhoneNumber, UnixTime};
+use tracing::{debug, warn};
+
+use crate::budget::Spent;
+use crate::http::reply::failure;
+use std::sync::atomic::AtomicBool;
+use std::sync::atomic::Ordering::Relaxed;
+
+use crate::record::SendRecord;
+use crate::store::Write;
+use crate::transport::{Message, TransportError};
+
+use super::cas::{Round, WriteList, until_landed};
+use super::{App, Caller, Refusal};
+
+/// The writes of an issue, by what they are for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum IssueWrite {
+    /// The number's send log.
+    NumberSends,
+    /// The requester's send log.
+    SubjectSends,
+    /// The new challenge.
+    Challenge,
+}
+
+impl App {
+    /// `POST /mfa/sms`, `POST /mfa/call`, for `caller`.
+    pub async fn issue(
+        &self,
+        channel: Channel,
+        caller: Caller<'_>,
+        body: &[u8],
+    ) -> Result<HttpResponse, Refusal> {
+        let mut body: RequestBody =
+            serde_json::from_slice(body).map_err(|e| HttpResponse::bad_body(&e))?;
+        if body.from.is_none() {
+            body.from.clone_from(&self.settings.sender);
+        }
+        let params = body
+            .to_request(channel)
+            .validate()
+            .map_err(|v| HttpResponse::invalid(&v))?;
+        let to = params.to();
+        self.check_country_and_budgets(caller.project, &to)?;
+
+        let now = UnixTime::now();
+        let (challenge, delivery) = Challenge::issue(&params, &mut OsRng, now)
+            .map_err(|e| Refusal::internal("issue: the RNG", e))?;
+        let id = challenge.parts().id.to_string();
+        let stored = self.seal_challenge(caller.project, &id, &challenge, 0, now)?;
+        self.count_and_store(caller, &to, now, Write::InsertChallenge(stored))
+            .await?;
+
+        let message = Message {
+            channel: channel.name(),
+            to: delivery.to().to_string(),
+            from: delivery.from().map(|f| f.to_string()),
+            text: delivery.text(),
+        };
+        drop(delivery);
+        let sent = tokio::time::timeout(
+            self.settings.transport_timeout,
+            self.transport.send(&message),
+        )
+        .await
+        .unwrap_or(Err(TransportError::Timeout));
+        drop(message);
+        if let Err(e) = sent {
+            warn!(id = %id, project = caller.project, error = %e, "transport failed; canceling the challenge");
+            counter!("mfa_transport_failures_total").increment(1);
+            self.cancel(caller.project, &id).await?;
+            let detail = format!("the code could not be delivered; challenge {id} is canceled");
+            return Err(failure(502, "transport_failed", detail).into());
+        }
+        counter!("mfa_issued_total", "channel" => channel.name()).increment(1);
+        debug!(id = %id, project = caller.project, channel = channel.name(), "issued");
+        Ok(HttpResponse::issued(&challenge))
+    }
+
+    /// The allowed countries (403), then the country's and the project's
+    /// send budgets (429).
+    fn check_country_and_budgets(&self, project: &str, to: &PhoneNumber) -> Result<(), Refusal> {
+        let country = to.country_code();
+        let allowed = &self.settings.allow_countries;
+        if !allowed.is_empty() && !country.is_some_and(|cc| allowed.contains(&cc)) {
+            let detail = match country {
+                Some(cc) => format!("this service does not send to country code +{cc}"),
+                None => "this service does not send to this number's country".to_string(),
+            };
+            return Err(failure(403, "country_not_allowed", detail).into());
+        }
+        let Err((spent, wait)) = self.budgets.spend(project, country) else {
+            return Ok(());
+        };
+        counter!("mfa_rate_limited_total", "limit" => spent.name()).increment(1);
+        let detail = match spent {
+            Spent::Project => "this project's send budget is spent for now",
+            Spent::Country => "this project's send budget for this country is spent for now",
+        };
+        let mut answer = failure(429, "budget_exhausted", detail);
+        answer.retry_after = Some(wait.max(1));
+        Err(answer.into())
+    }
+
+    /// Counts a send to `to` (and to the caller's subject, if named) and
+    /// stores the new challenge, in one write list: the challenge only
+    /// goes in if the send-limit updates landed. A number with no row yet
+    /// costs no read: the first round assumes there is none, and a lost
+    /// round reads the real state. A log whose count landed is not
+    /// counted again in a later round.
+    async fn count_and_store(
+        &self,
+        caller: Caller<'_>,
+        to: &PhoneNumber,
+        now: UnixTime,
+        stored: Write,
+    ) -> Result<(), Refusal> {
+        let policy = self.settings.send_policy;
+        let longest = policy.windows().iter().map(|w| w.interval_secs());
+        let keep_until = now.add_secs(longest.max().map_or(0, u64::from));
+        let number = self
+            .keyring
+            .limit_key("send", caller.project, &to.to_string());
+        let subject = caller
+            .subject
+            .map(|s| self.keyring.limit_key("send-subject", caller.project, s));
+        let number_counted = AtomicBool::new(false);
+        let subject_counted = AtomicBool::new(subject.is_none());
+        let first_round = AtomicBool::new(true);
+        until_landed("issue", || async {
+            let mut writes = WriteList::default();
+            let logs = [
+                (IssueWrite::NumberSends, Some(&number), &number_counted),
+                (IssueWrite::SubjectSends, subject.as_ref(), &subject_counted),
+            ];
+            for (kind, key, counted) in logs {
+                let Some(key) = key.filter(|_| !counted.load(Relaxed)) else {
+                    continue;
+                };
+                let (mut log, read) =
+                    if first_round.load(Relaxed) && kind == IssueWrite::NumberSends {
+                        (SendRecord::default(), None)
+                    } else {
+                        self.read_limit::<SendRecord>(key).await?
+                    };
+                if let Err(wait) = log.try_send(&policy, now) {
+                    counter!("mfa_rate_limited_total", "limit" => "send").increment(1);
+                    return Err(HttpResponse::rate_limited(wait.secs()).into());
+                }
+                writes.push(kind, self.limit_write(key, read, &log, keep_until)?);
+            }
+            first_round.store(false, Relaxed);
+            writes.push(IssueWrite::Challenge, stored.clone());
+            let landed = writes.apply(self).await?;
+            number_counted.fetch_or(landed.has(IssueWrite::NumberSends), Relaxed);
+            subject_counted.fetch_or(landed.has(IssueWrite::SubjectSends), Relaxed);
+            match landed.first_lost() {
+                None => Ok(Round::Done(())),
+                Some(IssueWrite::Challenge) => Err(Refusal::internal(
+                    "issue",
+                    "the new challenge's id is already stored",
+                )),
+                Some(_) => Ok(Round::Again), // a log moved on: read it
+            }
+        })
+        .await
+    }
+
+    /// Cancels a challenge that could not be delivered (read, cancel,
+    /// compare-and-swap).
+    async fn cancel(&self, project: &str, id: &str) -> Result<(), Refusal> {
+        until_landed("cancel", || async {
+            let Some(mut current) = self.load(id, project).await? else {
+                return Ok(Round::Done(()));
+            };
+            // Already terminal: nothing changes, nothing to write.
+            let now = UnixTime::now();
+            let _ = current.record.challenge.cancel(now);
+            let Some(swap) = self.swap_challenge(project, id, &current, now)? else {
+                return Ok(Round::Done(()));
+            };
+            Ok(match self.store.apply(vec![swap]).await? {
+                1 => Round::Done(()),
+                _ => Round::Again,
+            })
+        })
+        .await
+    }
+}

@@ -1,0 +1,200 @@
+//! Reading and writing sealed rows: a challenge with its record, a
+//! limiter state (a send log, a lockout). Everything read is opened and
+//! checked against its columns; a row that fails is a [`Refusal::Tampered`].
+
+use mfa_core::{Challenge, UnixTime};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::record::{ChallengeRecord, LockRecord, SendRecord, Tamper};
+use crate::seal::{self, Row, SealError};
+use crate::store::{ChallengeColumns, LimitColumns, Write};
+
+use super::{App, Refusal};
+
+/// Unix seconds as the store's integer.
+pub fn secs(t: UnixTime) -> i64 {
+    i64::try_from(t.as_secs()).unwrap_or(i64::MAX)
+}
+
+/// A revision as the store's integer.
+pub fn rev(r: u64) -> i64 {
+    i64::try_from(r).unwrap_or(i64::MAX)
+}
+
+/// A challenge as read: its record, and its revision column.
+#[derive(Debug)]
+pub struct Loaded {
+    /// The sealed content.
+    pub record: ChallengeRecord,
+    /// The revision column: the compare-and-swap token.
+    pub read: i64,
+}
+
+/// A limiter state kept, sealed, in the `limits` table.
+pub trait Limiter: Serialize + DeserializeOwned + Default {
+    /// Its revision (the row's compare-and-swap token).
+    fn revision(&self) -> u64;
+}
+
+impl Limiter for SendRecord {
+    fn revision(&self) -> u64 {
+        SendRecord::revision(self)
+    }
+}
+
+impl Limiter for LockRecord {
+    fn revision(&self) -> u64 {
+        self.revision
+    }
+}
+
+/// A limiter state as read: the state (default if there was no row) and
+/// the revision read (`None`: no row).
+pub type ReadLimit<S> = (S, Option<i64>);
+
+fn refused_seal(e: SealError, what: Tamper, row: &str) -> Refusal {
+    match e {
+        // A key the file lacks is the operator's to fix, not a forgery.
+        SealError::UnknownKey(_) => Refusal::internal("open a stored row", e),
+        _ => Refusal::tampered(what, row),
+    }
+}
+
+impl App {
+    /// Reads and opens a challenge of `project`: `None` if there is none
+    /// (or it is another project's).
+    pub async fn load(&self, id: &str, project: &str) -> Result<Option<Loaded>, Refusal> {
+        let Some(row) = self.store.challenge(id).await? else {
+            return Ok(None);
+        };
+        if row.project != project {
+            return Ok(None);
+        }
+        let (format, plain) = self
+            .keyring
+            .open(Row::Challenge { id, project }, &row.record)
+            .map_err(|e| refused_seal(e, Tamper::ChallengeSeal, id))?;
+        let record = if format == seal::FORMAT_V1 {
+            // Earlier versions sealed the challenge alone.
+            serde_json::from_slice(&plain).map(|challenge| ChallengeRecord {
+                challenge,
+                lock_revision: 0,
+            })
+        } else {
+            serde_json::from_slice::<ChallengeRecord>(&plain)
+        }
+        .map_err(|_| Refusal::tampered(Tamper::Unreadable, id))?;
+        if rev(record.challenge.revision()) != row.revision {
+            return Err(Refusal::tampered(Tamper::RevisionColumn, id));
+        }
+        Ok(Some(Loaded {
+            record,
+            read: row.revision,
+        }))
+    }
+
+    /// A challenge's columns, its record (with `lock_revision`) sealed.
+    pub fn seal_challenge(
+        &self,
+        project: &str,
+        id: &str,
+        challenge: &Challenge,
+        lock_revision: u64,
+        now: UnixTime,
+    ) -> Result<ChallengeColumns, Refusal> {
+        #[derive(Serialize)]
+        struct Borrowed<'a> {
+            challenge: &'a Challenge,
+            lock_revision: u64,
+        }
+        let plain = serde_json::to_vec(&Borrowed {
+            challenge,
+            lock_revision,
+        })
+        .map_err(|e| Refusal::internal("serialize a challenge", e))?;
+        let record = self
+            .keyring
+            .seal(Row::Challenge { id, project }, &plain)
+            .map_err(|e| Refusal::internal("seal a challenge", e))?;
+        Ok(ChallengeColumns {
+            id: id.to_owned(),
+            project: project.to_owned(),
+            revision: rev(challenge.revision()),
+            expires_at: secs(challenge.expires_at()),
+            sweep_at: if challenge.parts().state.is_terminal() {
+                secs(now).min(secs(challenge.expires_at()))
+            } else {
+                secs(challenge.expires_at())
+            },
+            record,
+        })
+    }
+
+    /// The write that stores a changed challenge, if it changed since the
+    /// read (`None`: nothing to write).
+    pub fn swap_challenge(
+        &self,
+        project: &str,
+        id: &str,
+        loaded: &Loaded,
+        now: UnixTime,
+    ) -> Result<Option<Write>, Refusal> {
+        let ChallengeRecord {
+            challenge,
+            lock_revision,
+        } = &loaded.record;
+        if rev(challenge.revision()) == loaded.read {
+            return Ok(None);
+        }
+        Ok(Some(Write::SwapChallenge {
+            read: loaded.read,
+            to: self.seal_challenge(project, id, challenge, *lock_revision, now)?,
+            closed: challenge.parts().state.is_terminal(),
+        }))
+    }
+
+    /// Reads and opens a limiter state (default if absent), without
+    /// changing it.
+    pub async fn read_limit<S: Limiter>(&self, key: &str) -> Result<ReadLimit<S>, Refusal> {
+        let Some(row) = self.store.limit(key).await? else {
+            return Ok((S::default(), None));
+        };
+        let (_, plain) = self
+            .keyring
+            .open(Row::Limit { key }, &row.state)
+            .map_err(|e| refused_seal(e, Tamper::LimitSeal, key))?;
+        let state: S = serde_json::from_slice(&plain)
+            .map_err(|_| Refusal::tampered(Tamper::Unreadable, key))?;
+        if rev(state.revision()) != row.revision {
+            return Err(Refusal::tampered(Tamper::RevisionColumn, key));
+        }
+        Ok((state, Some(row.revision)))
+    }
+
+    /// The write that stores a changed limiter state, sealed: an insert if
+    /// no row was read, else a compare-and-swap from the revision read.
+    pub fn limit_write<S: Limiter>(
+        &self,
+        key: &str,
+        read: Option<i64>,
+        state: &S,
+        keep_until: UnixTime,
+    ) -> Result<Write, Refusal> {
+        let plain =
+            serde_json::to_vec(state).map_err(|e| Refusal::internal("serialize a limiter", e))?;
+        let sealed = self
+            .keyring
+            .seal(Row::Limit { key }, &plain)
+            .map_err(|e| Refusal::internal("seal a limiter", e))?;
+        Ok(Write::Limit {
+            read,
+            to: LimitColumns {
+                key: key.to_owned(),
+                revision: rev(state.revision()),
+                expires_at: secs(keep_until),
+                state: sealed,
+            },
+        })
+    }
+}
