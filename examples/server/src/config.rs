@@ -1,14 +1,18 @@
 //! Command line and environment: every flag has an `MFA_*` variable.
 
-use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::str::FromStr;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::budget::BudgetSpec;
-use mfa_core::throttle::{LockoutPolicy, SendPolicy, Window};
+use mfa_core::throttle::{LockoutPolicy, SendPolicy};
+
+mod values;
+
+pub use values::{
+    Project, ProjectEntry, parse_lockout, parse_send_policy, read_project_file, sqlite_path,
+};
 
 /// The development project used when no `--project` is given. Only
 /// accepted on a loopback address.
@@ -211,109 +215,6 @@ pub enum TransportKind {
     Http,
 }
 
-/// A project's credentials.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Project {
-    /// Project id (the Basic-auth user name).
-    pub id: String,
-    /// API token (the Basic-auth password).
-    pub token: String,
-}
-
-impl fmt::Debug for Project {
-    // The token stays out of Debug on purpose.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Project")
-            .field("id", &self.id)
-            .finish_non_exhaustive()
-    }
-}
-
-impl FromStr for Project {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s.split_once(':') {
-            Some((id, token)) if !id.is_empty() && !token.is_empty() => Ok(Project {
-                id: id.to_string(),
-                token: token.to_string(),
-            }),
-            _ => Err("expected PROJECT_ID:API_TOKEN, both non-empty".to_string()),
-        }
-    }
-}
-
-/// A `--project` value as given, checked by [`Config::projects_or_dev`]:
-/// parsing it there, not in the argument parser, keeps a malformed entry
-/// (which may hold a token) out of the argument error, which would echo
-/// it.
-#[derive(Clone, PartialEq, Eq)]
-pub struct ProjectEntry(String);
-
-impl fmt::Debug for ProjectEntry {
-    // It may hold a token: left out of Debug on purpose.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("ProjectEntry(..)")
-    }
-}
-
-impl FromStr for ProjectEntry {
-    type Err = std::convert::Infallible;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(ProjectEntry(s.to_string()))
-    }
-}
-
-/// Reads a project file: one `PROJECT_ID:API_TOKEN` a line; blank lines
-/// and `#` comments skipped. An error names the line, never its text.
-pub fn read_project_file(path: &std::path::Path) -> Result<Vec<Project>, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("project file {}: {e}", path.display()))?;
-    let mut projects = Vec::new();
-    for (n, line) in text.lines().enumerate() {
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        projects.push(
-            line.parse()
-                .map_err(|e| format!("project file {}, line {}: {e}", path.display(), n + 1))?,
-        );
-    }
-    Ok(projects)
-}
-
-/// `5/600,10/86400` → two windows.
-pub fn parse_send_policy(s: &str) -> Result<SendPolicy, String> {
-    let mut windows = Vec::new();
-    for part in s.split(',') {
-        let (max, secs) = part
-            .trim()
-            .split_once('/')
-            .ok_or("expected MAX/SECONDS windows, comma-separated")?;
-        let max: u8 = max.parse().map_err(|_| "MAX must be 1 to 64")?;
-        let secs: u32 = secs
-            .parse()
-            .map_err(|_| "SECONDS must be a positive integer")?;
-        windows.push(Window::new(max, secs).map_err(|e| e.to_string())?);
-    }
-    SendPolicy::new(&windows).map_err(|e| e.to_string())
-}
-
-/// `5,1,900,100` → free failures, base delay, max delay, hard limit.
-pub fn parse_lockout(s: &str) -> Result<LockoutPolicy, String> {
-    let n: Vec<u32> = s
-        .split(',')
-        .map(|p| p.trim().parse::<u32>())
-        .collect::<Result<_, _>>()
-        .map_err(|_| "expected FREE,BASE_DELAY_SECS,MAX_DELAY_SECS,HARD_LIMIT")?;
-    let [free, base, max, hard] = n[..] else {
-        return Err("expected four numbers: FREE,BASE_DELAY_SECS,MAX_DELAY_SECS,HARD_LIMIT".into());
-    };
-    let small =
-        |v: u32| u8::try_from(v).map_err(|_| "FREE and HARD_LIMIT must be at most 100".to_string());
-    LockoutPolicy::new(small(free)?, base, max, small(hard)?).map_err(|e| e.to_string())
-}
-
 impl Config {
     /// The seal key file to use: `--seal-key-file`, else beside the
     /// SQLite file. `None` for PostgreSQL without `--seal-key-file`:
@@ -359,97 +260,5 @@ impl Config {
     }
 }
 
-/// The file of a `sqlite:` URL, if it is one.
-fn sqlite_path(url: &str) -> Option<&str> {
-    let rest = url
-        .strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))?;
-    Some(rest.split('?').next().unwrap_or(rest))
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn defaults() {
-        let c = Config::try_parse_from(["mfa-server"]).unwrap();
-        assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
-        assert_eq!(c.database, "sqlite://mfa-data/mfa.db");
-        assert_eq!(c.seal_key_path(), Some(PathBuf::from("mfa-data/mfa.key")));
-        assert_eq!(c.transport, TransportKind::Stdout);
-        assert_eq!(c.send_limit.windows().len(), 2);
-        assert_eq!(c.lockout, LockoutPolicy::default());
-        assert!(c.projects_or_dev().unwrap().1);
-        let pg = Config::try_parse_from(["mfa-server", "--database", "postgres://h/db"]).unwrap();
-        assert_eq!(pg.seal_key_path(), None);
-    }
-
-    #[test]
-    fn flags() {
-        let c = Config::try_parse_from([
-            "mfa-server",
-            "--database",
-            "sqlite:///tmp/x/db.sqlite?mode=rwc",
-            "--project",
-            "a:b",
-            "--project",
-            "c:d:e",
-            "--allow-country",
-            "1,44",
-            "--send-limit",
-            "1/30",
-        ])
-        .unwrap();
-        assert_eq!(c.seal_key_path(), Some(PathBuf::from("/tmp/x/db.key")));
-        assert_eq!(
-            c.projects_or_dev().unwrap().0[1],
-            Project {
-                id: "c".into(),
-                token: "d:e".into()
-            }
-        );
-        assert_eq!(c.allow_countries, [1, 44]);
-        assert_eq!(c.send_limit.windows()[0].interval_secs(), 30);
-        // A malformed entry is refused without being echoed (it may be a
-        // token).
-        let bad =
-            Config::try_parse_from(["mfa-server", "--project", "a:b", "--project", "nocolon"])
-                .unwrap()
-                .projects_or_dev()
-                .unwrap_err();
-        assert!(bad.contains("entry 2") && !bad.contains("nocolon"), "{bad}");
-        assert!(
-            !format!(
-                "{:?}",
-                Config::try_parse_from(["mfa-server", "--project", "a:sekrit"]).unwrap()
-            )
-            .contains("sekrit")
-        );
-        assert!(Config::try_parse_from(["mfa-server", "--send-limit", "0/30"]).is_err());
-        assert!(Config::try_parse_from(["mfa-server", "--lockout", "1,2,3"]).is_err());
-    }
-
-    #[test]
-    fn project_file_lines_and_errors_without_the_token() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("projects");
-        std::fs::write(&path, "# ops\np9:file-token\n\n").unwrap();
-        let c = Config::try_parse_from([
-            "mfa-server",
-            "--project",
-            "a:b",
-            "--project-file",
-            path.to_str().unwrap(),
-        ])
-        .unwrap();
-        let (projects, dev) = c.projects_or_dev().unwrap();
-        assert!(!dev);
-        assert_eq!(projects[1].id, "p9");
-        assert_eq!(projects[1].token, "file-token");
-        std::fs::write(&path, "p9:ok\nsecret-without-colon\n").unwrap();
-        let e = c.projects_or_dev().unwrap_err();
-        assert!(e.contains("line 2"), "{e}");
-        assert!(!e.contains("secret"), "{e}");
-    }
-}
+mod tests;

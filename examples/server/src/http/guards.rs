@@ -32,10 +32,14 @@ use axum::response::{IntoResponse, Response};
 use headers::authorization::Basic;
 use headers::{Authorization, HeaderMapExt};
 use metrics::counter;
-use subtle::ConstantTimeEq;
 
 use super::reply;
-use crate::config::Project;
+
+mod credentials;
+mod logins;
+
+pub use credentials::Credentials;
+pub use logins::FailedLogins;
 
 /// Limits on one request.
 #[derive(Clone, Copy, Debug)]
@@ -86,69 +90,6 @@ fn subject(headers: &HeaderMap) -> Result<Option<String>, AuthRefusal> {
     Ok(Some(String::from_utf8_lossy(bytes).into_owned()))
 }
 
-/// The projects' credentials, held as keyed digests: a presented pair is
-/// digested the same way and compared in constant time, so neither the
-/// tokens' contents nor their lengths show in the time a check takes.
-pub struct Credentials {
-    /// A key drawn at start; never leaves the process.
-    key: [u8; 32],
-    projects: Vec<(Arc<str>, [u8; 32])>,
-}
-
-impl std::fmt::Debug for Credentials {
-    // Digests and key stay out of Debug on purpose.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let ids: Vec<&str> = self.projects.iter().map(|(id, _)| &**id).collect();
-        f.debug_struct("Credentials")
-            .field("projects", &ids)
-            .finish_non_exhaustive()
-    }
-}
-
-impl Drop for Credentials {
-    fn drop(&mut self) {
-        zeroize::Zeroize::zeroize(&mut self.key);
-        for (_, digest) in &mut self.projects {
-            zeroize::Zeroize::zeroize(digest);
-        }
-    }
-}
-
-impl Credentials {
-    /// Digests every project's id and token under a fresh random key.
-    pub fn new(projects: &[Project]) -> Result<Credentials, getrandom::Error> {
-        let mut key = [0u8; 32];
-        getrandom::fill(&mut key)?;
-        let projects = projects
-            .iter()
-            .map(|p| (Arc::from(p.id.as_str()), digest(&key, &p.id, &p.token)))
-            .collect();
-        Ok(Credentials { key, projects })
-    }
-
-    /// The project whose id and token these are: every project is
-    /// compared, in constant time.
-    pub fn check(&self, id: &str, token: &str) -> Option<Arc<str>> {
-        let presented = digest(&self.key, id, token);
-        let mut found = None;
-        for (project, expected) in &self.projects {
-            if bool::from(expected.ct_eq(&presented)) {
-                found = Some(project.clone());
-            }
-        }
-        found
-    }
-}
-
-fn digest(key: &[u8; 32], id: &str, token: &str) -> [u8; 32] {
-    let mut hasher = blake3::Hasher::new_keyed(key);
-    for part in [id, token] {
-        hasher.update(&(part.len() as u64).to_be_bytes());
-        hasher.update(part.as_bytes());
-    }
-    *hasher.finalize().as_bytes()
-}
-
 /// What the guards need.
 #[derive(Debug)]
 pub struct Guard {
@@ -158,54 +99,6 @@ pub struct Guard {
     pub limits: HttpLimits,
     /// Failed logins per client address.
     pub failures: FailedLogins,
-}
-
-/// Failed logins per client address: after [`FailedLogins::ALLOWED`] in
-/// a row within [`FailedLogins::WINDOW`], the address gets 429 for the
-/// rest of the window without its credentials being looked at. A
-/// success clears the count. Kept in memory, per process; the sweep
-/// forgets old entries.
-#[derive(Debug, Default)]
-pub struct FailedLogins {
-    by_address: dashmap::DashMap<std::net::IpAddr, (u32, std::time::Instant)>,
-}
-
-impl FailedLogins {
-    /// Failures allowed in a window before the address must wait.
-    pub const ALLOWED: u32 = 20;
-    /// The window, from an address's first failure.
-    pub const WINDOW: Duration = Duration::from_secs(60);
-
-    /// Seconds `address` must still wait, if it is blocked.
-    fn blocked(&self, address: std::net::IpAddr) -> Option<u64> {
-        let entry = self.by_address.get(&address)?;
-        let (failures, since) = *entry;
-        let left = Self::WINDOW.checked_sub(since.elapsed())?;
-        (failures >= Self::ALLOWED).then(|| left.as_secs().max(1))
-    }
-
-    fn failed(&self, address: std::net::IpAddr) {
-        let mut entry = self
-            .by_address
-            .entry(address)
-            .or_insert((0, std::time::Instant::now()));
-        if entry.1.elapsed() >= Self::WINDOW {
-            *entry = (0, std::time::Instant::now());
-        }
-        entry.0 = entry.0.saturating_add(1);
-    }
-
-    fn succeeded(&self, address: std::net::IpAddr) {
-        if self.by_address.contains_key(&address) {
-            self.by_address.remove(&address);
-        }
-    }
-
-    /// Forgets addresses whose window has passed.
-    pub fn forget_old(&self) {
-        self.by_address
-            .retain(|_, (_, since)| since.elapsed() < Self::WINDOW);
-    }
 }
 
 fn refused(status: u16, code: &'static str, detail: &'static str) -> Response {
@@ -370,54 +263,4 @@ pub async fn api_guard(State(guard): State<Arc<Guard>>, request: Request, next: 
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn projects() -> Vec<Project> {
-        vec![
-            Project {
-                id: "p1".into(),
-                token: "token-one".into(),
-            },
-            Project {
-                id: "p2".into(),
-                token: "token-two".into(),
-            },
-        ]
-    }
-
-    #[test]
-    fn credentials_match_exactly() {
-        let c = Credentials::new(&projects()).unwrap();
-        assert_eq!(c.check("p1", "token-one").as_deref(), Some("p1"));
-        assert_eq!(c.check("p2", "token-two").as_deref(), Some("p2"));
-        for (id, token) in [
-            ("p1", "token-two"),
-            ("p1", "token-on"),
-            ("p1", "token-one "),
-            ("p1", ""),
-            ("", "token-one"),
-            // The boundary between id and token is part of the digest.
-            ("p1t", "oken-one"),
-        ] {
-            assert_eq!(c.check(id, token), None, "{id}:{token}");
-        }
-        assert!(!format!("{c:?}").contains("token"));
-    }
-
-    #[test]
-    fn content_type_essence() {
-        let mut h = HeaderMap::new();
-        assert!(!is_json(&h));
-        for (value, ok) in [
-            ("application/json", true),
-            ("Application/JSON; charset=utf-8", true),
-            ("text/plain", false),
-            ("application/jsonx", false),
-            ("application/x-www-form-urlencoded", false),
-        ] {
-            h.insert(header::CONTENT_TYPE, value.parse().unwrap());
-            assert_eq!(is_json(&h), ok, "{value}");
-        }
-    }
-}
+mod tests;

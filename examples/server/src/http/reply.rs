@@ -96,7 +96,7 @@ pub fn error(status: u16, code: &'static str, detail: impl Into<String>) -> Resp
     reply(failure(status, code, detail))
 }
 
-/// [`error`] as an [`HttpResponse`].
+/// [`error()`] as an [`HttpResponse`].
 pub fn failure(status: u16, code: &'static str, detail: impl Into<String>) -> HttpResponse {
     let title = StatusCode::from_u16(status)
         .ok()

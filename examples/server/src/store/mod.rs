@@ -53,7 +53,11 @@
 //! with its default `synchronous_commit = on` has no such window.
 
 pub mod postgres;
+mod rows;
+mod sql;
 pub mod sqlite;
+
+pub use rows::{ChallengeColumns, ChallengeRow, LimitColumns, LimitRow, MetaColumns, Write};
 
 use std::sync::Arc;
 
@@ -83,104 +87,6 @@ impl From<rusqlite::Error> for Error {
     fn from(e: rusqlite::Error) -> Error {
         Error::Sqlite(Arc::new(e))
     }
-}
-
-/// A challenge row as read.
-#[derive(Debug)]
-pub struct ChallengeRow {
-    /// The project that issued it.
-    pub project: String,
-    /// The revision column (the compare-and-swap token).
-    pub revision: i64,
-    /// The sealed record.
-    pub record: Vec<u8>,
-}
-
-/// A limiter row as read.
-#[derive(Debug)]
-pub struct LimitRow {
-    /// The revision column (the compare-and-swap token).
-    pub revision: i64,
-    /// The limiter state (JSON).
-    pub state: Vec<u8>,
-}
-
-/// A challenge's columns, as written.
-#[derive(Clone, Debug)]
-pub struct ChallengeColumns {
-    /// Lower-case UUID.
-    pub id: String,
-    /// The issuing project.
-    pub project: String,
-    /// The challenge's revision after the change.
-    pub revision: i64,
-    /// Unix seconds.
-    pub expires_at: i64,
-    /// Unix seconds from which the grace period runs: `expires_at`, or
-    /// the time it became terminal.
-    pub sweep_at: i64,
-    /// The sealed record.
-    pub record: Vec<u8>,
-}
-
-/// A limiter's columns, as written.
-#[derive(Clone, Debug)]
-pub struct LimitColumns {
-    /// `send:` or `lock:` and a blinded project and number
-    /// ([`crate::seal::Keyring::limit_key`]).
-    pub key: String,
-    /// The state's revision after the change.
-    pub revision: i64,
-    /// Unix seconds after which the row may be swept.
-    pub expires_at: i64,
-    /// The limiter state (JSON).
-    pub state: Vec<u8>,
-}
-
-/// One write. Each changes one row or none; none means it lost (a
-/// compare-and-swap whose row moved on, an insert whose key exists).
-#[derive(Clone, Debug)]
-pub enum Write {
-    /// A new challenge.
-    InsertChallenge(ChallengeColumns),
-    /// A changed challenge, if its stored revision is still `read` and it
-    /// belongs to the same project. `expires_at` never changes; `sweep_at`
-    /// is written only if `closed` (it changes once, when the challenge
-    /// becomes terminal: leaving the column alone spares its index a
-    /// write on every wrong code).
-    SwapChallenge {
-        /// The revision the change was decided on.
-        read: i64,
-        /// The new columns.
-        to: ChallengeColumns,
-        /// The challenge became terminal with this change.
-        closed: bool,
-    },
-    /// A `meta` entry, inserted if there is none (lands only then).
-    InsertMeta(MetaColumns),
-    /// A `meta` entry, inserted or replaced (always lands).
-    SetMeta(MetaColumns),
-    /// Deletes every limiter row (always lands): the one-time upgrade to
-    /// sealed limiter rows.
-    ClearLimits,
-    /// A changed limiter state: inserted if `read` is `None` (and there is
-    /// no row yet), else swapped if its stored revision is still `read`.
-    Limit {
-        /// The revision the change was decided on; `None`: no row was read.
-        read: Option<i64>,
-        /// The new columns.
-        to: LimitColumns,
-    },
-}
-
-/// A write to the `meta` table (name, value): the key check, the row
-/// format, the health probe.
-#[derive(Clone, Debug)]
-pub struct MetaColumns {
-    /// The entry's name.
-    pub name: &'static str,
-    /// Its value.
-    pub value: String,
 }
 
 /// Most rows of each table one sweep step deletes.
@@ -308,34 +214,4 @@ impl Store {
             Store::Postgres(p) => p.close().await,
         }
     }
-}
-
-/// The SQL both databases share (both take `$n` parameters).
-mod sql {
-    pub const CHALLENGE: &str = "SELECT project, revision, record FROM challenges WHERE id = $1";
-    pub const LIMIT: &str = "SELECT revision, state FROM limits WHERE key = $1";
-    pub const INSERT_CHALLENGE: &str = "INSERT INTO challenges \
-         (id, project, revision, expires_at, sweep_at, record) VALUES ($1, $2, $3, $4, $5, $6) \
-         ON CONFLICT (id) DO NOTHING";
-    pub const SWAP_CHALLENGE: &str = "UPDATE challenges SET revision = $3, record = $4 \
-         WHERE id = $1 AND project = $2 AND revision = $5";
-    pub const CLOSE_CHALLENGE: &str = "UPDATE challenges \
-         SET revision = $3, record = $4, sweep_at = $5 \
-         WHERE id = $1 AND project = $2 AND revision = $6";
-    pub const INSERT_LIMIT: &str = "INSERT INTO limits (key, revision, expires_at, state) \
-         VALUES ($1, $2, $3, $4) ON CONFLICT (key) DO NOTHING";
-    pub const SWAP_LIMIT: &str = "UPDATE limits SET revision = $2, expires_at = $3, state = $4 \
-         WHERE key = $1 AND revision = $5";
-    pub const SWEEP_CHALLENGES: &str = "DELETE FROM challenges WHERE id IN \
-         (SELECT id FROM challenges WHERE sweep_at < $1 LIMIT $2)";
-    pub const META: &str = "SELECT value FROM meta WHERE name = $1";
-    pub const HAS_ROWS: &str =
-        "SELECT EXISTS (SELECT 1 FROM challenges) OR EXISTS (SELECT 1 FROM limits)";
-    pub const INSERT_META: &str =
-        "INSERT INTO meta (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING";
-    pub const SET_META: &str = "INSERT INTO meta (name, value) VALUES ($1, $2) \
-         ON CONFLICT (name) DO UPDATE SET value = excluded.value";
-    pub const CLEAR_LIMITS: &str = "DELETE FROM limits";
-    pub const SWEEP_LIMITS: &str = "DELETE FROM limits WHERE key IN \
-         (SELECT key FROM limits WHERE expires_at < $1 LIMIT $2)";
 }

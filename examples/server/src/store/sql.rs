@@ -1,0 +1,28 @@
+//! The SQL both databases share (both take `$n` parameters).
+
+pub const CHALLENGE: &str = "SELECT project, revision, record FROM challenges WHERE id = $1";
+pub const LIMIT: &str = "SELECT revision, state FROM limits WHERE key = $1";
+pub const INSERT_CHALLENGE: &str = "INSERT INTO challenges \
+     (id, project, revision, expires_at, sweep_at, record) VALUES ($1, $2, $3, $4, $5, $6) \
+     ON CONFLICT (id) DO NOTHING";
+pub const SWAP_CHALLENGE: &str = "UPDATE challenges SET revision = $3, record = $4 \
+     WHERE id = $1 AND project = $2 AND revision = $5";
+pub const CLOSE_CHALLENGE: &str = "UPDATE challenges \
+     SET revision = $3, record = $4, sweep_at = $5 \
+     WHERE id = $1 AND project = $2 AND revision = $6";
+pub const INSERT_LIMIT: &str = "INSERT INTO limits (key, revision, expires_at, state) \
+     VALUES ($1, $2, $3, $4) ON CONFLICT (key) DO NOTHING";
+pub const SWAP_LIMIT: &str = "UPDATE limits SET revision = $2, expires_at = $3, state = $4 \
+     WHERE key = $1 AND revision = $5";
+pub const SWEEP_CHALLENGES: &str = "DELETE FROM challenges WHERE id IN \
+     (SELECT id FROM challenges WHERE sweep_at < $1 LIMIT $2)";
+pub const META: &str = "SELECT value FROM meta WHERE name = $1";
+pub const HAS_ROWS: &str =
+    "SELECT EXISTS (SELECT 1 FROM challenges) OR EXISTS (SELECT 1 FROM limits)";
+pub const INSERT_META: &str =
+    "INSERT INTO meta (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING";
+pub const SET_META: &str = "INSERT INTO meta (name, value) VALUES ($1, $2) \
+     ON CONFLICT (name) DO UPDATE SET value = excluded.value";
+pub const CLEAR_LIMITS: &str = "DELETE FROM limits";
+pub const SWEEP_LIMITS: &str = "DELETE FROM limits WHERE key IN \
+     (SELECT key FROM limits WHERE expires_at < $1 LIMIT $2)";
