@@ -169,14 +169,15 @@ proptest! {
                 }
             }
             prop_assert_eq!(log.revision(), model.events.len() as u64);
-            // The log keeps a suffix of the history: the 64 newest, less
-            // only what is u32::MAX or more older than the newest.
+            // The log keeps exactly a suffix of the history: the 64 newest,
+            // less what is more than u32::MAX older than the newest
+            // (SPEC §9.1).
             let kept = times(&log);
             prop_assert!(model.events.ends_with(&kept));
             let newest = *model.events.last().unwrap_or(&0);
             let countable = model.events.iter().rev().take(64)
-                .filter(|&&e| newest - e < u64::from(u32::MAX)).count();
-            prop_assert!(kept.len() >= countable);
+                .filter(|&&e| newest - e <= u64::from(u32::MAX)).count();
+            prop_assert_eq!(kept.len(), countable);
         }
         if let Err(e) = at_most_max_in_any_window(&model.events, &ws) {
             prop_assert!(false, "{}", e);

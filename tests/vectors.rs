@@ -2257,6 +2257,32 @@ fn limit_vectors() -> Vec<Value> {
             ],
         ),
         (
+            "forgetting: a time exactly 2^32-1 s older than the newest is kept".into(),
+            windows(&[(64, 1)]),
+            vec![send(6), send(6 + max), send(6 + max)],
+        ),
+        (
+            "forgetting: exactly 2^32-1 s older is kept while an older time is dropped".into(),
+            windows(&[(64, 1)]),
+            vec![
+                send(5),
+                send(6),
+                send(5 + max),
+                send(6 + max),
+                send(7 + max),
+            ],
+        ),
+        (
+            "forgetting: 2^32 s older than the newest is forgotten".into(),
+            windows(&[(64, 1)]),
+            vec![send(6), send(7 + max), check(7 + max)],
+        ),
+        (
+            "forgetting: only a recorded event forgets; a check or a refusal keeps the log".into(),
+            windows(&[(1, 10)]),
+            vec![send(6), check(7 + max), send(7 + max), send(8 + max)],
+        ),
+        (
             "the end of time: waits saturate at 2^64-1".into(),
             windows(&[(1, max)]),
             vec![
@@ -3167,6 +3193,8 @@ fn replay_limits() {
                     };
                     let want = &s["after"];
                     assert_eq!(json!(log.revision()), want["revision"], "{name}: {s}");
+                    let kept: Vec<u64> = log.events().map(UnixTime::as_secs).collect();
+                    assert_eq!(json!(kept), want["events"], "{name}: {s}");
                     match decision {
                         Ok(()) => assert_eq!(want["decision"], "allowed", "{name}: {s}"),
                         Err(r) => {

@@ -733,7 +733,7 @@ fn send_policy(v: &Value) -> Result<Result<SendPolicy, Value>, String> {
 
 /// `{policy: {windows: [{max, interval_secs}]}, steps: [{op: "send" |
 /// "check", at}]}` → `{steps: [{after: {decision, retry_after?,
-/// revision}}]}`, or `{invalid_policy}`.
+/// revision, events}}]}`, or `{invalid_policy}`.
 fn limits(v: &Value) -> Answer {
     let policy = match send_policy(v)? {
         Ok(p) => p,
@@ -748,12 +748,15 @@ fn limits(v: &Value) -> Answer {
             "check" => log.check(&policy, now),
             op => return Err(format!("unknown op {op:?}")),
         };
+        // The log's stored form after the step: its kept times (SPEC §9.1).
+        let events: Vec<u64> = log.events().map(UnixTime::as_secs).collect();
         let after = match decision {
-            Ok(()) => json!({"decision": "allowed", "revision": log.revision()}),
+            Ok(()) => json!({"decision": "allowed", "revision": log.revision(), "events": events}),
             Err(r) => json!({
                 "decision": "refused",
                 "retry_after": r.secs(),
                 "revision": log.revision(),
+                "events": events,
             }),
         };
         steps.push(json!({ "after": after }));

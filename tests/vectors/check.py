@@ -653,7 +653,10 @@ class SendLog:
         t, wait = self.decide(windows, now)
         if wait == 0:
             self.events.append(t)
-            del self.events[:-64]  # no window counts more than 64
+            # Kept: the 64 newest (no window counts more), less those more
+            # than 2^32-1 s older than the newest (no window reaches them).
+            # A time exactly 2^32-1 s older is kept.
+            self.events = [e for e in self.events[-64:] if t - e <= U32_MAX]
             self.revision += 1
         return wait
 
@@ -672,6 +675,7 @@ def limits_answer(v):
             wait = log.decide(windows, s["at"])[1]
         after = {"decision": "allowed"} if wait == 0 else {"decision": "refused", "retry_after": wait}
         after["revision"] = log.revision
+        after["events"] = list(log.events)
         steps.append({"after": after})
     return {"steps": steps}
 

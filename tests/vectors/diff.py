@@ -250,6 +250,9 @@ def random_clock(rng, n, start):
             t = min(U64, t + rng.randrange(U32 + 2))
         elif r == 2:
             t = min(U64, t + rng.randrange(1 << 40))
+        elif r == 3:
+            # Right at the send log's forgetting boundary (SPEC §9.1).
+            t = min(U64, t + rng.choice([U32 - 1, U32, U32 + 1]))
         elif r < 5:
             pass
         else:
