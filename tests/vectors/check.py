@@ -494,10 +494,22 @@ RECORD_KEYS = ["id", "channel", "to", "from", "token", "allow_alphas", "issued_a
 STATES = ["pending", "verified", "exhausted", "expired", "canceled"]
 
 
+def first_repeated(pairs):
+    seen = set()
+    for k, _ in pairs:
+        if k in seen:
+            return k
+        seen.add(k)
+    return None
+
+
 def check_record(text):
     """The faults of a stored record as a list of (field, rule); [] when it
     reads. One fault per check of SPEC §8.3; the revision is compared only
-    when everything else holds (it is derived from valid counters)."""
+    when everything else holds (it is derived from valid counters).
+    Versions (SPEC §8.6): `v2` is `{"revision", "challenge"}`; `v1` is the
+    flat layout (the thirteen keys and `revision` side by side) or, when it
+    has a `challenge` key, the `v2` layout under the name `v1`."""
     try:
         value = strict_loads(text)
     except Malformed:
@@ -505,32 +517,44 @@ def check_record(text):
     if not isinstance(value, Pairs):
         return [("(record)", "type")], None
     keys = [k for k, _ in value]
-    if keys != ["v1"]:
-        extra = [k for k in keys if k != "v1"]
-        return ([(extra[0], "version")] if extra else [("v1", "missing_key")]), None
-    v1 = value[0][1]
-    if not isinstance(v1, Pairs):
-        return [("v1", "type")], None
+    if not keys:
+        return [("v2", "missing_key")], None
+    unknown = [k for k in keys if k not in ("v1", "v2")]
+    if unknown:
+        return [(unknown[0], "version")], None
+    if first_repeated(value):
+        return [(first_repeated(value), "duplicate_key")], None
+    if len(keys) > 1:
+        return [(keys[1], "version")], None
+    version, body = value[0]
+    if not isinstance(body, Pairs):
+        return [(version, "type")], None
+    if first_repeated(body):
+        return [(first_repeated(body), "duplicate_key")], None
+    d = dict(body)
     faults = []
-    d1 = dict(v1)
-    if len(d1) != len(v1):
-        return [("v1", "duplicate_key")], None
-    for k in d1:
-        if k not in ("revision", "challenge"):
-            faults.append((k, "unknown_key"))
-    for k in ("revision", "challenge"):
-        if k not in d1:
-            faults.append((k, "missing_key"))
-    if faults:
-        return faults, None
-    revision, ch = d1["revision"], d1["challenge"]
-    if not is_int(revision, *U64):
+    if version == "v2" or "challenge" in d:
+        for k in d:
+            if k not in ("revision", "challenge"):
+                faults.append((k, "unknown_key"))
+        for k in ("revision", "challenge"):
+            if k not in d:
+                faults.append((k, "missing_key"))
+        if faults:
+            return faults, None
+        revision, ch = d["revision"], d["challenge"]
+        if not isinstance(ch, Pairs):
+            return [("challenge", "type")], None
+        if first_repeated(ch):
+            return [(first_repeated(ch), "duplicate_key")], None
+        c = dict(ch)
+    else:
+        c = {k: x for k, x in d.items() if k != "revision"}
+        if "revision" not in d:
+            faults.append(("revision", "missing_key"))
+        revision = d.get("revision")
+    if not is_int(revision, *U64) and "revision" in d:
         faults.append(("revision", "type"))
-    if not isinstance(ch, Pairs):
-        return faults + [("challenge", "type")], None
-    c = dict(ch)
-    if len(c) != len(ch):
-        return faults + [("challenge", "duplicate_key")], None
     c.setdefault("from", None)
     for k in c:
         if k not in RECORD_KEYS:
@@ -592,7 +616,7 @@ def check_record(text):
     if revision != want:
         return [("revision", "revision")], None
     c["id"] = parse_id(c["id"])["ok"]["canonical"]
-    written = {"v1": {"revision": revision,
+    written = {"v2": {"revision": revision,
                       "challenge": {k: c[k] for k in RECORD_KEYS}}}
     return [], json.dumps(written, separators=(",", ":"), ensure_ascii=False)
 

@@ -198,7 +198,7 @@ def random_record(rng, check):
         "deliveries": deliveries,
         "state": state,
     }
-    return {"v1": {"revision": revision, "challenge": c}}
+    return {"v2": {"revision": revision, "challenge": c}}
 
 
 TAMPER_VALUES = [None, -1, 0, 1, 2, 3, 20, 21, 255, 256, 604800, 604801, U64, U64 + 1, 1.5, "",
@@ -208,7 +208,7 @@ TAMPER_VALUES = [None, -1, 0, 1, 2, 3, 20, 21, 255, 256, 604800, 604801, U64, U6
 
 def gen_stored(rng, check):
     rec = random_record(rng, check)
-    c = rec["v1"]["challenge"]
+    c = rec["v2"]["challenge"]
     r = rng.random()
     if r < 0.35:
         key = rng.choice(list(c))
@@ -218,9 +218,23 @@ def gen_stored(rng, check):
     elif r < 0.5:
         c[rng.choice(["message", "extra", "Token"])] = 1
     elif r < 0.6:
-        rec["v1"]["revision"] = rng.choice([0, 1, rec["v1"]["revision"] + 1, U64, U64 + 1, -1, "0"])
+        rec["v2"]["revision"] = rng.choice([0, 1, rec["v2"]["revision"] + 1, U64, U64 + 1, -1, "0"])
     elif r < 0.65:
-        rec = {rng.choice(["v2", "V1", "v0"]): rec["v1"]}
+        rec = {rng.choice(["v3", "V2", "v0"]): rec["v2"]}
+    r = rng.random()
+    if r < 0.2:
+        # The first release's flat v1 layout (SPEC §8.6), sometimes with a
+        # key moved, dropped or added.
+        flat = dict(rec.get("v2", {}).get("challenge", {}))
+        flat["revision"] = rec.get("v2", {}).get("revision", 0)
+        items = list(flat.items())
+        rng.shuffle(items) if rng.random() < 0.3 else None
+        if rng.random() < 0.1:
+            items.append(("challenge", c))
+        rec = {"v1": dict(items)}
+    elif r < 0.3 and "v2" in rec:
+        # The v2 layout under the name v1.
+        rec = {"v1": rec["v2"]}
     text = json.dumps(rec, separators=(",", ":"), ensure_ascii=False)
     return {"family": "stored", "json": text}
 
