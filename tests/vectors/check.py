@@ -450,12 +450,85 @@ def type_ok(kind, v):
     return is_int(v, *I64)
 
 
+WS = " \t\n\r"
+
+
+def skip_ws(text, i):
+    while i < len(text) and text[i] in WS:
+        i += 1
+    return i
+
+
+def malformed_body_names(endpoint, text):
+    """For a body that is not well-formed JSON: the field its detail must
+    name, or None (SPEC §7.4). The members are read in document order, each
+    key judged before its value; the first problem wins. A problem found
+    while reading a known key's value (malformed there, a number beyond
+    the reader, a wrong type) names that field; malformed text anywhere
+    else names nothing."""
+    decoder = json.JSONDecoder(object_pairs_hook=Pairs, parse_float=Float,
+                               parse_constant=lambda name: (_ for _ in ()).throw(Malformed(name)))
+    i = skip_ws(text, 0)
+    if text[i:i + 1] != "{":
+        return None
+    i, seen = i + 1, set()
+    while True:
+        i = skip_ws(text, i)
+        if text[i:i + 1] != '"':
+            return None
+        try:
+            key, i = json.decoder.scanstring(text, i + 1)
+        except ValueError:
+            return None
+        if any(0xD800 <= ord(c) <= 0xDFFF for c in key):
+            return None
+        i = skip_ws(text, i)
+        if text[i:i + 1] != ":":
+            return None
+        i = skip_ws(text, i + 1)
+        if endpoint == "verify":
+            if key != "token":
+                return None
+            field = "token"
+        else:
+            if key not in BODY_TYPES:
+                return None
+            field = "allow_alphas" if key == "allow_alpha" else key
+        if field in seen:
+            return field
+        seen.add(field)
+        try:
+            value, j = decoder.raw_decode(text, i)
+        except (ValueError, Malformed):
+            return field
+        # A number followed by a digit (`01`) is malformed inside the value.
+        if isinstance(value, (int, float)) and not isinstance(value, bool) \
+                and text[j:j + 1].isdigit():
+            return field
+        try:
+            strict_loads(text[i:j])
+        except Malformed:
+            return field
+        value = strict_loads(text[i:j])
+        if value is not None:
+            kind = "str" if endpoint == "verify" else BODY_TYPES[key]
+            if not type_ok(kind, value):
+                return field
+        elif endpoint == "verify":
+            return field
+        i = skip_ws(text, j)
+        if text[i:i + 1] == ",":
+            i += 1
+            continue
+        return None
+
+
 def parse_body(endpoint, text):
     """("ok", fields) or ("bad", the field the detail must name, or None)."""
     try:
         value = strict_loads(text)
     except Malformed:
-        return "bad", None
+        return "bad", malformed_body_names(endpoint, text)
     if not isinstance(value, Pairs):
         return "bad", None
     out, seen = {}, set()
