@@ -894,3 +894,32 @@ mod stored {
         assert_eq!(l.check(&LockoutPolicy::default(), at(0)), Attempt::Locked);
     }
 }
+
+/// SPEC §9.1, §9.2: a stored policy value too wide for its field is out of
+/// range with the value given, like any other (it was a type error that
+/// named no rule).
+#[cfg(feature = "serde")]
+#[test]
+fn stored_policies_report_wide_values_as_out_of_range() {
+    let e = serde_json::from_str::<SendPolicy>(r#"{"windows":[{"max":256,"interval_secs":60}]}"#)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("`max` must be from 1 to 64 (given 256)"), "{e}");
+    let e =
+        serde_json::from_str::<SendPolicy>(r#"{"windows":[{"max":3,"interval_secs":4294967296}]}"#)
+            .unwrap_err()
+            .to_string();
+    assert!(
+        e.contains("`interval_secs` must be from 1 to 4294967295 (given 4294967296)"),
+        "{e}"
+    );
+    let e = serde_json::from_str::<LockoutPolicy>(
+        r#"{"free_failures":300,"base_delay_secs":1,"max_delay_secs":900,"hard_limit":100}"#,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("`free_failures` must be at most `hard_limit` (100) (given 300)"),
+        "{e}"
+    );
+}

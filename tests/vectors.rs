@@ -2578,6 +2578,15 @@ fn limit_vectors() -> Vec<Value> {
         ("max 0", windows(&[(0, 60)])),
         ("max 65", windows(&[(65, 60)])),
         ("max 255", windows(&[(255, 60)])),
+        (
+            "max 256: wider than 8 bits, still out_of_range with the value given",
+            windows(&[(256, 60)]),
+        ),
+        ("max 2^64-1", windows(&[(u64::MAX, 60)])),
+        (
+            "interval_secs 2^32: wider than 32 bits, out_of_range",
+            windows(&[(3, 1 << 32)]),
+        ),
         ("interval_secs 0", windows(&[(3, 0)])),
         ("max 0 and interval_secs 0: max first", windows(&[(0, 0)])),
         ("the second window is bad", windows(&[(3, 60), (1, 0)])),
@@ -2698,6 +2707,22 @@ fn lockout_vectors() -> Vec<Value> {
                 check_at(t0 + 1_000_000),
                 json!({"op": "reset"}),
                 try_at(t0 + 100),
+            ],
+        ),
+        (
+            "a reset keeps the last-try time: a clock behind it still evaluates at it".into(),
+            lockout_policy(0, 10, 100, 5),
+            vec![
+                try_at(1000),
+                json!({"op": "reset"}),
+                try_at(500),
+                check_at(505),
+                check_at(1009),
+                check_at(1010),
+                success(),
+                check_at(0),
+                try_at(0),
+                check_at(0),
             ],
         ),
         (
@@ -2827,6 +2852,16 @@ fn lockout_vectors() -> Vec<Value> {
             "max_delay_secs below base_delay_secs",
             lockout_policy(5, 60, 59, 100),
         ),
+        (
+            "hard_limit 256: wider than 8 bits, out_of_range with the value given",
+            lockout_policy(5, 1, 900, 256),
+        ),
+        (
+            "free_failures 256: above hard_limit with the value given",
+            lockout_policy(256, 1, 900, 100),
+        ),
+        ("base_delay_secs 2^32", lockout_policy(5, 1 << 32, 900, 100)),
+        ("max_delay_secs 2^64-1", lockout_policy(5, 1, u64::MAX, 100)),
         ("hard_limit checked first", lockout_policy(200, 0, 0, 0)),
         (
             "free_failures before the delays",
@@ -3362,9 +3397,16 @@ fn replay_limits() {
             .unwrap()
             .iter()
             .map(|w| {
-                let max = u8::try_from(w["max"].as_u64().unwrap()).unwrap();
-                let interval = u32::try_from(w["interval_secs"].as_u64().unwrap()).unwrap();
-                Window::new(max, interval)
+                let (max, interval) = (
+                    w["max"].as_u64().unwrap(),
+                    w["interval_secs"].as_u64().unwrap(),
+                );
+                let wide = Window::try_new(max, interval);
+                // Where the values fit the narrow API, it agrees.
+                if let (Ok(m), Ok(i)) = (u8::try_from(max), u32::try_from(interval)) {
+                    assert_eq!(Window::new(m, i), wide, "{name}");
+                }
+                wide
             })
             .collect();
         match (
@@ -3414,12 +3456,21 @@ fn replay_lockout() {
         let p = &v["policy"];
         let int = |k: &str| p[k].as_u64().unwrap();
         let read = serde_json::from_value::<LockoutPolicy>(p.clone());
-        let made = LockoutPolicy::new(
-            u8::try_from(int("free_failures")).unwrap(),
-            u32::try_from(int("base_delay_secs")).unwrap(),
-            u32::try_from(int("max_delay_secs")).unwrap(),
-            u8::try_from(int("hard_limit")).unwrap(),
+        let made = LockoutPolicy::try_new(
+            int("free_failures"),
+            int("base_delay_secs"),
+            int("max_delay_secs"),
+            int("hard_limit"),
         );
+        // Where the values fit the narrow API, it agrees.
+        if let (Ok(f), Ok(b), Ok(m), Ok(h)) = (
+            u8::try_from(int("free_failures")),
+            u32::try_from(int("base_delay_secs")),
+            u32::try_from(int("max_delay_secs")),
+            u8::try_from(int("hard_limit")),
+        ) {
+            assert_eq!(LockoutPolicy::new(f, b, m, h), made, "{name}");
+        }
         match (made, &v["invalid_policy"]) {
             (Err(e), want) if want.is_object() => {
                 assert!(read.is_err(), "{name}");
@@ -3528,7 +3579,7 @@ fn oracle_binary_end_to_end() {
         b"{\"family\":\"nope\",\"text\":\"x\"}",
         b"[1,2,3]",
         b"\xff\xfe\x00",
-        b"{\"family\":\"limits\",\"policy\":{\"windows\":[{\"max\":300,\"interval_secs\":1}]},\"steps\":[]}",
+        b"{\"family\":\"limits\",\"policy\":{\"windows\":[{\"max\":-1,\"interval_secs\":1}]},\"steps\":[]}",
         b"{\"family\":\"traces\",\"channel\":\"sms\",\"body\":{\"to\":\"+15557788999\"},\"host\":{},\"issued_at\":0,\"rng\":\"00\",\"steps\":[]}",
         b"{\"family\":\"tokens\",\"alphabet\":\"numeric\",\"token_length\":6,\"rng\":\"zz\"}",
         b"{\"family\":\"calling_codes\",\"number\":\"+0\"}",

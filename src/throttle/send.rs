@@ -34,11 +34,27 @@ impl Window {
     /// `u32::MAX`). An out-of-range value is an error naming the field,
     /// never clamped.
     pub const fn new(max: u8, interval_secs: u32) -> Result<Window, LimitError> {
+        Self::try_new(max as u64, interval_secs as u64)
+    }
+
+    /// [`new`](Self::new) for values held in wider integers (a host's
+    /// configuration, a stored policy): `max` is checked, then
+    /// `interval_secs`, and a value too wide for the window's fields is
+    /// out of range with the value given (SPEC §9.1), never cut to fit.
+    ///
+    /// ```
+    /// use mfa_core::throttle::{LimitField, LimitRule, Window};
+    /// let e = Window::try_new(256, 60).unwrap_err();
+    /// assert_eq!(e.field, LimitField::Max);
+    /// assert_eq!(e.rule, LimitRule::Range { min: 1, max: 64, given: 256 });
+    /// assert_eq!(Window::try_new(3, 1 << 32).unwrap_err().field, LimitField::IntervalSecs);
+    /// ```
+    pub const fn try_new(max: u64, interval_secs: u64) -> Result<Window, LimitError> {
         if let Err(e) = LimitError::check_range(
             LimitField::Max,
             WINDOW_MAX_MIN as u64,
             WINDOW_MAX_MAX as u64,
-            max as u64,
+            max,
         ) {
             return Err(e);
         }
@@ -46,11 +62,15 @@ impl Window {
             LimitField::IntervalSecs,
             INTERVAL_SECS_MIN as u64,
             INTERVAL_SECS_MAX as u64,
-            interval_secs as u64,
+            interval_secs,
         ) {
             return Err(e);
         }
-        Ok(Window { max, interval_secs })
+        // Both are now within their fields' ranges (64 and u32::MAX).
+        Ok(Window {
+            max: max as u8,
+            interval_secs: interval_secs as u32,
+        })
     }
 
     /// Events allowed per interval.
@@ -367,14 +387,15 @@ mod stored {
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
     pub(super) struct Window {
-        max: u8,
-        interval_secs: u32,
+        // Read wide: 256 is out of range with the value given (SPEC §9.1).
+        max: u64,
+        interval_secs: u64,
     }
 
     impl TryFrom<Window> for super::Window {
         type Error = LimitError;
         fn try_from(w: Window) -> Result<Self, LimitError> {
-            super::Window::new(w.max, w.interval_secs)
+            super::Window::try_new(w.max, w.interval_secs)
         }
     }
 

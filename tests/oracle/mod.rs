@@ -720,7 +720,7 @@ fn send_policy(v: &Value) -> Result<Result<SendPolicy, Value>, String> {
     let p = field(v, "policy")?;
     let mut windows = Vec::new();
     for w in array_field(p, "windows")? {
-        match Window::new(int_field(w, "max")?, int_field(w, "interval_secs")?) {
+        match Window::try_new(u64_field(w, "max")?, u64_field(w, "interval_secs")?) {
             Ok(w) => windows.push(w),
             Err(e) => return Ok(Err(limit_error_json(&e)?)),
         }
@@ -772,11 +772,11 @@ fn limits(v: &Value) -> Answer {
 /// `{invalid_policy}`.
 fn lockout(v: &Value) -> Answer {
     let p = field(v, "policy")?;
-    let policy = match LockoutPolicy::new(
-        int_field(p, "free_failures")?,
-        int_field(p, "base_delay_secs")?,
-        int_field(p, "max_delay_secs")?,
-        int_field(p, "hard_limit")?,
+    let policy = match LockoutPolicy::try_new(
+        u64_field(p, "free_failures")?,
+        u64_field(p, "base_delay_secs")?,
+        u64_field(p, "max_delay_secs")?,
+        u64_field(p, "hard_limit")?,
     ) {
         Ok(p) => p,
         Err(e) => return Ok(json!({ "invalid_policy": limit_error_json(&e)? })),

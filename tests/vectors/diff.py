@@ -278,8 +278,8 @@ def random_clock(rng, n, start):
 def gen_limits(rng, check):
     windows = []
     for _ in range(rng.choice([1, 1, 2, 3, 4, rng.randrange(0, 7)])):
-        m = rng.choice([1, 2, 3, 5, 8, 64, rng.randrange(1, 65)]) if rng.random() < 0.97 else rng.choice([0, 65, 255])
-        i = rng.choice([1, 2, 10, 30, 60, 3600, 86400, U32, rng.randrange(1, U32 + 1)]) if rng.random() < 0.97 else 0
+        m = rng.choice([1, 2, 3, 5, 8, 64, rng.randrange(1, 65)]) if rng.random() < 0.97 else rng.choice([0, 65, 255, 256, U64])
+        i = rng.choice([1, 2, 10, 30, 60, 3600, 86400, U32, rng.randrange(1, U32 + 1)]) if rng.random() < 0.97 else rng.choice([0, U32 + 1])
         windows.append({"max": m, "interval_secs": i})
     start = rng.choice([0, 1_700_000_000, U64 - 100_000, rng.randrange(U64)])
     steps = [{"op": "send" if rng.random() < 0.8 else "check", "at": t}
@@ -292,8 +292,8 @@ def want_limits(check, req):
 
 
 def gen_lockout(rng, check):
-    hard = rng.randrange(1, 101) if rng.random() < 0.97 else rng.choice([0, 101, 255])
-    free = rng.randrange(0, hard + 1) if rng.random() < 0.95 else rng.randrange(0, 256)
+    hard = rng.randrange(1, 101) if rng.random() < 0.97 else rng.choice([0, 101, 255, 256])
+    free = rng.randrange(0, hard + 1) if rng.random() < 0.95 else rng.randrange(0, 300)
     base = rng.choice([1, 2, 30, 86400, rng.randrange(1, 86401)]) if rng.random() < 0.97 else rng.choice([0, 86401])
     cap = rng.choice([base, 900, 86400, min(86400, base + rng.randrange(2000))]) if rng.random() < 0.95 else rng.randrange(0, 86402)
     policy = {"free_failures": free, "base_delay_secs": base, "max_delay_secs": cap, "hard_limit": hard}
