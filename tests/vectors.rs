@@ -1370,6 +1370,25 @@ fn wire_vectors() -> Vec<Value> {
     ] {
         outcomes.push(json!({"kind": "bad_body", "json": body}));
     }
+    // Resend and cancel (SPEC §7.5).
+    let p = Request::new(Channel::Sms, "+15557788999")
+        .validate()
+        .unwrap();
+    let (c, _) =
+        Challenge::issue(&p, &mut StreamRng::new(&[0xCD; 32]), UnixTime::from_secs(0)).unwrap();
+    for ch in [Channel::Sms, Channel::Call] {
+        outcomes.push(json!({"kind": "resent", "id": c.parts().id.to_string(), "to": "+15557788999", "channel": ch.name()}));
+    }
+    for reason in ["already_verified", "expired"] {
+        outcomes.push(json!({"kind": "resend_rejected", "reason": reason}));
+    }
+    outcomes.push(json!({"kind": "deliveries_exhausted", "max": 5}));
+    outcomes.push(json!({"kind": "resend_invalid", "channel": "sms", "message": "Code:"}));
+    outcomes.push(json!({"kind": "resend_invalid", "channel": "call", "message": "a".repeat(494)}));
+    outcomes.push(json!({"kind": "canceled"}));
+    for reason in ["attempts_exhausted", "canceled"] {
+        outcomes.push(json!({"kind": "cancel_rejected", "reason": reason}));
+    }
     outcomes
         .into_iter()
         .map(|o| vector("wire", json!({ "outcome": o })))

@@ -508,10 +508,12 @@ fn wire(v: &Value) -> Answer {
             HttpResponse::verification(&Verification::Rejected(closed_of(str_field(o, "reason")?)?))
         }
         "unknown_id" => HttpResponse::not_found(),
-        "issued" => {
+        "issued" | "resent" => {
             // Issue to `to` on `channel` from an RNG that serves the id's
             // own 16 bytes (already of version 4, variant 10) and a host
-            // token, so the challenge has exactly that id.
+            // token, so the challenge has exactly that id. A resend that
+            // delivered is answered like an issue, with the resend's
+            // channel (now the challenge's).
             let id =
                 ChallengeId::parse(str_field(o, "id")?).map_err(|e| format!("field `id`: {e}"))?;
             let ch = channel_of(field(o, "channel")?)?;
@@ -526,8 +528,33 @@ fn wire(v: &Value) -> Answer {
                 UnixTime::from_secs(0),
             )
             .map_err(|e| format!("rng: {e}"))?;
-            HttpResponse::issued(&c)
+            if str_field(o, "kind")? == "resent" {
+                HttpResponse::resent(&c)
+            } else {
+                HttpResponse::issued(&c)
+            }
         }
+        "resend_rejected" => {
+            HttpResponse::resend_refused(&ResendError::Closed(closed_of(str_field(o, "reason")?)?))
+        }
+        "deliveries_exhausted" => HttpResponse::resend_refused(&ResendError::DeliveriesExhausted {
+            max: int_field(o, "max")?,
+        }),
+        "resend_invalid" => {
+            // A challenge issued by SMS without `from`, resent on
+            // `channel` with `message`.
+            let p = must_validate(&Request::new(Channel::Sms, TO))?;
+            let (mut c, _) =
+                Challenge::issue(&p, &mut StreamRng::new(&[0xAB; 32]), UnixTime::from_secs(0))
+                    .map_err(|e| format!("rng: {e}"))?;
+            let ch = channel_of(field(o, "channel")?)?;
+            match c.resend(ch, opt_str(o, "message")?, UnixTime::from_secs(0)) {
+                Err(e @ ResendError::Invalid(_)) => HttpResponse::resend_refused(&e),
+                _ => return Err("the resend is not refused as invalid".into()),
+            }
+        }
+        "canceled" => HttpResponse::cancel(&Ok(())),
+        "cancel_rejected" => HttpResponse::cancel(&Err(closed_of(str_field(o, "reason")?)?)),
         "invalid" => {
             let ch = channel_of(field(o, "channel")?)?;
             let b: RequestBody = serde_json::from_value(field(o, "body")?.clone())
@@ -544,7 +571,13 @@ fn wire(v: &Value) -> Answer {
         other => return Err(format!("unknown outcome kind {other:?}")),
     };
     let body = serde_json::to_value(&r.body).map_err(|e| e.to_string())?;
-    Ok(json!({"status": r.status, "body": body}))
+    // The exact bytes (SPEC §7.5), for answers without a `detail`, whose
+    // wording is free.
+    if body.get("errors").is_some() {
+        return Ok(json!({"status": r.status, "body": body}));
+    }
+    let text = serde_json::to_string(&r.body).map_err(|e| e.to_string())?;
+    Ok(json!({"status": r.status, "body": body, "text": text}))
 }
 
 // --- bodies -------------------------------------------------------------------------------
@@ -898,7 +931,7 @@ pub fn split(family: &str, vector: &Value) -> Value {
         "segments" => &["encoding", "units", "parts"],
         "normalize" => &["normalized"],
         "traces" => &["id", "token", "first_delivery"],
-        "wire" => &["status", "body"],
+        "wire" => &["status", "body", "text"],
         "limits" | "lockout" => &["invalid_policy"],
         "calling_codes" => &["country_code"],
         _ => &[],

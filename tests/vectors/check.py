@@ -1032,6 +1032,20 @@ def answer(outcome):
     if kind == "bad_body":
         assert parse_body("request", outcome["json"])[0] == "bad"
         return 422, {"errors": [error(422, "Invalid request body", "invalid_body")]}
+    if kind == "resent":
+        return answer(dict(outcome, kind="issued"))
+    if kind in ("resend_rejected", "cancel_rejected"):
+        return 404, {"errors": [error(404, "Not Found", outcome["reason"])]}
+    if kind == "deliveries_exhausted":
+        return 429, {"errors": [error(429, "Too Many Requests", "deliveries_exhausted")]}
+    if kind == "resend_invalid":
+        # A challenge issued by SMS without `from`, resent (SPEC §5.7 step 3).
+        body = {"to": "+15557788999", "message": outcome["message"]}
+        r = validate(outcome["channel"], body, {})
+        return 422, {"errors": [error(422, f"Invalid parameter: {x['field']}", x["code"])
+                                for x in r["violations"]]}
+    if kind == "canceled":
+        return 200, {"success": True}
     raise ValueError(kind)
 
 
@@ -1050,7 +1064,11 @@ def check_wire(t):
         for e in plain.get("errors", []):
             del e["detail"]
         outcome = to_plain(v["outcome"])
-        if outcome["kind"] == "issued":
+        # The exact bytes of an answer without `detail` (SPEC §7.5).
+        compact = json.dumps(to_plain(body), separators=(",", ":"), ensure_ascii=False)
+        t.check("wire", json.dumps(outcome)[:60] + " text",
+                v.get("text"), None if "errors" in plain else compact)
+        if outcome["kind"] in ("issued", "resent"):
             want_order = [["id", "success", "to", "channel"]]
         elif "errors" in plain:
             entry = ["detail", "status", "title", "code"]
