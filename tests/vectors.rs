@@ -2268,6 +2268,10 @@ fn stored_vectors() -> Vec<Value> {
             None,
         ),
         ("v1 nested (written under the name v1 before v2 existed): pending", interim(0, &[]), None),
+        // Accepted though no sequence of calls produces them (SPEC §8.3):
+        // valid_for 0 is expired before any try.
+        ("accepted, never produced: valid_for 0 and verified", r(1, &[("valid_for", json!(0)), ("attempts_used", json!(1)), ("state", json!("verified"))]), None),
+        ("accepted, never produced: valid_for 0 and exhausted", r(3, &[("valid_for", json!(0)), ("attempts_used", json!(3)), ("state", json!("exhausted"))]), None),
         ("v1 nested: exhausted", interim(3, &[("attempts_used", json!(3)), ("state", json!("exhausted"))]), None),
         ("v1 flat: missing revision", fresh.replacen(",\"revision\":0", "", 1), Some(("revision", "missing_key"))),
         ("v1 flat: missing state", flat_v1(json!(0), &[], &["state"]).to_string(), Some(("state", "missing_key"))),
