@@ -178,8 +178,9 @@
 //! - `alloc`: `Delivery::text()`, the text as a `String`.
 //! - `getrandom` (default): `OsRng`, the operating system's RNG.
 //! - `serde`: the guide's JSON shapes and HTTP answers (module `wire`),
-//!   and a versioned, validated stored format for [`Challenge`] (any serde
-//!   format, SPEC §8); implies `alloc`.
+//!   and a versioned, validated stored format for [`Challenge`] (JSON is
+//!   the contract's form; other serde formats work too, SPEC §8.1);
+//!   implies `alloc`.
 //!
 //! With `default-features = false` the crate is `no_std` and needs no
 //! allocator.

@@ -180,14 +180,14 @@ impl HttpResponse {
         Self::new(200, Body::Verified(VerifyAnswer { success }))
     }
 
-    /// The answer to a resend (SPEC §7.5): 200 with the issue answer
-    /// `{"id","success":true,"to","channel"}` when it delivered (the
-    /// channel is the resend's, now the challenge's); 404 with the reason
-    /// for a terminal or expired challenge; 429 `deliveries_exhausted`
-    /// without `Retry-After`; 422 with one entry per violation (field
-    /// `message`) for a text that does not suit the channel.
-    ///
-    /// Pass the challenge after the call, and whether the call delivered.
+    /// 200 with the issue answer `{"id","success":true,"to","channel"}`
+    /// for a resend that delivered (SPEC §7.5): pass the challenge after
+    /// the call, whose channel is now the resend's. A refused resend is
+    /// answered by [`resend_refused`](Self::resend_refused): 404 with the
+    /// reason for a terminal or expired challenge, 429
+    /// `deliveries_exhausted` without `Retry-After`, 422 with one entry per
+    /// violation (field `message`) for a text that does not suit the
+    /// channel.
     ///
     /// ```
     /// use mfa_core::wire::HttpResponse;
