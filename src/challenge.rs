@@ -74,7 +74,9 @@ impl Challenge {
     /// let params = Request::new(Channel::Call, "+15557788999").validate()?;
     /// let mut rng = ChaCha20Rng::seed_from_u64(7);
     /// let (challenge, delivery) = Challenge::issue(&params, &mut rng, UnixTime::from_secs(0))?;
-    /// assert_eq!(delivery.text().matches(", ").count(), 5); // six digits spelled out
+    /// let mut text = String::new();
+    /// delivery.write_text(&mut text)?;
+    /// assert_eq!(text.matches(", ").count(), 5); // six digits spelled out
     /// assert_eq!(challenge.revision(), 0);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```

@@ -30,9 +30,12 @@
 //! let t0 = UnixTime::from_secs(1_700_000_000);
 //! let (mut challenge, delivery) = Challenge::issue(&params, &mut rng, t0)?;
 //!
-//! // 3. Store `challenge` under its id, then send `delivery.text()` to
-//! //    `delivery.to()` by SMS.
-//! let text = delivery.text();
+//! // 3. Store `challenge` under its id, then send the text to
+//! //    `delivery.to()` by SMS. `write_text` renders it into any
+//! //    `fmt::Write` sink without allocating; with the `alloc` feature
+//! //    `delivery.text()` returns it as a `String`.
+//! let mut text = String::new();
+//! delivery.write_text(&mut text)?;
 //! assert!(text.starts_with("Your Personal Authorization Code is: "));
 //! let code = &text[text.len() - 6..];
 //!
@@ -175,8 +178,9 @@
 //! - `alloc`: `Delivery::text()`, the text as a `String`.
 //! - `getrandom` (default): `OsRng`, the operating system's RNG.
 //! - `serde`: the guide's JSON shapes and HTTP answers (module `wire`),
-//!   and a versioned, validated stored format for [`Challenge`] (any serde
-//!   format, SPEC §8); implies `alloc`.
+//!   and a versioned, validated stored format for [`Challenge`] (JSON is
+//!   the contract's form; other serde formats work too, SPEC §8.1);
+//!   implies `alloc`.
 //!
 //! With `default-features = false` the crate is `no_std` and needs no
 //! allocator.

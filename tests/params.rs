@@ -578,3 +578,44 @@ fn field_names_are_the_wire_names() {
         ]
     );
 }
+
+/// SPEC §2.6: a request produces at most 8 violations (one per field, two
+/// on `message`, but a malformed `from` and `from_required` exclude each
+/// other), and 8 are reached. Every combination of a good, a missing and
+/// a bad value per field, on both channels.
+#[test]
+fn at_most_eight_violations_and_eight_are_reached() {
+    let long = "ж".repeat(70);
+    let mut most = 0;
+    for channel in [Channel::Sms, Channel::Call] {
+        for to in [None, Some("+0"), Some(TO)] {
+            for from in [None, Some("+1 555"), Some("+15554433222")] {
+                for message in [None, Some(long.as_str()), Some("Code:"), Some("")] {
+                    for token_length in [None, Some(21), Some(6)] {
+                        for token in [None, Some("123456"), Some("12")] {
+                            for bad in 0..16u8 {
+                                let req = Request {
+                                    channel,
+                                    to,
+                                    from,
+                                    message,
+                                    token_length,
+                                    max_attempts: (bad & 1 != 0).then_some(21),
+                                    allow_alphas: None,
+                                    valid_for: (bad & 2 != 0).then_some(-1),
+                                    max_deliveries: (bad & 4 != 0).then_some(21),
+                                    token,
+                                };
+                                if let Err(v) = req.validate() {
+                                    assert!(v.len() <= 8, "{v}");
+                                    most = most.max(v.len());
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert_eq!(most, 8);
+}

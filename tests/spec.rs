@@ -84,3 +84,107 @@ fn the_scanner_reads_what_it_should() {
         ["5", "5.2", "2.5.1"]
     );
 }
+
+/// The rows of SPEC.md's "Index of decisions" (§11): point id → the
+/// sections named in its last cell.
+fn index_rows(spec: &str) -> Vec<(String, Vec<String>)> {
+    let Some(start) = spec.find("## 11. Index of decisions") else {
+        return Vec::new();
+    };
+    let section = &spec[start..];
+    let end = section[3..].find("\n## ").map_or(section.len(), |e| e + 3);
+    section[..end]
+        .lines()
+        .filter(|l| l.starts_with("| P"))
+        .map(|l| {
+            let cells: Vec<&str> = l.trim_matches('|').split('|').map(str::trim).collect();
+            let refs = cells
+                .last()
+                .unwrap()
+                .split(',')
+                .map(|r| r.trim().trim_start_matches('§').to_string())
+                .collect();
+            (cells[0].to_string(), refs)
+        })
+        .collect()
+}
+
+/// Issues 19 and 25 (SPEC.md read as a porter would) raised 20 and 16
+/// numbered points; SPEC.md's index names, for each, sections that exist.
+#[test]
+fn the_index_answers_every_point_of_both_reviews() {
+    let spec = fs::read_to_string(Path::new(ROOT).join("SPEC.md")).unwrap();
+    let have = sections(&spec);
+    let rows = index_rows(&spec);
+    let mut want: Vec<String> = (1..=20).map(|n| format!("P19.{n}")).collect();
+    want.extend((1..=16).map(|n| format!("P25.{n}")));
+    let ids: Vec<&String> = rows.iter().map(|(id, _)| id).collect();
+    assert_eq!(
+        ids,
+        want.iter().collect::<Vec<_>>(),
+        "one row per point, in order"
+    );
+    // The preamble is the text before section 1; it must say the document
+    // stands alone.
+    let preamble = &spec[..spec.find("\n## 1. ").unwrap()];
+    assert!(preamble.contains("self-contained"));
+    for (id, refs) in &rows {
+        assert!(!refs.is_empty(), "{id} names no section");
+        for r in refs {
+            assert!(
+                r == "preamble" || have.contains(r),
+                "{id} names section {r:?}, which SPEC.md does not have"
+            );
+        }
+    }
+    // No "see README" in place of an answer.
+    assert!(!spec.to_lowercase().contains("see readme"));
+}
+
+#[test]
+fn the_index_reader_reads_what_it_should() {
+    let text = "## 11. Index of decisions\n\n| point | q | § |\n|---|---|---|\n\
+                | P19.1 | how many | 2.6 |\n| P25.1 | guide | preamble, 10 |\n\n## 12. Next\n| P9.9 | x | 1 |\n";
+    assert_eq!(
+        index_rows(text),
+        [
+            ("P19.1".to_string(), vec!["2.6".to_string()]),
+            (
+                "P25.1".to_string(),
+                vec!["preamble".to_string(), "10".to_string()]
+            ),
+        ]
+    );
+    assert!(index_rows("no index").is_empty());
+}
+
+/// SPEC §9.3's table of assigned calling codes is the crate's: every one-
+/// to three-digit prefix gets the code the table's longest match gives.
+#[test]
+fn the_calling_code_table_in_the_spec_is_the_crates() {
+    let spec = fs::read_to_string(Path::new(ROOT).join("SPEC.md")).unwrap();
+    let start = spec.find("### 9.3 Country calling codes").unwrap();
+    let section = &spec[start..];
+    let section = &section[..section.find("\n## ").unwrap()];
+    let codes: Vec<u16> = section
+        .lines()
+        .filter(|l| l.starts_with("| ") && l.chars().nth(2).is_some_and(|c| c.is_ascii_digit()))
+        .flat_map(|l| l.trim_matches('|').split('|').nth(1).unwrap().split(','))
+        .map(|c| c.trim().parse().unwrap())
+        .collect();
+    assert_eq!(codes.len(), 216, "{codes:?}");
+    assert!(section.contains(&format!("({} of them)", codes.len())));
+    // Every three first digits (a code is at most three digits long).
+    for prefix in 100..=999u16 {
+        let digits = prefix.to_string();
+        let number = format!("+{digits}555555");
+        let want = (1..=digits.len())
+            .rev()
+            .map(|n| digits[..n].parse::<u16>().unwrap())
+            .find(|p| codes.contains(p));
+        let got = mfa_core::PhoneNumber::parse(&number)
+            .unwrap()
+            .country_code();
+        assert_eq!(got, want, "{number}");
+    }
+}

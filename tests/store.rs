@@ -34,7 +34,7 @@ fn json_layout_of_a_pending_challenge() {
     let v = to_json(&c);
     assert_eq!(
         v,
-        json!({"v1": {"revision": 0, "challenge": {
+        json!({"v2": {"revision": 0, "challenge": {
             "id": c.parts().id.to_string(),
             "channel": "sms",
             "to": "+15557788999",
@@ -51,6 +51,144 @@ fn json_layout_of_a_pending_challenge() {
         }}})
     );
     assert_eq!(from_json(&v).unwrap(), c);
+}
+
+/// The first release's record (SPEC §8.6): version `v1`, the thirteen
+/// keys and `revision` side by side, as that release documented it.
+const FLAT_V1: &str = r#"{"v1":{"id":"8630cc54-f6b2-45dd-b73b-cce28eb668d8","channel":"sms",
+       "to":"+15557788999","from":null,"token":"123456","allow_alphas":false,
+       "issued_at":1700000000,"valid_for":3600,"max_attempts":3,
+       "attempts_used":0,"max_deliveries":5,"deliveries":1,
+       "state":"pending","revision":0}}"#;
+
+/// The same challenge as it is written now (`v2`).
+const WRITTEN_V2: &str = r#"{"v2":{"revision":0,"challenge":{"id":"8630cc54-f6b2-45dd-b73b-cce28eb668d8","channel":"sms","to":"+15557788999","from":null,"token":"123456","allow_alphas":false,"issued_at":1700000000,"valid_for":3600,"max_attempts":3,"attempts_used":0,"max_deliveries":5,"deliveries":1,"state":"pending"}}}"#;
+
+#[test]
+fn the_first_releases_flat_v1_record_reads_and_is_written_as_v2() {
+    let c: Challenge = serde_json::from_str(FLAT_V1).unwrap();
+    assert_eq!(serde_json::to_string(&c).unwrap(), WRITTEN_V2);
+    // Keys in any order, `from` missing, a later state: still the flat layout.
+    let v = json!({"v1": {"revision": 2, "state": "canceled", "deliveries": 2,
+        "max_deliveries": 5, "attempts_used": 0, "max_attempts": 3, "valid_for": 3600,
+        "issued_at": 1_700_000_000u64, "allow_alphas": true, "token": "K7P2",
+        "to": "+15557788999", "channel": "call", "id": "8630cc54-f6b2-45dd-b73b-cce28eb668d8"}});
+    let c = from_json(&v).unwrap();
+    assert_eq!((c.parts().state, c.revision()), (State::Canceled, 2));
+    assert_eq!(c.parts().from, None);
+}
+
+#[test]
+fn a_nested_record_written_under_the_name_v1_reads() {
+    // Releases between the first and this one wrote the `v2` layout under
+    // the name `v1`; a host's stored records of that time stay readable.
+    let interim = WRITTEN_V2.replacen("\"v2\"", "\"v1\"", 1);
+    let c: Challenge = serde_json::from_str(&interim).unwrap();
+    assert_eq!(serde_json::to_string(&c).unwrap(), WRITTEN_V2);
+}
+
+#[test]
+fn a_v1_record_is_one_layout_or_the_other() {
+    let good: Value = serde_json::from_str(FLAT_V1).unwrap();
+    let challenge = serde_json::from_str::<Value>(WRITTEN_V2).unwrap()["v2"]["challenge"].clone();
+    let refused = |v: Value, want: &str| {
+        let err = from_json(&v).unwrap_err();
+        assert!(err.contains(want), "{v}: {err}");
+        assert!(!err.contains("123456"), "{err}");
+    };
+    // Both layouts at once.
+    let mut mixed = good.clone();
+    mixed["v1"]["challenge"] = challenge.clone();
+    refused(mixed, "unknown field `id`");
+    // Each one's own rules.
+    let mut v = good.clone();
+    v["v1"].as_object_mut().unwrap().remove("revision");
+    refused(v, "missing field `revision`");
+    let mut v = good.clone();
+    v["v1"].as_object_mut().unwrap().remove("state");
+    refused(v, "missing field `state`");
+    let mut v = good.clone();
+    v["v1"]["extra"] = json!(1);
+    refused(v, "unknown field `extra`");
+    let mut v = good.clone();
+    v["v1"]["revision"] = json!(1);
+    refused(v, "revision");
+    let mut v = good.clone();
+    v["v1"]["token"] = json!(123456);
+    refused(v, "token");
+    refused(
+        json!({"v1": {"challenge": challenge}}),
+        "missing field `revision`",
+    );
+    let twice = FLAT_V1.replacen(
+        "\"state\":\"pending\"",
+        "\"state\":\"pending\",\"state\":\"pending\"",
+        1,
+    );
+    let err = serde_json::from_str::<Challenge>(&twice)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("duplicate field `state`"), "{err}");
+}
+
+/// The first release's binary layout, field for field (its `StoredV1`).
+#[derive(serde::Serialize)]
+enum OldStored {
+    #[serde(rename = "v1")]
+    V1(OldFlat),
+}
+
+#[derive(serde::Serialize)]
+struct OldFlat {
+    id: [u8; 16],
+    channel: Channel,
+    to: &'static str,
+    from: Option<&'static str>,
+    token: &'static str,
+    allow_alphas: bool,
+    issued_at: u64,
+    valid_for: u32,
+    max_attempts: u8,
+    attempts_used: u8,
+    max_deliveries: u8,
+    deliveries: u8,
+    state: State,
+    revision: u64,
+}
+
+#[test]
+fn the_first_releases_flat_v1_record_reads_in_a_binary_format() {
+    let id = mfa_core::ChallengeId::parse("8630cc54-f6b2-45dd-b73b-cce28eb668d8").unwrap();
+    let old = OldStored::V1(OldFlat {
+        id: *id.as_bytes(),
+        channel: Channel::Call,
+        to: "+15557788999",
+        from: Some("+15554433222"),
+        token: "123456",
+        allow_alphas: false,
+        issued_at: 1_700_000_000,
+        valid_for: 3600,
+        max_attempts: 3,
+        attempts_used: 1,
+        max_deliveries: 5,
+        deliveries: 2,
+        state: State::Verified,
+        revision: 2,
+    });
+    let bytes = postcard::to_allocvec(&old).unwrap();
+    let c: Challenge = postcard::from_bytes(&bytes).unwrap();
+    assert_eq!(
+        (c.parts().state, c.revision(), c.parts().channel),
+        (State::Verified, 2, Channel::Call)
+    );
+    assert_eq!(
+        c.parts().from.as_ref().map(|f| f.as_str()),
+        Some("+15554433222")
+    );
+    // Written back as v2: variant 1, then the revision.
+    let written = postcard::to_allocvec(&c).unwrap();
+    assert_eq!(&written[..2], &[1, 2]);
+    assert_eq!(postcard::from_bytes::<Challenge>(&written).unwrap(), c);
 }
 
 #[test]
@@ -101,10 +239,10 @@ fn tampered_records_are_refused_with_the_field() {
         ("issued_at", json!(-1), "u64"),
         ("extra", json!(1), "unknown field `extra`"),
     ];
-    let token = good["v1"]["challenge"]["token"].as_str().unwrap();
+    let token = good["v2"]["challenge"]["token"].as_str().unwrap();
     for (field, value, expect) in cases {
         let mut v = good.clone();
-        v["v1"]["challenge"][field] = value.clone();
+        v["v2"]["challenge"][field] = value.clone();
         let err = from_json(&v).unwrap_err();
         assert!(err.contains(expect), "{field}={value}: {err}");
         assert!(
@@ -114,27 +252,27 @@ fn tampered_records_are_refused_with_the_field() {
     }
     // The revision must be the one the counters give.
     let mut v = good.clone();
-    v["v1"]["revision"] = json!(1);
+    v["v2"]["revision"] = json!(1);
     assert!(from_json(&v).unwrap_err().contains("revision"));
     let mut v = good.clone();
-    v["v1"]["extra"] = json!(1);
+    v["v2"]["extra"] = json!(1);
     assert!(from_json(&v).unwrap_err().contains("unknown field `extra`"));
     // A missing field and an unknown version.
     let mut v = good.clone();
-    v["v1"]["challenge"]
+    v["v2"]["challenge"]
         .as_object_mut()
         .unwrap()
         .remove("state");
     assert!(from_json(&v).unwrap_err().contains("missing field `state`"));
-    let v = json!({"v2": good["v1"].clone()});
-    assert!(from_json(&v).unwrap_err().contains("unknown variant `v2`"));
+    let v = json!({"v3": good["v2"].clone()});
+    assert!(from_json(&v).unwrap_err().contains("unknown variant `v3`"));
     assert!(from_json(&json!(null)).is_err());
 }
 
 #[test]
 fn a_token_stored_as_a_number_is_not_repeated() {
     let mut v = to_json(&pending());
-    v["v1"]["challenge"]["token"] = json!(987654);
+    v["v2"]["challenge"]["token"] = json!(987654);
     let err = from_json(&v).unwrap_err();
     assert!(!err.contains("987654"), "{err}");
     assert!(err.contains("token"));
@@ -254,9 +392,9 @@ proptest! {
         let mut v = to_json(&c);
         // Field 13 is the revision; the others are the challenge's 13.
         if field == 13 {
-            v["v1"]["revision"] = value;
+            v["v2"]["revision"] = value;
         } else {
-            let obj = v["v1"]["challenge"].as_object_mut().unwrap();
+            let obj = v["v2"]["challenge"].as_object_mut().unwrap();
             let key = obj.keys().nth(field).unwrap().clone();
             obj.insert(key, value);
         }

@@ -169,14 +169,15 @@ proptest! {
                 }
             }
             prop_assert_eq!(log.revision(), model.events.len() as u64);
-            // The log keeps a suffix of the history: the 64 newest, less
-            // only what is u32::MAX or more older than the newest.
+            // The log keeps exactly a suffix of the history: the 64 newest,
+            // less what is more than u32::MAX older than the newest
+            // (SPEC §9.1).
             let kept = times(&log);
             prop_assert!(model.events.ends_with(&kept));
             let newest = *model.events.last().unwrap_or(&0);
             let countable = model.events.iter().rev().take(64)
-                .filter(|&&e| newest - e < u64::from(u32::MAX)).count();
-            prop_assert!(kept.len() >= countable);
+                .filter(|&&e| newest - e <= u64::from(u32::MAX)).count();
+            prop_assert_eq!(kept.len(), countable);
         }
         if let Err(e) = at_most_max_in_any_window(&model.events, &ws) {
             prop_assert!(false, "{}", e);
@@ -892,4 +893,33 @@ mod stored {
             serde_json::from_str(r#"{"failures":100,"last_try":0,"revision":100}"#).unwrap();
         assert_eq!(l.check(&LockoutPolicy::default(), at(0)), Attempt::Locked);
     }
+}
+
+/// SPEC §9.1, §9.2: a stored policy value too wide for its field is out of
+/// range with the value given, like any other (it was a type error that
+/// named no rule).
+#[cfg(feature = "serde")]
+#[test]
+fn stored_policies_report_wide_values_as_out_of_range() {
+    let e = serde_json::from_str::<SendPolicy>(r#"{"windows":[{"max":256,"interval_secs":60}]}"#)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("`max` must be from 1 to 64 (given 256)"), "{e}");
+    let e =
+        serde_json::from_str::<SendPolicy>(r#"{"windows":[{"max":3,"interval_secs":4294967296}]}"#)
+            .unwrap_err()
+            .to_string();
+    assert!(
+        e.contains("`interval_secs` must be from 1 to 4294967295 (given 4294967296)"),
+        "{e}"
+    );
+    let e = serde_json::from_str::<LockoutPolicy>(
+        r#"{"free_failures":300,"base_delay_secs":1,"max_delay_secs":900,"hard_limit":100}"#,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("`free_failures` must be at most `hard_limit` (100) (given 300)"),
+        "{e}"
+    );
 }

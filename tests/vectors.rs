@@ -327,9 +327,16 @@ fn param_vectors() -> Vec<Value> {
             json!({}),
         ),
         (
-            "nine violations at once",
+            "eight violations at once, the most: a malformed from",
             Channel::Sms,
             json!({"to": "+0", "from": "+1 555", "message": "ж".repeat(70), "token_length": 21,
+                   "max_attempts": 21, "valid_for": -1}),
+            json!({"max_deliveries": 21, "token": "123456"}),
+        ),
+        (
+            "eight violations at once, the most: from_required instead",
+            Channel::Sms,
+            json!({"to": "+0", "message": "ж".repeat(70), "token_length": 21,
                    "max_attempts": 21, "valid_for": -1}),
             json!({"max_deliveries": 21, "token": "123456"}),
         ),
@@ -1363,6 +1370,25 @@ fn wire_vectors() -> Vec<Value> {
     ] {
         outcomes.push(json!({"kind": "bad_body", "json": body}));
     }
+    // Resend and cancel (SPEC §7.5).
+    let p = Request::new(Channel::Sms, "+15557788999")
+        .validate()
+        .unwrap();
+    let (c, _) =
+        Challenge::issue(&p, &mut StreamRng::new(&[0xCD; 32]), UnixTime::from_secs(0)).unwrap();
+    for ch in [Channel::Sms, Channel::Call] {
+        outcomes.push(json!({"kind": "resent", "id": c.parts().id.to_string(), "to": "+15557788999", "channel": ch.name()}));
+    }
+    for reason in ["already_verified", "expired"] {
+        outcomes.push(json!({"kind": "resend_rejected", "reason": reason}));
+    }
+    outcomes.push(json!({"kind": "deliveries_exhausted", "max": 5}));
+    outcomes.push(json!({"kind": "resend_invalid", "channel": "sms", "message": "Code:"}));
+    outcomes.push(json!({"kind": "resend_invalid", "channel": "call", "message": "a".repeat(494)}));
+    outcomes.push(json!({"kind": "canceled"}));
+    for reason in ["attempts_exhausted", "canceled"] {
+        outcomes.push(json!({"kind": "cancel_rejected", "reason": reason}));
+    }
     outcomes
         .into_iter()
         .map(|o| vector("wire", json!({ "outcome": o })))
@@ -1706,10 +1732,10 @@ fn body_cases() -> Vec<BodyCase> {
             &["15557788999"],
         ),
         (
-            "unpaired surrogate escape",
+            "unpaired surrogate escape: malformed inside message's value",
             "request",
             r#"{"message":"\ud800"}"#,
-            None,
+            Some("message"),
             &[],
         ),
         (
@@ -1719,7 +1745,129 @@ fn body_cases() -> Vec<BodyCase> {
             None,
             &["15557788999"],
         ),
-        ("NaN", "request", r#"{"valid_for":NaN}"#, None, &[]),
+        (
+            "NaN: malformed inside valid_for's value",
+            "request",
+            r#"{"valid_for":NaN}"#,
+            Some("valid_for"),
+            &[],
+        ),
+        // A problem inside a known key's value names the field, whatever
+        // its kind, in both bodies (SPEC §7.4).
+        (
+            "malformed literal inside to's value",
+            "request",
+            r#"{"to":tru}"#,
+            Some("to"),
+            &[],
+        ),
+        (
+            "leading zero: malformed inside token_length's value",
+            "request",
+            r#"{"token_length":01}"#,
+            Some("token_length"),
+            &[],
+        ),
+        (
+            "1e309 is beyond the double range",
+            "request",
+            r#"{"valid_for":1e309}"#,
+            Some("valid_for"),
+            &["1e309"],
+        ),
+        (
+            "malformed inside a value after a wrong type: the wrong type first",
+            "request",
+            r#"{"to":5,"from":tru}"#,
+            Some("to"),
+            &[],
+        ),
+        (
+            "malformed inside an unknown key's value: the key first",
+            "request",
+            r#"{"colour":tru}"#,
+            None,
+            &[],
+        ),
+        (
+            "verify: malformed literal inside token's value",
+            "verify",
+            r#"{"token":tru}"#,
+            Some("token"),
+            &[],
+        ),
+        (
+            "verify: 01 is malformed inside token's value",
+            "verify",
+            r#"{"token":01}"#,
+            Some("token"),
+            &[],
+        ),
+        (
+            "verify: 1e400 is beyond the double range",
+            "verify",
+            r#"{"token":1e400}"#,
+            Some("token"),
+            &["1e400"],
+        ),
+        (
+            "verify: unpaired surrogate inside token's value",
+            "verify",
+            r#"{"token":"4820\ud800"}"#,
+            Some("token"),
+            &["4820"],
+        ),
+        (
+            "verify: malformed after the value names nothing",
+            "verify",
+            r#"{"token":"482057",}"#,
+            None,
+            &["482057"],
+        ),
+        // No byte order mark (SPEC §7.4).
+        (
+            "a byte order mark before the object",
+            "request",
+            "\u{feff}{\"to\":\"+15557788999\"}",
+            None,
+            &["15557788999"],
+        ),
+        (
+            "verify: a byte order mark before the object",
+            "verify",
+            "\u{feff}{\"token\":\"482057\"}",
+            None,
+            &["482057"],
+        ),
+        // Keys are compared after unescaping, exactly (SPEC §7.2).
+        (
+            "an escaped key is its unescaped text",
+            "request",
+            r#"{"t\u006f":"+15557788999"}"#,
+            None,
+            &[],
+        ),
+        (
+            "to and its escaped spelling are one key",
+            "request",
+            r#"{"to":"+15557788999","\u0074o":"+15554433222"}"#,
+            Some("to"),
+            &["15557788999", "15554433222"],
+        ),
+        (
+            "verify: an escaped token key",
+            "verify",
+            r#"{"\u0074oken":"482057"}"#,
+            None,
+            &[],
+        ),
+        (
+            "verify: token and its escaped spelling are one key",
+            "verify",
+            r#"{"token":"482057","tok\u0065n":"482058"}"#,
+            Some("token"),
+            &["482057", "482058"],
+        ),
         // The verify body (SPEC §7.3).
         (
             "verify: a code",
@@ -1937,7 +2085,18 @@ fn record(revision: Value, change: &[(&str, Value)], remove: &[&str]) -> Value {
     for k in remove {
         c.shift_remove(*k);
     }
-    json!({"v1": {"revision": revision, "challenge": c}})
+    json!({"v2": {"revision": revision, "challenge": c}})
+}
+
+/// The first release's flat `v1` record of the same challenge: its keys,
+/// then `revision` (SPEC §8.6).
+fn flat_v1(revision: Value, change: &[(&str, Value)], remove: &[&str]) -> Value {
+    let mut c = record(revision.clone(), change, remove)["v2"]["challenge"]
+        .as_object()
+        .unwrap()
+        .clone();
+    c.insert("revision".into(), revision);
+    json!({ "v1": c })
 }
 
 /// (name, JSON text, for a refused record the key at fault and the rule).
@@ -2052,27 +2211,28 @@ fn stored_vectors() -> Vec<Value> {
         ("from +1", r(0, &[("from", json!("+1"))]), Some(("from", "e164"))),
         ("from empty", r(0, &[("from", json!(""))]), Some(("from", "e164"))),
         ("from as a number", r(0, &[("from", json!(15554433222u64))]), Some(("from", "type"))),
-        ("unknown version v2", r(0, &[]).replacen("\"v1\"", "\"v2\"", 1), Some(("v2", "version"))),
-        ("version V1 in upper case", r(0, &[]).replacen("\"v1\"", "\"V1\"", 1), Some(("V1", "version"))),
+        ("unknown version v3", r(0, &[]).replacen("\"v2\"", "\"v3\"", 1), Some(("v3", "version"))),
+        ("version V2 in upper case", r(0, &[]).replacen("\"v2\"", "\"V2\"", 1), Some(("V2", "version"))),
         (
             "two versions",
-            format!("{{\"v1\":{},\"v2\":{}}}", record(json!(0), &[], &[])["v1"], record(json!(0), &[], &[])["v1"]),
+            format!("{{\"v1\":{},\"v2\":{}}}", flat_v1(json!(0), &[], &[])["v1"], record(json!(0), &[], &[])["v2"]),
             Some(("v2", "version")),
         ),
-        ("no version", "{}".into(), Some(("v1", "missing_key"))),
+        ("no version", "{}".into(), Some(("v2", "missing_key"))),
+        ("v2 is null", r#"{"v2":null}"#.into(), Some(("v2", "type"))),
         ("v1 is null", r#"{"v1":null}"#.into(), Some(("v1", "type"))),
-        ("the challenge without the envelope", record(json!(0), &[], &[])["v1"]["challenge"].to_string(), Some(("id", "version"))),
+        ("the challenge without the envelope", record(json!(0), &[], &[])["v2"]["challenge"].to_string(), Some(("id", "version"))),
         (
             "unknown key next to revision",
-            format!("{{\"v1\":{{\"revision\":0,\"challenge\":{},\"stored_at\":0}}}}", record(json!(0), &[], &[])["v1"]["challenge"]),
+            format!("{{\"v2\":{{\"revision\":0,\"challenge\":{},\"stored_at\":0}}}}", record(json!(0), &[], &[])["v2"]["challenge"]),
             Some(("stored_at", "unknown_key")),
         ),
         (
             "missing revision",
-            format!("{{\"v1\":{{\"challenge\":{}}}}}", record(json!(0), &[], &[])["v1"]["challenge"]),
+            format!("{{\"v2\":{{\"challenge\":{}}}}}", record(json!(0), &[], &[])["v2"]["challenge"]),
             Some(("revision", "missing_key")),
         ),
-        ("missing challenge", r#"{"v1":{"revision":0}}"#.into(), Some(("challenge", "missing_key"))),
+        ("missing challenge", r#"{"v2":{"revision":0}}"#.into(), Some(("challenge", "missing_key"))),
         ("unknown key message in the challenge", r(0, &[("message", json!("Code:"))]), Some(("message", "unknown_key"))),
         ("missing token", record(json!(0), &[], &["token"]).to_string(), Some(("token", "missing_key"))),
         ("missing state", record(json!(0), &[], &["state"]).to_string(), Some(("state", "missing_key"))),
@@ -2088,6 +2248,61 @@ fn stored_vectors() -> Vec<Value> {
         ("state in capitals", r(0, &[("state", json!("Pending"))]), Some(("state", "type"))),
         ("state done", r(0, &[("state", json!("done"))]), Some(("state", "type"))),
     ];
+    // The first release's flat `v1` layout, and the nested layout some
+    // releases wrote under the name `v1` (SPEC §8.6): read, written as v2.
+    let f = |rev: u64, change: &[(&str, Value)]| flat_v1(json!(rev), change, &[]).to_string();
+    let interim =
+        |rev: u64, change: &[(&str, Value)]| r(rev, change).replacen("\"v2\"", "\"v1\"", 1);
+    let fresh = f(0, &[]);
+    cases.extend([
+        ("v1 flat: pending, fresh", fresh.clone(), None),
+        ("v1 flat: from missing reads as null", flat_v1(json!(0), &[], &["from"]).to_string(), None),
+        (
+            "v1 flat: canceled after a resend, alphanumeric, on call",
+            f(2, &[("deliveries", json!(2)), ("state", json!("canceled")), ("token", json!("K7P2")), ("allow_alphas", json!(true)), ("channel", json!("call"))]),
+            None,
+        ),
+        (
+            "v1 flat: revision first, keys in another order",
+            r#"{"v1":{"revision":1,"state":"verified","deliveries":1,"max_deliveries":5,"attempts_used":1,"max_attempts":3,"valid_for":3600,"issued_at":1700000000,"allow_alphas":false,"token":"123456","from":"+15554433222","to":"+15557788999","channel":"sms","id":"8630CC54-F6B2-45DD-B73B-CCE28EB668D8"}}"#.into(),
+            None,
+        ),
+        ("v1 nested (written under the name v1 before v2 existed): pending", interim(0, &[]), None),
+        // Accepted though no sequence of calls produces them (SPEC §8.3):
+        // valid_for 0 is expired before any try.
+        ("accepted, never produced: valid_for 0 and verified", r(1, &[("valid_for", json!(0)), ("attempts_used", json!(1)), ("state", json!("verified"))]), None),
+        ("accepted, never produced: valid_for 0 and exhausted", r(3, &[("valid_for", json!(0)), ("attempts_used", json!(3)), ("state", json!("exhausted"))]), None),
+        ("v1 nested: exhausted", interim(3, &[("attempts_used", json!(3)), ("state", json!("exhausted"))]), None),
+        ("v1 flat: missing revision", fresh.replacen(",\"revision\":0", "", 1), Some(("revision", "missing_key"))),
+        ("v1 flat: missing state", flat_v1(json!(0), &[], &["state"]).to_string(), Some(("state", "missing_key"))),
+        ("v1 flat: unknown key", fresh.replacen("\"revision\":0", "\"revision\":0,\"stored_at\":0", 1), Some(("stored_at", "unknown_key"))),
+        ("v1 flat: revision does not match", f(1, &[]), Some(("revision", "revision"))),
+        ("v1 flat: token with a letter", f(0, &[("token", json!("12A456"))]), Some(("token", "token_alphabet"))),
+        ("v1 flat: max_attempts 256", f(0, &[("max_attempts", json!(256))]), Some(("max_attempts", "range"))),
+        (
+            "v1 with both layouts: a flat key beside challenge",
+            interim(0, &[]).replacen("\"revision\":0", "\"revision\":0,\"state\":\"pending\"", 1),
+            Some(("state", "unknown_key")),
+        ),
+        ("v1 nested: missing revision", interim(0, &[]).replacen("\"revision\":0,", "", 1), Some(("revision", "missing_key"))),
+        // Repeated keys (SPEC §8.3): the repeated key is named.
+        ("a key twice in the challenge", r(0, &[]).replacen("\"state\":\"pending\"", "\"state\":\"pending\",\"state\":\"pending\"", 1), Some(("state", "duplicate_key"))),
+        ("revision twice", r(0, &[]).replacen("\"revision\":0", "\"revision\":0,\"revision\":0", 1), Some(("revision", "duplicate_key"))),
+        ("v1 flat: a key twice", fresh.replacen("\"revision\":0", "\"revision\":0,\"revision\":0", 1), Some(("revision", "duplicate_key"))),
+        ("the version twice", format!("{{\"v2\":{},\"v2\":{}}}", record(json!(0), &[], &[])["v2"], record(json!(0), &[], &[])["v2"]), Some(("v2", "duplicate_key"))),
+        // Unsigned integers are JSON integers without sign, fraction or
+        // exponent (SPEC §8.2): `-0`, `0.0` and `17e8` are not.
+        ("attempts_used -0", r(0, &[]).replacen("\"attempts_used\":0", "\"attempts_used\":-0", 1), Some(("attempts_used", "type"))),
+        ("attempts_used 0.0", r(0, &[]).replacen("\"attempts_used\":0", "\"attempts_used\":0.0", 1), Some(("attempts_used", "type"))),
+        ("issued_at 17e8", r(0, &[]).replacen("1700000000", "17e8", 1), Some(("issued_at", "type"))),
+        ("revision 0e0", r(0, &[]).replacen("\"revision\":0", "\"revision\":0e0", 1), Some(("revision", "type"))),
+        ("valid_for 2^32 (beyond the field's range, within 64 bits)", r(0, &[("valid_for", json!(1u64 << 32))]), Some(("valid_for", "range"))),
+        ("deliveries 2^64-1", r(0, &[("deliveries", json!(u64::MAX))]), Some(("deliveries", "range"))),
+        // A byte order mark is not JSON text here (SPEC §8.1).
+        ("a UTF-8 byte order mark before the record", format!("\u{feff}{}", r(0, &[])), Some(("(json)", "malformed"))),
+        ("malformed JSON", r(0, &[]).replacen("false", "fals", 1), Some(("(json)", "malformed"))),
+        ("not an object", "[]".into(), Some(("(record)", "type"))),
+    ]);
     // Integers past 64 bits cannot be built as values: written as text.
     let big = r(0, &[]).replace("1700000000", "18446744073709551616");
     cases.push(("issued_at 2^64", big, Some(("issued_at", "type"))));
@@ -2257,6 +2472,32 @@ fn limit_vectors() -> Vec<Value> {
             ],
         ),
         (
+            "forgetting: a time exactly 2^32-1 s older than the newest is kept".into(),
+            windows(&[(64, 1)]),
+            vec![send(6), send(6 + max), send(6 + max)],
+        ),
+        (
+            "forgetting: exactly 2^32-1 s older is kept while an older time is dropped".into(),
+            windows(&[(64, 1)]),
+            vec![
+                send(5),
+                send(6),
+                send(5 + max),
+                send(6 + max),
+                send(7 + max),
+            ],
+        ),
+        (
+            "forgetting: 2^32 s older than the newest is forgotten".into(),
+            windows(&[(64, 1)]),
+            vec![send(6), send(7 + max), check(7 + max)],
+        ),
+        (
+            "forgetting: only a recorded event forgets; a check or a refusal keeps the log".into(),
+            windows(&[(1, 10)]),
+            vec![send(6), check(7 + max), send(7 + max), send(8 + max)],
+        ),
+        (
             "the end of time: waits saturate at 2^64-1".into(),
             windows(&[(1, max)]),
             vec![
@@ -2360,6 +2601,15 @@ fn limit_vectors() -> Vec<Value> {
         ("max 0", windows(&[(0, 60)])),
         ("max 65", windows(&[(65, 60)])),
         ("max 255", windows(&[(255, 60)])),
+        (
+            "max 256: wider than 8 bits, still out_of_range with the value given",
+            windows(&[(256, 60)]),
+        ),
+        ("max 2^64-1", windows(&[(u64::MAX, 60)])),
+        (
+            "interval_secs 2^32: wider than 32 bits, out_of_range",
+            windows(&[(3, 1 << 32)]),
+        ),
         ("interval_secs 0", windows(&[(3, 0)])),
         ("max 0 and interval_secs 0: max first", windows(&[(0, 0)])),
         ("the second window is bad", windows(&[(3, 60), (1, 0)])),
@@ -2480,6 +2730,22 @@ fn lockout_vectors() -> Vec<Value> {
                 check_at(t0 + 1_000_000),
                 json!({"op": "reset"}),
                 try_at(t0 + 100),
+            ],
+        ),
+        (
+            "a reset keeps the last-try time: a clock behind it still evaluates at it".into(),
+            lockout_policy(0, 10, 100, 5),
+            vec![
+                try_at(1000),
+                json!({"op": "reset"}),
+                try_at(500),
+                check_at(505),
+                check_at(1009),
+                check_at(1010),
+                success(),
+                check_at(0),
+                try_at(0),
+                check_at(0),
             ],
         ),
         (
@@ -2609,6 +2875,16 @@ fn lockout_vectors() -> Vec<Value> {
             "max_delay_secs below base_delay_secs",
             lockout_policy(5, 60, 59, 100),
         ),
+        (
+            "hard_limit 256: wider than 8 bits, out_of_range with the value given",
+            lockout_policy(5, 1, 900, 256),
+        ),
+        (
+            "free_failures 256: above hard_limit with the value given",
+            lockout_policy(256, 1, 900, 100),
+        ),
+        ("base_delay_secs 2^32", lockout_policy(5, 1 << 32, 900, 100)),
+        ("max_delay_secs 2^64-1", lockout_policy(5, 1, u64::MAX, 100)),
         ("hard_limit checked first", lockout_policy(200, 0, 0, 0)),
         (
             "free_failures before the delays",
@@ -3007,7 +3283,7 @@ fn replay_stored() {
                 assert_eq!(json!(written), ok["written"], "{name}");
                 // The writer's key order (SPEC §8.1).
                 let w: Value = serde_json::from_str(&written).unwrap();
-                let keys: Vec<&str> = w["v1"]["challenge"]
+                let keys: Vec<&str> = w["v2"]["challenge"]
                     .as_object()
                     .unwrap()
                     .keys()
@@ -3019,7 +3295,11 @@ fn replay_stored() {
                 assert!(v["result"]["refused"]["field"].is_string(), "{name}");
                 // A read error never holds the token (SPEC §8.4).
                 let w: Value = serde_json::from_str(text).unwrap_or(Value::Null);
-                if let Some(t) = w["v1"]["challenge"]["token"].as_str() {
+                let token = w["v2"]["challenge"]["token"]
+                    .as_str()
+                    .or(w["v1"]["challenge"]["token"].as_str())
+                    .or(w["v1"]["token"].as_str());
+                if let Some(t) = token {
                     if t.len() >= 4 {
                         assert!(!e.to_string().contains(t), "{name}: {e}");
                     }
@@ -3140,9 +3420,16 @@ fn replay_limits() {
             .unwrap()
             .iter()
             .map(|w| {
-                let max = u8::try_from(w["max"].as_u64().unwrap()).unwrap();
-                let interval = u32::try_from(w["interval_secs"].as_u64().unwrap()).unwrap();
-                Window::new(max, interval)
+                let (max, interval) = (
+                    w["max"].as_u64().unwrap(),
+                    w["interval_secs"].as_u64().unwrap(),
+                );
+                let wide = Window::try_new(max, interval);
+                // Where the values fit the narrow API, it agrees.
+                if let (Ok(m), Ok(i)) = (u8::try_from(max), u32::try_from(interval)) {
+                    assert_eq!(Window::new(m, i), wide, "{name}");
+                }
+                wide
             })
             .collect();
         match (
@@ -3167,6 +3454,8 @@ fn replay_limits() {
                     };
                     let want = &s["after"];
                     assert_eq!(json!(log.revision()), want["revision"], "{name}: {s}");
+                    let kept: Vec<u64> = log.events().map(UnixTime::as_secs).collect();
+                    assert_eq!(json!(kept), want["events"], "{name}: {s}");
                     match decision {
                         Ok(()) => assert_eq!(want["decision"], "allowed", "{name}: {s}"),
                         Err(r) => {
@@ -3190,12 +3479,21 @@ fn replay_lockout() {
         let p = &v["policy"];
         let int = |k: &str| p[k].as_u64().unwrap();
         let read = serde_json::from_value::<LockoutPolicy>(p.clone());
-        let made = LockoutPolicy::new(
-            u8::try_from(int("free_failures")).unwrap(),
-            u32::try_from(int("base_delay_secs")).unwrap(),
-            u32::try_from(int("max_delay_secs")).unwrap(),
-            u8::try_from(int("hard_limit")).unwrap(),
+        let made = LockoutPolicy::try_new(
+            int("free_failures"),
+            int("base_delay_secs"),
+            int("max_delay_secs"),
+            int("hard_limit"),
         );
+        // Where the values fit the narrow API, it agrees.
+        if let (Ok(f), Ok(b), Ok(m), Ok(h)) = (
+            u8::try_from(int("free_failures")),
+            u32::try_from(int("base_delay_secs")),
+            u32::try_from(int("max_delay_secs")),
+            u8::try_from(int("hard_limit")),
+        ) {
+            assert_eq!(LockoutPolicy::new(f, b, m, h), made, "{name}");
+        }
         match (made, &v["invalid_policy"]) {
             (Err(e), want) if want.is_object() => {
                 assert!(read.is_err(), "{name}");
@@ -3304,7 +3602,7 @@ fn oracle_binary_end_to_end() {
         b"{\"family\":\"nope\",\"text\":\"x\"}",
         b"[1,2,3]",
         b"\xff\xfe\x00",
-        b"{\"family\":\"limits\",\"policy\":{\"windows\":[{\"max\":300,\"interval_secs\":1}]},\"steps\":[]}",
+        b"{\"family\":\"limits\",\"policy\":{\"windows\":[{\"max\":-1,\"interval_secs\":1}]},\"steps\":[]}",
         b"{\"family\":\"traces\",\"channel\":\"sms\",\"body\":{\"to\":\"+15557788999\"},\"host\":{},\"issued_at\":0,\"rng\":\"00\",\"steps\":[]}",
         b"{\"family\":\"tokens\",\"alphabet\":\"numeric\",\"token_length\":6,\"rng\":\"zz\"}",
         b"{\"family\":\"calling_codes\",\"number\":\"+0\"}",

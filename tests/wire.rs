@@ -380,3 +380,57 @@ fn host_answers_share_the_error_shape() {
     // The library's own answers carry no Retry-After.
     assert_eq!(HttpResponse::not_found().retry_after, None);
 }
+
+/// SPEC §7.4: a problem found while reading a known key's value names the
+/// field, whatever its kind, in the request body and the verify body
+/// alike (the verify body named nothing for malformed text or `1e400`).
+#[test]
+fn a_problem_inside_a_known_value_names_the_field_in_both_bodies() {
+    for json in [
+        r#"{"token":tru}"#,
+        r#"{"token":01}"#,
+        r#"{"token":1e400}"#,
+        r#"{"token":-1e309}"#,
+        r#"{"token":"12\ud800"}"#,
+        r#"{"token":NaN}"#,
+    ] {
+        let e = serde_json::from_str::<VerifyBody>(json)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("field `token`"), "{json}: {e}");
+        assert!(!e.contains("1234") && !e.contains("400"), "{json}: {e}");
+    }
+    for (json, field) in [
+        (r#"{"to":tru}"#, "to"),
+        (r#"{"token_length":01}"#, "token_length"),
+        (r#"{"valid_for":1e309}"#, "valid_for"),
+        (r#"{"message":"\ud800"}"#, "message"),
+        (r#"{"allow_alpha":NaN}"#, "allow_alphas"),
+    ] {
+        let e = serde_json::from_str::<RequestBody>(json)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(&format!("field `{field}`")), "{json}: {e}");
+    }
+    // Malformed text outside any value names no field.
+    let e = serde_json::from_str::<VerifyBody>(r#"{"token":"1234",}"#)
+        .unwrap_err()
+        .to_string();
+    assert!(!e.contains("1234"), "{e}");
+}
+
+/// SPEC §7.4, §7.2: no byte order mark; keys compared after unescaping.
+#[test]
+fn a_byte_order_mark_is_refused_and_keys_are_unescaped() {
+    assert!(serde_json::from_str::<VerifyBody>("\u{feff}{\"token\":\"1234\"}").is_err());
+    assert!(serde_json::from_str::<RequestBody>("\u{feff}{}").is_err());
+    let b: VerifyBody = serde_json::from_str(r#"{"t\u006fken":"1234"}"#).unwrap();
+    assert_eq!(b.token, "1234");
+    let e = serde_json::from_str::<VerifyBody>(r#"{"token":"1","\u0074oken":"2"}"#)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("given twice"), "{e}");
+    let r: RequestBody = serde_json::from_str(r#"{"\u0074o":"+15557788999"}"#).unwrap();
+    assert_eq!(r.to.as_deref(), Some("+15557788999"));
+    assert!(serde_json::from_str::<RequestBody>(r#"{"to":null,"t\u006f":null}"#).is_err());
+}

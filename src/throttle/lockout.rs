@@ -48,11 +48,36 @@ impl LockoutPolicy {
         max_delay_secs: u32,
         hard_limit: u8,
     ) -> Result<Self, LimitError> {
+        Self::try_new(
+            free_failures as u64,
+            base_delay_secs as u64,
+            max_delay_secs as u64,
+            hard_limit as u64,
+        )
+    }
+
+    /// [`new`](Self::new) for values held in wider integers (a host's
+    /// configuration, a stored policy): the same rules in the same order,
+    /// and a value too wide for the policy's fields is out of range with
+    /// the value given (SPEC §9.2), never cut to fit.
+    ///
+    /// ```
+    /// use mfa_core::throttle::{LimitField, LimitRule, LockoutPolicy};
+    /// let e = LockoutPolicy::try_new(5, 1, 900, 256).unwrap_err();
+    /// assert_eq!(e.field, LimitField::HardLimit);
+    /// assert_eq!(e.rule, LimitRule::Range { min: 1, max: 100, given: 256 });
+    /// ```
+    pub const fn try_new(
+        free_failures: u64,
+        base_delay_secs: u64,
+        max_delay_secs: u64,
+        hard_limit: u64,
+    ) -> Result<Self, LimitError> {
         if let Err(e) = LimitError::check_range(
             LimitField::HardLimit,
             HARD_LIMIT_MIN as u64,
             HARD_LIMIT_MAX as u64,
-            hard_limit as u64,
+            hard_limit,
         ) {
             return Err(e);
         }
@@ -61,8 +86,8 @@ impl LockoutPolicy {
                 field: LimitField::FreeFailures,
                 rule: LimitRule::AtMost {
                     other: LimitField::HardLimit,
-                    bound: hard_limit as u64,
-                    given: free_failures as u64,
+                    bound: hard_limit,
+                    given: free_failures,
                 },
             });
         }
@@ -70,7 +95,7 @@ impl LockoutPolicy {
             LimitField::BaseDelaySecs,
             DELAY_SECS_MIN as u64,
             DELAY_SECS_MAX as u64,
-            base_delay_secs as u64,
+            base_delay_secs,
         ) {
             return Err(e);
         }
@@ -78,7 +103,7 @@ impl LockoutPolicy {
             LimitField::MaxDelaySecs,
             DELAY_SECS_MIN as u64,
             DELAY_SECS_MAX as u64,
-            max_delay_secs as u64,
+            max_delay_secs,
         ) {
             return Err(e);
         }
@@ -87,16 +112,18 @@ impl LockoutPolicy {
                 field: LimitField::MaxDelaySecs,
                 rule: LimitRule::AtLeast {
                     other: LimitField::BaseDelaySecs,
-                    bound: base_delay_secs as u64,
-                    given: max_delay_secs as u64,
+                    bound: base_delay_secs,
+                    given: max_delay_secs,
                 },
             });
         }
+        // Every value is now within its field's range: hard_limit <= 100,
+        // free_failures <= hard_limit, the delays <= 86 400.
         Ok(LockoutPolicy {
-            free_failures,
-            base_delay_secs,
-            max_delay_secs,
-            hard_limit,
+            free_failures: free_failures as u8,
+            base_delay_secs: base_delay_secs as u32,
+            max_delay_secs: max_delay_secs as u32,
+            hard_limit: hard_limit as u8,
         })
     }
 
@@ -275,16 +302,18 @@ mod stored {
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
     pub(super) struct Policy {
-        free_failures: u8,
-        base_delay_secs: u32,
-        max_delay_secs: u32,
-        hard_limit: u8,
+        // Read wide: a value too large for the field is out of range
+        // with the value given (SPEC §9.2), like any other.
+        free_failures: u64,
+        base_delay_secs: u64,
+        max_delay_secs: u64,
+        hard_limit: u64,
     }
 
     impl TryFrom<Policy> for super::LockoutPolicy {
         type Error = LimitError;
         fn try_from(p: Policy) -> Result<Self, LimitError> {
-            super::LockoutPolicy::new(
+            super::LockoutPolicy::try_new(
                 p.free_failures,
                 p.base_delay_secs,
                 p.max_delay_secs,

@@ -34,11 +34,27 @@ impl Window {
     /// `u32::MAX`). An out-of-range value is an error naming the field,
     /// never clamped.
     pub const fn new(max: u8, interval_secs: u32) -> Result<Window, LimitError> {
+        Self::try_new(max as u64, interval_secs as u64)
+    }
+
+    /// [`new`](Self::new) for values held in wider integers (a host's
+    /// configuration, a stored policy): `max` is checked, then
+    /// `interval_secs`, and a value too wide for the window's fields is
+    /// out of range with the value given (SPEC §9.1), never cut to fit.
+    ///
+    /// ```
+    /// use mfa_core::throttle::{LimitField, LimitRule, Window};
+    /// let e = Window::try_new(256, 60).unwrap_err();
+    /// assert_eq!(e.field, LimitField::Max);
+    /// assert_eq!(e.rule, LimitRule::Range { min: 1, max: 64, given: 256 });
+    /// assert_eq!(Window::try_new(3, 1 << 32).unwrap_err().field, LimitField::IntervalSecs);
+    /// ```
+    pub const fn try_new(max: u64, interval_secs: u64) -> Result<Window, LimitError> {
         if let Err(e) = LimitError::check_range(
             LimitField::Max,
             WINDOW_MAX_MIN as u64,
             WINDOW_MAX_MAX as u64,
-            max as u64,
+            max,
         ) {
             return Err(e);
         }
@@ -46,11 +62,15 @@ impl Window {
             LimitField::IntervalSecs,
             INTERVAL_SECS_MIN as u64,
             INTERVAL_SECS_MAX as u64,
-            interval_secs as u64,
+            interval_secs,
         ) {
             return Err(e);
         }
-        Ok(Window { max, interval_secs })
+        // Both are now within their fields' ranges (64 and u32::MAX).
+        Ok(Window {
+            max: max as u8,
+            interval_secs: interval_secs as u32,
+        })
     }
 
     /// Events allowed per interval.
@@ -296,10 +316,12 @@ impl SendLog {
         self.revision = self.revision.saturating_add(1);
     }
 
-    /// Forgets the events at least `u32::MAX` seconds before `t` (no valid
+    /// Forgets the events more than `u32::MAX` seconds before `t` (no valid
     /// window counts them at `t` or later) and rebases on the oldest kept.
+    /// An event exactly `u32::MAX` seconds before `t` is kept (SPEC §9.1),
+    /// whether or not older ones are dropped in the same step.
     fn forget_before(&mut self, t: u64) {
-        while self.len > 0 && t - self.at(0) >= u64::from(u32::MAX) {
+        while self.len > 0 && t - self.at(0) > u64::from(u32::MAX) {
             self.start = ((usize::from(self.start) + 1) % CAPACITY) as u8;
             self.len -= 1;
         }
@@ -365,14 +387,15 @@ mod stored {
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
     pub(super) struct Window {
-        max: u8,
-        interval_secs: u32,
+        // Read wide: 256 is out of range with the value given (SPEC §9.1).
+        max: u64,
+        interval_secs: u64,
     }
 
     impl TryFrom<Window> for super::Window {
         type Error = LimitError;
         fn try_from(w: Window) -> Result<Self, LimitError> {
-            super::Window::new(w.max, w.interval_secs)
+            super::Window::try_new(w.max, w.interval_secs)
         }
     }
 
@@ -529,15 +552,58 @@ mod tests {
         assert!(log.events().map(UnixTime::as_secs).eq([5, 6, 5 + max]));
         assert_eq!(log.check(&p, at(5 + max)), Err(RetryAfter { secs: 1 }));
         log.try_send(&p, at(6 + max)).unwrap();
-        // 5 and 6 are u32::MAX or more old: forgotten; rebased on the oldest.
-        assert!(log.events().map(UnixTime::as_secs).eq([5 + max, 6 + max]));
-        assert_eq!(log.base, 5 + max);
+        // 5 is more than u32::MAX old: forgotten; 6 is exactly u32::MAX
+        // old and kept (SPEC §9.1); rebased on the oldest kept.
+        assert!(
+            log.events()
+                .map(UnixTime::as_secs)
+                .eq([6, 5 + max, 6 + max])
+        );
+        assert_eq!(log.base, 6);
         assert_eq!(log.offsets[usize::from(log.start)], 0);
         // A jump far ahead forgets everything.
         log.try_send(&p, at(10 * max)).unwrap();
         assert!(log.events().map(UnixTime::as_secs).eq([10 * max]));
         assert_eq!(log.base, 10 * max);
         assert_eq!(log.revision(), 5);
+    }
+
+    #[test]
+    fn a_time_exactly_u32_max_older_is_kept_whatever_else_is_dropped() {
+        // SPEC §9.1: only times *more than* 2^32-1 s older than the newest
+        // are forgotten. The time at 6 is exactly u32::MAX older than the
+        // newest at 6 + max in both logs below; whether 5 is dropped in the
+        // same step must not decide its fate.
+        let p = policy(&[(2, u32::MAX)]);
+        let max = u64::from(u32::MAX);
+        let mut log = SendLog::new();
+        log.try_send(&p, at(6)).unwrap();
+        log.try_send(&p, at(6 + max)).unwrap();
+        assert!(log.events().map(UnixTime::as_secs).eq([6, 6 + max]));
+        let mut log = SendLog::new();
+        log.try_send(&p, at(5)).unwrap();
+        log.try_send(&p, at(6)).unwrap();
+        log.try_send(&p, at(5 + max)).unwrap();
+        log.try_send(&p, at(6 + max)).unwrap();
+        assert!(
+            log.events()
+                .map(UnixTime::as_secs)
+                .eq([6, 5 + max, 6 + max]),
+            "{log:?}"
+        );
+        // A refusal forgets nothing, even a time that is now far behind.
+        assert!(log.try_send(&p, at(7 + max)).is_err());
+        assert!(
+            log.events()
+                .map(UnixTime::as_secs)
+                .eq([6, 5 + max, 6 + max])
+        );
+        // A time more than u32::MAX older than the newest is forgotten.
+        let mut wide = SendLog::new();
+        let one = policy(&[(64, 1)]);
+        wide.try_send(&one, at(6)).unwrap();
+        wide.try_send(&one, at(7 + max)).unwrap();
+        assert!(wide.events().map(UnixTime::as_secs).eq([7 + max]));
     }
 
     #[test]

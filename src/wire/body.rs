@@ -177,8 +177,15 @@ impl<'de> Deserialize<'de> for VerifyBody {
                             return Err(de::Error::custom("field `token` is given twice"));
                         }
                         // Its own visitor: a wrong type is refused without
-                        // repeating the value, which may be the code.
-                        "token" => token = Some(map.next_value()?),
+                        // repeating the value, which may be the code. Any
+                        // other problem in the value (malformed JSON there,
+                        // a number the reader cannot hold) names the field
+                        // too, as in the request body (SPEC §7.4).
+                        "token" => {
+                            token = Some(map.next_value().map_err(|_| {
+                                de::Error::custom("field `token`: must be a string")
+                            })?)
+                        }
                         other => return Err(unknown_field(other)),
                     }
                 }

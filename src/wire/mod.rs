@@ -64,7 +64,7 @@ use core::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::challenge::Challenge;
-use crate::state::{Closed, Verification};
+use crate::state::{Closed, ResendError, Verification};
 use crate::violation::Violations;
 
 mod body;
@@ -178,6 +178,54 @@ impl HttpResponse {
 
     fn success(success: bool) -> Self {
         Self::new(200, Body::Verified(VerifyAnswer { success }))
+    }
+
+    /// 200 with the issue answer `{"id","success":true,"to","channel"}`
+    /// for a resend that delivered (SPEC §7.5): pass the challenge after
+    /// the call, whose channel is now the resend's. A refused resend is
+    /// answered by [`resend_refused`](Self::resend_refused): 404 with the
+    /// reason for a terminal or expired challenge, 429
+    /// `deliveries_exhausted` without `Retry-After`, 422 with one entry per
+    /// violation (field `message`) for a text that does not suit the
+    /// channel.
+    ///
+    /// ```
+    /// use mfa_core::wire::HttpResponse;
+    /// use mfa_core::ResendError;
+    /// let r = HttpResponse::resend_refused(&ResendError::DeliveriesExhausted { max: 5 });
+    /// assert_eq!((r.status, r.retry_after), (429, None));
+    /// ```
+    pub fn resent(challenge: &Challenge) -> Self {
+        Self::issued(challenge)
+    }
+
+    /// The refusal of a resend (see [`resent`](Self::resent)).
+    pub fn resend_refused(error: &ResendError) -> Self {
+        match error {
+            ResendError::Closed(reason) => Self::closed(*reason),
+            ResendError::DeliveriesExhausted { max } => Self::deliveries_exhausted(*max),
+            ResendError::Invalid(violations) => Self::invalid(violations),
+        }
+    }
+
+    /// 429 `deliveries_exhausted`: every delivery `max_deliveries` allows
+    /// has been made (SPEC §7.5). No `Retry-After`: waiting does not help.
+    pub fn deliveries_exhausted(max: u8) -> Self {
+        Self::error(
+            429,
+            "Too Many Requests",
+            "deliveries_exhausted",
+            format!("all {max} allowed deliveries have been made"),
+        )
+    }
+
+    /// The answer to a cancel (SPEC §7.5): 200 `{"success":true}`, or 404
+    /// with the reason the challenge was already closed.
+    pub fn cancel(outcome: &Result<(), Closed>) -> Self {
+        match outcome {
+            Ok(()) => Self::success(true),
+            Err(reason) => Self::closed(*reason),
+        }
     }
 
     /// 404 for a terminal challenge (see [`verification`](Self::verification)).

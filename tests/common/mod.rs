@@ -68,3 +68,20 @@ pub fn sms(to: &str) -> Request<'_> {
 pub fn call(to: &str) -> Request<'_> {
     Request::new(Channel::Call, to)
 }
+
+/// `Delivery::text` without the `alloc` feature: the same text, written
+/// through the allocation-free `write_text` into the test's own `String`.
+/// With `alloc` on, the inherent `Delivery::text` is the one called.
+#[cfg(not(feature = "alloc"))]
+pub trait DeliveryText {
+    fn text(&self) -> String;
+}
+
+#[cfg(not(feature = "alloc"))]
+impl DeliveryText for Delivery<'_> {
+    fn text(&self) -> String {
+        let mut s = String::new();
+        self.write_text(&mut s).expect("a String takes any text");
+        s
+    }
+}

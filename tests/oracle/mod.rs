@@ -508,10 +508,12 @@ fn wire(v: &Value) -> Answer {
             HttpResponse::verification(&Verification::Rejected(closed_of(str_field(o, "reason")?)?))
         }
         "unknown_id" => HttpResponse::not_found(),
-        "issued" => {
+        "issued" | "resent" => {
             // Issue to `to` on `channel` from an RNG that serves the id's
             // own 16 bytes (already of version 4, variant 10) and a host
-            // token, so the challenge has exactly that id.
+            // token, so the challenge has exactly that id. A resend that
+            // delivered is answered like an issue, with the resend's
+            // channel (now the challenge's).
             let id =
                 ChallengeId::parse(str_field(o, "id")?).map_err(|e| format!("field `id`: {e}"))?;
             let ch = channel_of(field(o, "channel")?)?;
@@ -526,8 +528,33 @@ fn wire(v: &Value) -> Answer {
                 UnixTime::from_secs(0),
             )
             .map_err(|e| format!("rng: {e}"))?;
-            HttpResponse::issued(&c)
+            if str_field(o, "kind")? == "resent" {
+                HttpResponse::resent(&c)
+            } else {
+                HttpResponse::issued(&c)
+            }
         }
+        "resend_rejected" => {
+            HttpResponse::resend_refused(&ResendError::Closed(closed_of(str_field(o, "reason")?)?))
+        }
+        "deliveries_exhausted" => HttpResponse::resend_refused(&ResendError::DeliveriesExhausted {
+            max: int_field(o, "max")?,
+        }),
+        "resend_invalid" => {
+            // A challenge issued by SMS without `from`, resent on
+            // `channel` with `message`.
+            let p = must_validate(&Request::new(Channel::Sms, TO))?;
+            let (mut c, _) =
+                Challenge::issue(&p, &mut StreamRng::new(&[0xAB; 32]), UnixTime::from_secs(0))
+                    .map_err(|e| format!("rng: {e}"))?;
+            let ch = channel_of(field(o, "channel")?)?;
+            match c.resend(ch, opt_str(o, "message")?, UnixTime::from_secs(0)) {
+                Err(e @ ResendError::Invalid(_)) => HttpResponse::resend_refused(&e),
+                _ => return Err("the resend is not refused as invalid".into()),
+            }
+        }
+        "canceled" => HttpResponse::cancel(&Ok(())),
+        "cancel_rejected" => HttpResponse::cancel(&Err(closed_of(str_field(o, "reason")?)?)),
         "invalid" => {
             let ch = channel_of(field(o, "channel")?)?;
             let b: RequestBody = serde_json::from_value(field(o, "body")?.clone())
@@ -544,7 +571,13 @@ fn wire(v: &Value) -> Answer {
         other => return Err(format!("unknown outcome kind {other:?}")),
     };
     let body = serde_json::to_value(&r.body).map_err(|e| e.to_string())?;
-    Ok(json!({"status": r.status, "body": body}))
+    // The exact bytes (SPEC §7.5), for answers without a `detail`, whose
+    // wording is free.
+    if body.get("errors").is_some() {
+        return Ok(json!({"status": r.status, "body": body}));
+    }
+    let text = serde_json::to_string(&r.body).map_err(|e| e.to_string())?;
+    Ok(json!({"status": r.status, "body": body, "text": text}))
 }
 
 // --- bodies -------------------------------------------------------------------------------
@@ -720,7 +753,7 @@ fn send_policy(v: &Value) -> Result<Result<SendPolicy, Value>, String> {
     let p = field(v, "policy")?;
     let mut windows = Vec::new();
     for w in array_field(p, "windows")? {
-        match Window::new(int_field(w, "max")?, int_field(w, "interval_secs")?) {
+        match Window::try_new(u64_field(w, "max")?, u64_field(w, "interval_secs")?) {
             Ok(w) => windows.push(w),
             Err(e) => return Ok(Err(limit_error_json(&e)?)),
         }
@@ -733,7 +766,7 @@ fn send_policy(v: &Value) -> Result<Result<SendPolicy, Value>, String> {
 
 /// `{policy: {windows: [{max, interval_secs}]}, steps: [{op: "send" |
 /// "check", at}]}` → `{steps: [{after: {decision, retry_after?,
-/// revision}}]}`, or `{invalid_policy}`.
+/// revision, events}}]}`, or `{invalid_policy}`.
 fn limits(v: &Value) -> Answer {
     let policy = match send_policy(v)? {
         Ok(p) => p,
@@ -748,12 +781,15 @@ fn limits(v: &Value) -> Answer {
             "check" => log.check(&policy, now),
             op => return Err(format!("unknown op {op:?}")),
         };
+        // The log's stored form after the step: its kept times (SPEC §9.1).
+        let events: Vec<u64> = log.events().map(UnixTime::as_secs).collect();
         let after = match decision {
-            Ok(()) => json!({"decision": "allowed", "revision": log.revision()}),
+            Ok(()) => json!({"decision": "allowed", "revision": log.revision(), "events": events}),
             Err(r) => json!({
                 "decision": "refused",
                 "retry_after": r.secs(),
                 "revision": log.revision(),
+                "events": events,
             }),
         };
         steps.push(json!({ "after": after }));
@@ -769,11 +805,11 @@ fn limits(v: &Value) -> Answer {
 /// `{invalid_policy}`.
 fn lockout(v: &Value) -> Answer {
     let p = field(v, "policy")?;
-    let policy = match LockoutPolicy::new(
-        int_field(p, "free_failures")?,
-        int_field(p, "base_delay_secs")?,
-        int_field(p, "max_delay_secs")?,
-        int_field(p, "hard_limit")?,
+    let policy = match LockoutPolicy::try_new(
+        u64_field(p, "free_failures")?,
+        u64_field(p, "base_delay_secs")?,
+        u64_field(p, "max_delay_secs")?,
+        u64_field(p, "hard_limit")?,
     ) {
         Ok(p) => p,
         Err(e) => return Ok(json!({ "invalid_policy": limit_error_json(&e)? })),
@@ -895,7 +931,7 @@ pub fn split(family: &str, vector: &Value) -> Value {
         "segments" => &["encoding", "units", "parts"],
         "normalize" => &["normalized"],
         "traces" => &["id", "token", "first_delivery"],
-        "wire" => &["status", "body"],
+        "wire" => &["status", "body", "text"],
         "limits" | "lockout" => &["invalid_policy"],
         "calling_codes" => &["country_code"],
         _ => &[],

@@ -450,12 +450,85 @@ def type_ok(kind, v):
     return is_int(v, *I64)
 
 
+WS = " \t\n\r"
+
+
+def skip_ws(text, i):
+    while i < len(text) and text[i] in WS:
+        i += 1
+    return i
+
+
+def malformed_body_names(endpoint, text):
+    """For a body that is not well-formed JSON: the field its detail must
+    name, or None (SPEC §7.4). The members are read in document order, each
+    key judged before its value; the first problem wins. A problem found
+    while reading a known key's value (malformed there, a number beyond
+    the reader, a wrong type) names that field; malformed text anywhere
+    else names nothing."""
+    decoder = json.JSONDecoder(object_pairs_hook=Pairs, parse_float=Float,
+                               parse_constant=lambda name: (_ for _ in ()).throw(Malformed(name)))
+    i = skip_ws(text, 0)
+    if text[i:i + 1] != "{":
+        return None
+    i, seen = i + 1, set()
+    while True:
+        i = skip_ws(text, i)
+        if text[i:i + 1] != '"':
+            return None
+        try:
+            key, i = json.decoder.scanstring(text, i + 1)
+        except ValueError:
+            return None
+        if any(0xD800 <= ord(c) <= 0xDFFF for c in key):
+            return None
+        i = skip_ws(text, i)
+        if text[i:i + 1] != ":":
+            return None
+        i = skip_ws(text, i + 1)
+        if endpoint == "verify":
+            if key != "token":
+                return None
+            field = "token"
+        else:
+            if key not in BODY_TYPES:
+                return None
+            field = "allow_alphas" if key == "allow_alpha" else key
+        if field in seen:
+            return field
+        seen.add(field)
+        try:
+            value, j = decoder.raw_decode(text, i)
+        except (ValueError, Malformed):
+            return field
+        # A number followed by a digit (`01`) is malformed inside the value.
+        if isinstance(value, (int, float)) and not isinstance(value, bool) \
+                and text[j:j + 1].isdigit():
+            return field
+        try:
+            strict_loads(text[i:j])
+        except Malformed:
+            return field
+        value = strict_loads(text[i:j])
+        if value is not None:
+            kind = "str" if endpoint == "verify" else BODY_TYPES[key]
+            if not type_ok(kind, value):
+                return field
+        elif endpoint == "verify":
+            return field
+        i = skip_ws(text, j)
+        if text[i:i + 1] == ",":
+            i += 1
+            continue
+        return None
+
+
 def parse_body(endpoint, text):
     """("ok", fields) or ("bad", the field the detail must name, or None)."""
     try:
         value = strict_loads(text)
     except Malformed:
-        return "bad", None
+        return "bad", malformed_body_names(endpoint, text)
     if not isinstance(value, Pairs):
         return "bad", None
     out, seen = {}, set()
@@ -494,10 +567,22 @@ RECORD_KEYS = ["id", "channel", "to", "from", "token", "allow_alphas", "issued_a
 STATES = ["pending", "verified", "exhausted", "expired", "canceled"]
 
 
+def first_repeated(pairs):
+    seen = set()
+    for k, _ in pairs:
+        if k in seen:
+            return k
+        seen.add(k)
+    return None
+
+
 def check_record(text):
     """The faults of a stored record as a list of (field, rule); [] when it
     reads. One fault per check of SPEC §8.3; the revision is compared only
-    when everything else holds (it is derived from valid counters)."""
+    when everything else holds (it is derived from valid counters).
+    Versions (SPEC §8.6): `v2` is `{"revision", "challenge"}`; `v1` is the
+    flat layout (the thirteen keys and `revision` side by side) or, when it
+    has a `challenge` key, the `v2` layout under the name `v1`."""
     try:
         value = strict_loads(text)
     except Malformed:
@@ -505,32 +590,44 @@ def check_record(text):
     if not isinstance(value, Pairs):
         return [("(record)", "type")], None
     keys = [k for k, _ in value]
-    if keys != ["v1"]:
-        extra = [k for k in keys if k != "v1"]
-        return ([(extra[0], "version")] if extra else [("v1", "missing_key")]), None
-    v1 = value[0][1]
-    if not isinstance(v1, Pairs):
-        return [("v1", "type")], None
+    if not keys:
+        return [("v2", "missing_key")], None
+    unknown = [k for k in keys if k not in ("v1", "v2")]
+    if unknown:
+        return [(unknown[0], "version")], None
+    if first_repeated(value):
+        return [(first_repeated(value), "duplicate_key")], None
+    if len(keys) > 1:
+        return [(keys[1], "version")], None
+    version, body = value[0]
+    if not isinstance(body, Pairs):
+        return [(version, "type")], None
+    if first_repeated(body):
+        return [(first_repeated(body), "duplicate_key")], None
+    d = dict(body)
     faults = []
-    d1 = dict(v1)
-    if len(d1) != len(v1):
-        return [("v1", "duplicate_key")], None
-    for k in d1:
-        if k not in ("revision", "challenge"):
-            faults.append((k, "unknown_key"))
-    for k in ("revision", "challenge"):
-        if k not in d1:
-            faults.append((k, "missing_key"))
-    if faults:
-        return faults, None
-    revision, ch = d1["revision"], d1["challenge"]
-    if not is_int(revision, *U64):
+    if version == "v2" or "challenge" in d:
+        for k in d:
+            if k not in ("revision", "challenge"):
+                faults.append((k, "unknown_key"))
+        for k in ("revision", "challenge"):
+            if k not in d:
+                faults.append((k, "missing_key"))
+        if faults:
+            return faults, None
+        revision, ch = d["revision"], d["challenge"]
+        if not isinstance(ch, Pairs):
+            return [("challenge", "type")], None
+        if first_repeated(ch):
+            return [(first_repeated(ch), "duplicate_key")], None
+        c = dict(ch)
+    else:
+        c = {k: x for k, x in d.items() if k != "revision"}
+        if "revision" not in d:
+            faults.append(("revision", "missing_key"))
+        revision = d.get("revision")
+    if not is_int(revision, *U64) and "revision" in d:
         faults.append(("revision", "type"))
-    if not isinstance(ch, Pairs):
-        return faults + [("challenge", "type")], None
-    c = dict(ch)
-    if len(c) != len(ch):
-        return faults + [("challenge", "duplicate_key")], None
     c.setdefault("from", None)
     for k in c:
         if k not in RECORD_KEYS:
@@ -592,7 +689,7 @@ def check_record(text):
     if revision != want:
         return [("revision", "revision")], None
     c["id"] = parse_id(c["id"])["ok"]["canonical"]
-    written = {"v1": {"revision": revision,
+    written = {"v2": {"revision": revision,
                       "challenge": {k: c[k] for k in RECORD_KEYS}}}
     return [], json.dumps(written, separators=(",", ":"), ensure_ascii=False)
 
@@ -653,7 +750,10 @@ class SendLog:
         t, wait = self.decide(windows, now)
         if wait == 0:
             self.events.append(t)
-            del self.events[:-64]  # no window counts more than 64
+            # Kept: the 64 newest (no window counts more), less those more
+            # than 2^32-1 s older than the newest (no window reaches them).
+            # A time exactly 2^32-1 s older is kept.
+            self.events = [e for e in self.events[-64:] if t - e <= U32_MAX]
             self.revision += 1
         return wait
 
@@ -672,6 +772,7 @@ def limits_answer(v):
             wait = log.decide(windows, s["at"])[1]
         after = {"decision": "allowed"} if wait == 0 else {"decision": "refused", "retry_after": wait}
         after["revision"] = log.revision
+        after["events"] = list(log.events)
         steps.append({"after": after})
     return {"steps": steps}
 
@@ -931,6 +1032,20 @@ def answer(outcome):
     if kind == "bad_body":
         assert parse_body("request", outcome["json"])[0] == "bad"
         return 422, {"errors": [error(422, "Invalid request body", "invalid_body")]}
+    if kind == "resent":
+        return answer(dict(outcome, kind="issued"))
+    if kind in ("resend_rejected", "cancel_rejected"):
+        return 404, {"errors": [error(404, "Not Found", outcome["reason"])]}
+    if kind == "deliveries_exhausted":
+        return 429, {"errors": [error(429, "Too Many Requests", "deliveries_exhausted")]}
+    if kind == "resend_invalid":
+        # A challenge issued by SMS without `from`, resent (SPEC §5.7 step 3).
+        body = {"to": "+15557788999", "message": outcome["message"]}
+        r = validate(outcome["channel"], body, {})
+        return 422, {"errors": [error(422, f"Invalid parameter: {x['field']}", x["code"])
+                                for x in r["violations"]]}
+    if kind == "canceled":
+        return 200, {"success": True}
     raise ValueError(kind)
 
 
@@ -949,7 +1064,11 @@ def check_wire(t):
         for e in plain.get("errors", []):
             del e["detail"]
         outcome = to_plain(v["outcome"])
-        if outcome["kind"] == "issued":
+        # The exact bytes of an answer without `detail` (SPEC §7.5).
+        compact = json.dumps(to_plain(body), separators=(",", ":"), ensure_ascii=False)
+        t.check("wire", json.dumps(outcome)[:60] + " text",
+                v.get("text"), None if "errors" in plain else compact)
+        if outcome["kind"] in ("issued", "resent"):
             want_order = [["id", "success", "to", "channel"]]
         elif "errors" in plain:
             entry = ["detail", "status", "title", "code"]

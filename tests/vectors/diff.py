@@ -198,7 +198,7 @@ def random_record(rng, check):
         "deliveries": deliveries,
         "state": state,
     }
-    return {"v1": {"revision": revision, "challenge": c}}
+    return {"v2": {"revision": revision, "challenge": c}}
 
 
 TAMPER_VALUES = [None, -1, 0, 1, 2, 3, 20, 21, 255, 256, 604800, 604801, U64, U64 + 1, 1.5, "",
@@ -208,7 +208,7 @@ TAMPER_VALUES = [None, -1, 0, 1, 2, 3, 20, 21, 255, 256, 604800, 604801, U64, U6
 
 def gen_stored(rng, check):
     rec = random_record(rng, check)
-    c = rec["v1"]["challenge"]
+    c = rec["v2"]["challenge"]
     r = rng.random()
     if r < 0.35:
         key = rng.choice(list(c))
@@ -218,9 +218,23 @@ def gen_stored(rng, check):
     elif r < 0.5:
         c[rng.choice(["message", "extra", "Token"])] = 1
     elif r < 0.6:
-        rec["v1"]["revision"] = rng.choice([0, 1, rec["v1"]["revision"] + 1, U64, U64 + 1, -1, "0"])
+        rec["v2"]["revision"] = rng.choice([0, 1, rec["v2"]["revision"] + 1, U64, U64 + 1, -1, "0"])
     elif r < 0.65:
-        rec = {rng.choice(["v2", "V1", "v0"]): rec["v1"]}
+        rec = {rng.choice(["v3", "V2", "v0"]): rec["v2"]}
+    r = rng.random()
+    if r < 0.2:
+        # The first release's flat v1 layout (SPEC §8.6), sometimes with a
+        # key moved, dropped or added.
+        flat = dict(rec.get("v2", {}).get("challenge", {}))
+        flat["revision"] = rec.get("v2", {}).get("revision", 0)
+        items = list(flat.items())
+        rng.shuffle(items) if rng.random() < 0.3 else None
+        if rng.random() < 0.1:
+            items.append(("challenge", c))
+        rec = {"v1": dict(items)}
+    elif r < 0.3 and "v2" in rec:
+        # The v2 layout under the name v1.
+        rec = {"v1": rec["v2"]}
     text = json.dumps(rec, separators=(",", ":"), ensure_ascii=False)
     return {"family": "stored", "json": text}
 
@@ -250,6 +264,9 @@ def random_clock(rng, n, start):
             t = min(U64, t + rng.randrange(U32 + 2))
         elif r == 2:
             t = min(U64, t + rng.randrange(1 << 40))
+        elif r == 3:
+            # Right at the send log's forgetting boundary (SPEC §9.1).
+            t = min(U64, t + rng.choice([U32 - 1, U32, U32 + 1]))
         elif r < 5:
             pass
         else:
@@ -261,8 +278,8 @@ def random_clock(rng, n, start):
 def gen_limits(rng, check):
     windows = []
     for _ in range(rng.choice([1, 1, 2, 3, 4, rng.randrange(0, 7)])):
-        m = rng.choice([1, 2, 3, 5, 8, 64, rng.randrange(1, 65)]) if rng.random() < 0.97 else rng.choice([0, 65, 255])
-        i = rng.choice([1, 2, 10, 30, 60, 3600, 86400, U32, rng.randrange(1, U32 + 1)]) if rng.random() < 0.97 else 0
+        m = rng.choice([1, 2, 3, 5, 8, 64, rng.randrange(1, 65)]) if rng.random() < 0.97 else rng.choice([0, 65, 255, 256, U64])
+        i = rng.choice([1, 2, 10, 30, 60, 3600, 86400, U32, rng.randrange(1, U32 + 1)]) if rng.random() < 0.97 else rng.choice([0, U32 + 1])
         windows.append({"max": m, "interval_secs": i})
     start = rng.choice([0, 1_700_000_000, U64 - 100_000, rng.randrange(U64)])
     steps = [{"op": "send" if rng.random() < 0.8 else "check", "at": t}
@@ -275,8 +292,8 @@ def want_limits(check, req):
 
 
 def gen_lockout(rng, check):
-    hard = rng.randrange(1, 101) if rng.random() < 0.97 else rng.choice([0, 101, 255])
-    free = rng.randrange(0, hard + 1) if rng.random() < 0.95 else rng.randrange(0, 256)
+    hard = rng.randrange(1, 101) if rng.random() < 0.97 else rng.choice([0, 101, 255, 256])
+    free = rng.randrange(0, hard + 1) if rng.random() < 0.95 else rng.randrange(0, 300)
     base = rng.choice([1, 2, 30, 86400, rng.randrange(1, 86401)]) if rng.random() < 0.97 else rng.choice([0, 86401])
     cap = rng.choice([base, 900, 86400, min(86400, base + rng.randrange(2000))]) if rng.random() < 0.95 else rng.randrange(0, 86402)
     policy = {"free_failures": free, "base_delay_secs": base, "max_delay_secs": cap, "hard_limit": hard}
