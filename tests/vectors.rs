@@ -853,6 +853,9 @@ fn normalize_vectors() -> Vec<Value> {
         "12\u{A0}34",
         "12\u{3000}34",
         "12\u{200B}34",
+        // The voice spelling typed back as written (SPEC §3.4).
+        "7, 9, 8, 2, 7, 7.",
+        "1, 2, 3, 4",
         "1234u",
         "UUUU",
         "ＡＢＣＤ",
