@@ -22,7 +22,8 @@ pub const DEV_TOKEN: &str = "dev-token";
 
 /// Reference HTTP server for mfa-core: the SignalWire-style MFA API
 /// (`/api/relay/rest/mfa/{sms,call,{id}/verify}`) over SQLite or PostgreSQL.
-#[derive(Parser, Debug, Clone)]
+// No `Debug`: it holds the http token and the database URL.
+#[derive(Parser, Clone)]
 #[command(name = "mfa-server", version)]
 pub struct Config {
     /// Address to listen on (port 0: any free port).
@@ -160,7 +161,14 @@ pub struct Config {
     /// Seconds a hard lock (the lockout's HARD_LIMIT of failed tries)
     /// lasts after the last counted try; then the number (or subject)
     /// starts afresh. `mfa-server unlock` lifts one at once.
-    #[arg(long, env = "MFA_HARD_LOCK_SECS", default_value_t = 86_400)]
+    /// 1 to 604800 (the lockout row is kept a week after its last
+    /// counted try).
+    #[arg(
+        long,
+        env = "MFA_HARD_LOCK_SECS",
+        default_value_t = 86_400,
+        value_parser = clap::value_parser!(u64).range(1..=crate::record::LOCKOUT_KEEP_SECS)
+    )]
     pub hard_lock_secs: u64,
 
     /// Seconds a finished or expired challenge is kept before the sweep

@@ -36,6 +36,10 @@ use serde::{Deserialize, Serialize};
 /// How long a lockout row with failures is kept after its last change.
 pub const LOCKOUT_KEEP_SECS: u64 = 7 * 86_400;
 
+/// How much longer than its last live challenge a lockout row is kept:
+/// a server whose clock is behind the sweeping one's still finds it.
+pub const KEEP_MARGIN_SECS: u64 = 3_600;
+
 /// Challenges a lockout row remembers at most; past it, the one closest
 /// to expiry is forgotten. A number cannot have more live challenges
 /// than its send limit lets through in a challenge's longest window.
@@ -100,14 +104,16 @@ impl LockRecord {
     }
 
     /// Until when the row must be kept: while a challenge it saw may still
-    /// be live, and a week after a failure.
+    /// be live (and [`KEEP_MARGIN_SECS`] more, for servers whose clocks
+    /// differ a little), and a week after a failure.
     pub fn keep_until(&self, now: UnixTime) -> UnixTime {
         let failures = if self.lockout.failures() == 0 {
             now
         } else {
             now.add_secs(LOCKOUT_KEEP_SECS)
         };
-        let seen = self.seen.iter().map(|s| s.until).max().unwrap_or(0);
+        let seen = self.seen.iter().map(|s| s.until).max();
+        let seen = seen.map_or(0, |until| until.saturating_add(KEEP_MARGIN_SECS));
         UnixTime::from_secs(failures.as_secs().max(seen))
     }
 }
@@ -131,6 +137,9 @@ pub enum Tamper {
     LockoutRolledBack,
     /// A challenge row older than its lockout row says it is.
     ChallengeRolledBack,
+    /// A record naming a key id the key file does not hold (a key line
+    /// removed too early, or an edited byte).
+    UnknownKey,
 }
 
 impl Tamper {
@@ -143,6 +152,7 @@ impl Tamper {
             Tamper::RevisionColumn => "revision_column",
             Tamper::LockoutRolledBack => "lockout_rolled_back",
             Tamper::ChallengeRolledBack => "challenge_rolled_back",
+            Tamper::UnknownKey => "unknown_key",
         }
     }
 }

@@ -137,6 +137,7 @@ pub async fn open(config: &Config, transport: Arc<dyn Transport>) -> Result<Arc<
         keyring,
         transport,
         budgets: budget::Budgets::new(config.project_budget, config.country_budget),
+        health: Default::default(),
         settings: Settings {
             sender: config.sender.clone(),
             allow_countries: config.allow_countries.clone(),

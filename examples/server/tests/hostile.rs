@@ -380,3 +380,66 @@ fn help_shows_no_secret_from_the_environment() {
     assert!(help.contains("--database"), "{help}");
     assert!(!help.contains("s3cret"), "{help}");
 }
+
+/// A client that pipelines requests and never reads the answers: once
+/// the socket buffers are full the server's write stalls, and the
+/// connection is closed within the timeout instead of holding its slot.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_never_reads_is_closed() {
+    let s = start(&["--header-timeout-secs", "1"]).await;
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let mut stream = socket
+        .connect(addr(&s.base).parse().unwrap())
+        .await
+        .unwrap();
+    let request = b"GET /nowhere HTTP/1.1\r\nHost: x\r\n\r\n".repeat(1_000);
+    let mut sent = 0;
+    let start = Instant::now();
+    // Keep sending until the server stops reading (its write stalled)
+    // and then drops the connection.
+    while start.elapsed() < Duration::from_secs(20) {
+        match tokio::time::timeout(Duration::from_secs(3), stream.write_all(&request)).await {
+            Ok(Ok(())) => sent += 1,
+            Ok(Err(_)) => break, // reset: the server closed it
+            Err(_) => break,     // the server stopped reading
+        }
+    }
+    assert!(sent > 0);
+    // Still not reading (reading would let the stalled write go on):
+    // give the server its timeout, then look.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert!(
+        closed_within(&mut stream, Duration::from_secs(6)).await,
+        "still open after {sent} batches of 1,000 requests"
+    );
+}
+
+/// `/metrics` on the API port counts failed logins like the API does.
+#[tokio::test]
+async fn failed_logins_at_metrics_are_throttled_too() {
+    let s = start(&[]).await;
+    for i in 0..20 {
+        let r = s
+            .client
+            .get(format!("{}/metrics", s.base))
+            .basic_auth(P1.0, Some(format!("guess-{i}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 401);
+    }
+    let r = s
+        .client
+        .get(format!("{}/metrics", s.base))
+        .basic_auth(P1.0, Some(P1.1))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 429);
+    // Another project's id from the same address is not blocked.
+    let a = s
+        .post_as(SMS, Some(common::P2), r#"{"to": "+15557788999"}"#)
+        .await;
+    assert_eq!(a.status, 200, "{}", a.body);
+}

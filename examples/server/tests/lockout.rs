@@ -158,3 +158,24 @@ async fn sends_count_against_the_named_requester() {
         (400, Some("invalid_subject"))
     );
 }
+
+/// A right code clears the number's count, not the requester's: a
+/// guesser cannot wipe their failures by verifying a code of their own.
+#[tokio::test]
+async fn a_right_code_does_not_clear_the_requesters_count() {
+    let s = start(&["--lockout", "1,600,600,100"]).await;
+    let (a, code_a, _) = issue(&s, "+15557788991", None).await;
+    let (own, code_own, _) = issue(&s, "+15557788992", None).await;
+    let (c, code_c, _) = issue(&s, "+15557788993", None).await;
+    let guesser = Some("203.0.113.9");
+    assert_eq!(verify(&s, &a, &wrong(&code_a), guesser).await.0, 200);
+    assert_eq!(
+        verify(&s, &own, &code_own, guesser).await.1,
+        json!({"success": true})
+    );
+    let (status, body, _) = verify(&s, &c, &wrong(&code_c), guesser).await;
+    assert_eq!(
+        (status, body["errors"][0]["code"].as_str()),
+        (429, Some("locked"))
+    );
+}

@@ -234,3 +234,19 @@ fn the_server_dumps_no_core() {
     let fields: Vec<&str> = core.split_whitespace().collect();
     assert_eq!(&fields[4..6], ["0", "0"], "{core}");
 }
+
+/// Sends the per-number limit refuses cost no budget: one number asked
+/// again and again does not spend its country's.
+#[tokio::test]
+async fn refused_sends_spend_no_budget() {
+    let s = start(&["--send-limit", "2/600", "--country-budget", "3/3600"]).await;
+    let mut statuses = Vec::new();
+    for _ in 0..8 {
+        statuses.push(s.sms(r#"{"to": "+15557788991"}"#).await.status);
+    }
+    assert_eq!(statuses, [200, 200, 429, 429, 429, 429, 429, 429]);
+    let a = s.sms(r#"{"to": "+15557788992"}"#).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    let a = s.sms(r#"{"to": "+15557788993"}"#).await;
+    assert_eq!((a.status, a.code()), (429, "budget_exhausted"));
+}

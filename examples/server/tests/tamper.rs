@@ -149,6 +149,25 @@ async fn edited_limiter_rows_and_revision_columns_are_refused() {
     assert_eq!((a.status, a.code()), (500, "internal"), "{}", a.body);
 }
 
+/// A record naming a key id the key file lacks is counted as tampering
+/// too (apart from a failed tag).
+#[tokio::test]
+async fn a_record_naming_an_unknown_key_is_counted() {
+    let s = start(&[]).await;
+    let (id, code) = issue(&s, r#"{"to": "+15557788999"}"#).await;
+    let before = tamper_count(&s).await;
+    db(&s)
+        .execute(
+            "UPDATE challenges SET record = substr(record, 1, 1) || x'09' || substr(record, 3) \
+             WHERE id = ?1",
+            [&id],
+        )
+        .unwrap();
+    let a = s.verify(&id, &code).await;
+    assert_eq!((a.status, a.code()), (500, "internal"), "{}", a.body);
+    assert_eq!(tamper_count(&s).await, before + 1);
+}
+
 fn config(dir: &Path, key: &Path) -> Config {
     let db = format!("sqlite://{}", dir.join("mfa.db").display());
     Config::try_parse_from([

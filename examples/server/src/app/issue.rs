@@ -1,6 +1,7 @@
-//! `POST /mfa/sms` and `POST /mfa/call`: validate, check the country and
-//! the budgets, store the challenge with its send counted, deliver; a
-//! failed delivery cancels the challenge.
+//! `POST /mfa/sms` and `POST /mfa/call`: validate, check the country,
+//! count the send against the number's (and requester's) limits and then
+//! the budgets, store the challenge, deliver; a failed delivery cancels
+//! the challenge.
 
 use metrics::counter;
 use mfa_core::wire::{HttpResponse, RequestBody};
@@ -48,14 +49,15 @@ impl App {
             .validate()
             .map_err(|v| HttpResponse::invalid(&v))?;
         let to = params.to();
-        self.check_country_and_budgets(caller.project, &to)?;
+        self.check_country(&to)?;
 
         let now = UnixTime::now();
         let (challenge, delivery) = Challenge::issue(&params, &mut OsRng, now)
             .map_err(|e| Refusal::internal("issue: the RNG", e))?;
         let id = challenge.parts().id.to_string();
         let stored = self.seal_challenge(caller.project, &id, &challenge, 0, now)?;
-        self.count_and_store(caller, &to, now, Write::InsertChallenge(stored))
+        let stored = Write::InsertChallenge(stored);
+        self.count_and_store(caller, &to, now, (&id, stored))
             .await?;
 
         let message = Message {
@@ -84,19 +86,26 @@ impl App {
         Ok(HttpResponse::issued(&challenge))
     }
 
-    /// The allowed countries (403), then the country's and the project's
-    /// send budgets (429).
-    fn check_country_and_budgets(&self, project: &str, to: &PhoneNumber) -> Result<(), Refusal> {
+    /// The allowed countries (403).
+    fn check_country(&self, to: &PhoneNumber) -> Result<(), Refusal> {
         let country = to.country_code();
         let allowed = &self.settings.allow_countries;
-        if !allowed.is_empty() && !country.is_some_and(|cc| allowed.contains(&cc)) {
-            let detail = match country {
-                Some(cc) => format!("this service does not send to country code +{cc}"),
-                None => "this service does not send to this number's country".to_string(),
-            };
-            return Err(failure(403, "country_not_allowed", detail).into());
+        if allowed.is_empty() || country.is_some_and(|cc| allowed.contains(&cc)) {
+            return Ok(());
         }
-        let Err((spent, wait)) = self.budgets.spend(project, country) else {
+        let detail = match country {
+            Some(cc) => format!("this service does not send to country code +{cc}"),
+            None => "this service does not send to this number's country".to_string(),
+        };
+        Err(failure(403, "country_not_allowed", detail).into())
+    }
+
+    /// Takes a send from the country's and the project's budgets (429 if
+    /// one is spent). Called once the number's (and the requester's) send
+    /// limits have passed: a send they refuse costs no budget, so one
+    /// number asked again and again cannot spend its country's.
+    fn spend_budgets(&self, project: &str, to: &PhoneNumber) -> Result<(), Refusal> {
+        let Err((spent, wait)) = self.budgets.spend(project, to.country_code()) else {
             return Ok(());
         };
         counter!("mfa_rate_limited_total", "limit" => spent.name()).increment(1);
@@ -114,13 +123,16 @@ impl App {
     /// goes in if the send-limit updates landed. A number with no row yet
     /// costs no read: the first round assumes there is none, and a lost
     /// round reads the real state. A log whose count landed is not
-    /// counted again in a later round.
+    /// counted again in a later round. The budgets are spent once, after
+    /// the send limits pass: before the list is written when the logs were
+    /// read, after it has landed when the number's was taken as absent (a
+    /// budget that refuses then cancels the stored challenge).
     async fn count_and_store(
         &self,
         caller: Caller<'_>,
         to: &PhoneNumber,
         now: UnixTime,
-        stored: Write,
+        (id, stored): (&str, Write),
     ) -> Result<(), Refusal> {
         let policy = self.settings.send_policy;
         let longest = policy.windows().iter().map(|w| w.interval_secs());
@@ -134,18 +146,22 @@ impl App {
         let number_counted = AtomicBool::new(false);
         let subject_counted = AtomicBool::new(subject.is_none());
         let first_round = AtomicBool::new(true);
+        let budgets_spent = AtomicBool::new(false);
         until_landed("issue", || async {
             let mut writes = WriteList::default();
             let logs = [
                 (IssueWrite::NumberSends, Some(&number), &number_counted),
                 (IssueWrite::SubjectSends, subject.as_ref(), &subject_counted),
             ];
+            // The number's log taken as absent, unread (the first round).
+            let mut guessed = false;
             for (kind, key, counted) in logs {
                 let Some(key) = key.filter(|_| !counted.load(Relaxed)) else {
                     continue;
                 };
                 let (mut log, read) =
                     if first_round.load(Relaxed) && kind == IssueWrite::NumberSends {
+                        guessed = true;
                         (SendRecord::default(), None)
                     } else {
                         self.read_limit::<SendRecord>(key).await?
@@ -157,11 +173,27 @@ impl App {
                 writes.push(kind, self.limit_write(key, read, &log, keep_until)?);
             }
             first_round.store(false, Relaxed);
+            // Limits read for real have passed: spend the budgets now. A
+            // guessed log may still turn out over its limit: spend them
+            // once the list has landed (below).
+            if !guessed && !budgets_spent.swap(true, Relaxed) {
+                self.spend_budgets(caller.project, to)?;
+            }
             writes.push(IssueWrite::Challenge, stored.clone());
             let landed = writes.apply(self).await?;
             number_counted.fetch_or(landed.has(IssueWrite::NumberSends), Relaxed);
             subject_counted.fetch_or(landed.has(IssueWrite::SubjectSends), Relaxed);
             match landed.first_lost() {
+                None if !budgets_spent.swap(true, Relaxed) => {
+                    match self.spend_budgets(caller.project, to) {
+                        Ok(()) => Ok(Round::Done(())),
+                        Err(spent) => {
+                            // Stored, never to be sent.
+                            self.cancel(caller.project, id).await?;
+                            Err(spent)
+                        }
+                    }
+                }
                 None => Ok(Round::Done(())),
                 Some(IssueWrite::Challenge) => Err(Refusal::internal(
                     "issue",

@@ -5,9 +5,11 @@
 //! One file a job: [`issue`] (`/mfa/sms`, `/mfa/call`), [`verify`]
 //! (`/mfa/{id}/verify`), [`manage`] (the operator's unlock), [`rows`]
 //! (reading and writing sealed rows), [`cas`] (the one compare-and-swap
-//! retry loop and typed write lists), [`refusal`] (what goes wrong).
+//! retry loop and typed write lists), [`refusal`] (what goes wrong),
+//! [`health`] (whether the store takes writes).
 
 pub mod cas;
+pub mod health;
 pub mod issue;
 pub mod manage;
 pub mod refusal;
@@ -69,4 +71,6 @@ pub struct App {
     pub budgets: Budgets,
     /// Settings.
     pub settings: Settings,
+    /// The last health probe.
+    pub health: health::HealthProbe,
 }

@@ -55,8 +55,9 @@ pub type ReadLimit<S> = (S, Option<i64>);
 
 fn refused_seal(e: SealError, what: Tamper, row: &str) -> Refusal {
     match e {
-        // A key the file lacks is the operator's to fix, not a forgery.
-        SealError::UnknownKey(_) => Refusal::internal("open a stored row", e),
+        // A key the file lacks: an operator who removed a key line too
+        // early, or an edited byte; counted apart from a failed tag.
+        SealError::UnknownKey(_) => Refusal::tampered(Tamper::UnknownKey, row),
         _ => Refusal::tampered(what, row),
     }
 }

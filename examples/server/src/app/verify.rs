@@ -7,8 +7,8 @@
 //! from the reads, and the gate sees every try that was answered. The
 //! number's row also records the challenge's new revision, and the
 //! challenge's record the row's (see [`crate::record`]); both are checked
-//! at the next read. A right code then clears the counts, after the
-//! challenge's write. Every list takes the rows in one order (number,
+//! at the next read. A right code then clears the number's count, after
+//! the challenge's write (the requester's count runs out on its own). Every list takes the rows in one order (number,
 //! subject, challenge), so two lists never wait on each other.
 
 use std::sync::atomic::AtomicBool;
@@ -36,8 +36,6 @@ enum VerifyWrite {
     Challenge,
     /// A right code clears the number's count.
     NumberReset,
-    /// … and the requester's.
-    SubjectReset,
 }
 
 /// A lockout row read for this round: its key, its state, the revision read.
@@ -115,10 +113,12 @@ impl App {
             resets.extend(verified.then_some((VerifyWrite::NumberReset, key, tries)));
         }
         if let Some((key, mut tries, read)) = locks.1 {
+            // A right code does not clear the requester's count: a guesser
+            // who also verifies codes to a number of their own would wipe
+            // their failures at others' numbers.
             tries.revision += 1;
             let write = self.limit_write(&key, read, &tries, tries.keep_until(now))?;
             writes.push(VerifyWrite::SubjectCount, write);
-            resets.extend(verified.then_some((VerifyWrite::SubjectReset, key, tries)));
         }
         if let Some(swap) = self.swap_challenge(caller.project, id, &loaded, now)? {
             writes.push(VerifyWrite::Challenge, swap);
@@ -186,8 +186,11 @@ impl App {
             // Only a challenge row still older than the lockout row says,
             // read after it, was rolled back.
             return match self.load(id, caller.project).await? {
-                Some(again) if again.record.challenge.revision() >= seen => Ok(None),
-                _ => Err(Refusal::tampered(Tamper::ChallengeRolledBack, id)),
+                Some(again) if again.record.challenge.revision() < seen => {
+                    Err(Refusal::tampered(Tamper::ChallengeRolledBack, id))
+                }
+                // Moved on, or swept meanwhile: the next round answers.
+                _ => Ok(None),
             };
         }
         if !counted.number.load(Relaxed) {

@@ -47,14 +47,21 @@ fn flags() {
         .projects_or_dev()
         .unwrap_err();
     assert!(bad.contains("entry 2") && !bad.contains("nocolon"), "{bad}");
-    assert!(
-        !format!(
-            "{:?}",
-            Config::try_parse_from(["mfa-server", "--project", "a:sekrit"]).unwrap()
-        )
-        .contains("sekrit")
-    );
+    let entries = Config::try_parse_from(["mfa-server", "--project", "a:sekrit"])
+        .unwrap()
+        .projects;
+    assert!(!format!("{entries:?}").contains("sekrit"));
     assert!(Config::try_parse_from(["mfa-server", "--send-limit", "0/30"]).is_err());
+    // A hard lock lasts 1 s to a week (the row is kept a week).
+    for (secs, ok) in [
+        ("0", false),
+        ("1", true),
+        ("604800", true),
+        ("604801", false),
+    ] {
+        let parsed = Config::try_parse_from(["mfa-server", "--hard-lock-secs", secs]);
+        assert_eq!(parsed.is_ok(), ok, "{secs}");
+    }
     assert!(Config::try_parse_from(["mfa-server", "--lockout", "1,2,3"]).is_err());
 }
 

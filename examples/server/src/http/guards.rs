@@ -23,7 +23,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, header};
@@ -106,6 +106,44 @@ fn refused(status: u16, code: &'static str, detail: &'static str) -> Response {
     reply::error(status, code, detail)
 }
 
+impl Guard {
+    /// The project of a request's credentials, through the failed-login
+    /// throttle: a source over its failures is refused (429) before its
+    /// credentials are looked at; a failure counts, a success clears.
+    pub fn login(
+        &self,
+        address: Option<IpAddr>,
+        headers: &HeaderMap,
+    ) -> Result<Arc<str>, AuthRefusal> {
+        let user = presented_user(headers);
+        if let Some(wait) = address.and_then(|a| self.failures.blocked(a, &user)) {
+            return Err(AuthRefusal::TooManyFailures { wait });
+        }
+        match authenticate(&self.credentials, headers) {
+            Ok(project) => {
+                if let Some(a) = address {
+                    self.failures.succeeded(a, &user);
+                }
+                Ok(project)
+            }
+            Err(refusal) => {
+                if let (Some(a), AuthRefusal::Unauthorized) = (address, refusal) {
+                    self.failures.failed(a, &user);
+                }
+                Err(refusal)
+            }
+        }
+    }
+}
+
+/// The project id a request presents (empty if none), unchecked.
+fn presented_user(headers: &HeaderMap) -> String {
+    headers
+        .typed_get::<Authorization<Basic>>()
+        .map(|Authorization(basic)| basic.username().to_owned())
+        .unwrap_or_default()
+}
+
 /// Why [`authenticate`] refused a request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AuthRefusal {
@@ -116,6 +154,11 @@ pub enum AuthRefusal {
     /// An `MFA-Subject` header given twice, empty, too long or not
     /// printable ASCII (400).
     InvalidSubject,
+    /// Too many failed logins from this source: wait `wait` seconds (429).
+    TooManyFailures {
+        /// Seconds until the source may try again.
+        wait: u64,
+    },
 }
 
 impl IntoResponse for AuthRefusal {
@@ -131,6 +174,16 @@ impl IntoResponse for AuthRefusal {
                 "unauthorized",
                 "missing or wrong credentials: HTTP Basic with project id and API token",
             ),
+            AuthRefusal::TooManyFailures { wait } => {
+                counter!("mfa_rejected_total", "reason" => "too_many_failed_logins").increment(1);
+                let mut answer = reply::failure(
+                    429,
+                    "too_many_failed_logins",
+                    "too many failed logins for this project from this address; wait",
+                );
+                answer.retry_after = Some(wait);
+                reply::reply(answer)
+            }
             AuthRefusal::InvalidSubject => refused(
                 400,
                 "invalid_subject",
@@ -190,29 +243,9 @@ pub async fn api_guard(State(guard): State<Arc<Guard>>, request: Request, next: 
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip());
-    if let Some(wait) = address.and_then(|a| guard.failures.blocked(a)) {
-        counter!("mfa_rejected_total", "reason" => "too_many_failed_logins").increment(1);
-        let mut answer = reply::failure(
-            429,
-            "too_many_failed_logins",
-            "too many failed logins from this address; wait",
-        );
-        answer.retry_after = Some(wait);
-        return reply::reply(answer);
-    }
-    let project = match authenticate(&guard.credentials, &parts.headers) {
-        Ok(project) => {
-            if let Some(a) = address {
-                guard.failures.succeeded(a);
-            }
-            project
-        }
-        Err(refusal) => {
-            if let (Some(a), AuthRefusal::Unauthorized) = (address, refusal) {
-                guard.failures.failed(a);
-            }
-            return refusal.into_response();
-        }
+    let project = match guard.login(address, &parts.headers) {
+        Ok(project) => project,
+        Err(refusal) => return refusal.into_response(),
     };
     let subject = match subject(&parts.headers) {
         Ok(subject) => subject,

@@ -6,12 +6,13 @@ pub mod guards;
 pub mod reply;
 pub mod serve;
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Extension, MatchedPath, Path, Request, State};
+use axum::extract::{ConnectInfo, Extension, MatchedPath, Path, Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -19,7 +20,6 @@ use axum::routing::{get, post};
 use metrics::histogram;
 use metrics_exporter_prometheus::PrometheusHandle;
 use mfa_core::Channel;
-use tracing::error;
 
 use crate::App;
 use crate::app::Refusal;
@@ -64,12 +64,14 @@ pub fn router(
     if metrics_on == MetricsOn::ApiPortWithCredentials {
         router = router.route(
             "/metrics",
-            get(move |headers: HeaderMap| async move {
-                match guards::authenticate(&guard.credentials, &headers) {
-                    Ok(_) => metrics.render().into_response(),
-                    Err(refusal) => refusal.into_response(),
-                }
-            }),
+            get(
+                move |ConnectInfo(peer): ConnectInfo<SocketAddr>, headers: HeaderMap| async move {
+                    match guard.login(Some(peer.ip()), &headers) {
+                        Ok(_) => metrics.render().into_response(),
+                        Err(refusal) => refusal.into_response(),
+                    }
+                },
+            ),
         );
     }
     router
@@ -140,21 +142,17 @@ async fn verify(
     app.verify(&id, caller(&who), &body).await.map(Reply)
 }
 
-/// 200 only when a write to the store lands now: a store that can be
+/// 200 only when a write to the store landed within the last second: a store that can be
 /// read but not written (a read-only file, a full disk, a stopped writer)
 /// is not healthy.
 async fn healthz(State(app): State<Arc<App>>) -> Response {
-    match app.store.probe(mfa_core::UnixTime::now().as_secs()).await {
+    match app.healthy().await {
         Ok(()) => (
             StatusCode::OK,
             [(axum::http::header::CONTENT_TYPE, "application/json")],
             "{\"status\":\"ok\"}",
         )
             .into_response(),
-        Err(e) => {
-            error!(error = %e, "health check: a write to the store did not land");
-            metrics::counter!("mfa_health_failures_total").increment(1);
-            reply::error(503, "unavailable", "the store does not take writes")
-        }
+        Err(_) => reply::error(503, "unavailable", "the store does not take writes"),
     }
 }

@@ -6,6 +6,8 @@
 //!   a request, and the first byte of the next one on a kept-alive
 //!   connection, must arrive within it, or the connection is closed. A
 //!   slowloris client or an idle socket holds a slot that long at most.
+//!   The same bound holds a write that cannot go on (a client that
+//!   pipelines requests and never reads the answers).
 //! - **Connection cap** ([`ConnLimits::max_connections`]): at the cap the
 //!   loop stops accepting (the kernel's backlog holds new clients) instead
 //!   of running out of file descriptors; a slot frees when a connection
@@ -28,6 +30,7 @@ use hyper_util::service::TowerToHyperService;
 use metrics::gauge;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
+use tokio_io_timeout::TimeoutStream;
 use tower::ServiceExt;
 use tracing::{debug, warn};
 
@@ -37,7 +40,7 @@ pub struct ConnLimits {
     /// Open connections at most.
     pub max_connections: usize,
     /// Longest wait for a request's headers (and for the next request on
-    /// an idle connection).
+    /// an idle connection), and for a stalled write to go on.
     pub header_timeout: Duration,
     /// How long shutdown waits for requests in flight.
     pub shutdown_grace: Duration,
@@ -96,8 +99,14 @@ pub async fn serve(
                 request
             },
         );
-        let connection =
-            builder.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
+        // A client that stops reading its answers holds the connection
+        // no longer than a client that stops sending its headers.
+        let mut stream = TimeoutStream::new(stream);
+        stream.set_write_timeout(Some(limits.header_timeout));
+        let connection = builder.serve_connection(
+            TokioIo::new(Box::pin(stream)),
+            TowerToHyperService::new(service),
+        );
         let connection = graceful.watch(connection);
         tokio::spawn(async move {
             gauge!("mfa_open_connections").increment(1.0);
