@@ -46,7 +46,7 @@
 
 use std::fmt;
 
-use chacha20poly1305::aead::{Aead, Payload};
+use chacha20poly1305::aead::{Aead, AeadInPlace, Payload};
 use chacha20poly1305::{ChaCha20Poly1305, Nonce, XChaCha20Poly1305, XNonce};
 use zeroize::Zeroize;
 
@@ -176,21 +176,18 @@ impl Keyring {
         let mut nonce = [0u8; NONCE_LEN];
         getrandom::fill(&mut nonce).map_err(|_| SealError::Random)?;
         let aad = associated_data(key.id, row);
-        let sealed = key
-            .seal
-            .encrypt(
-                XNonce::from_slice(&nonce),
-                Payload {
-                    msg: plain,
-                    aad: &aad,
-                },
-            )
-            .map_err(|_| SealError::Refused)?;
-        let mut out = Vec::with_capacity(2 + NONCE_LEN + sealed.len());
+        // One buffer: the header, then the text encrypted in place, then
+        // the tag.
+        let mut out = Vec::with_capacity(2 + NONCE_LEN + plain.len() + TAG_LEN);
         out.push(FORMAT);
         out.push(key.id);
         out.extend_from_slice(&nonce);
-        out.extend_from_slice(&sealed);
+        out.extend_from_slice(plain);
+        let tag = key
+            .seal
+            .encrypt_in_place_detached(XNonce::from_slice(&nonce), &aad, &mut out[2 + NONCE_LEN..])
+            .map_err(|_| SealError::Refused)?;
+        out.extend_from_slice(&tag);
         Ok(out)
     }
 

@@ -82,7 +82,7 @@ async fn a_verified_challenge_restored_to_pending_does_not_verify_again() {
     restore(&s, &id, &pending);
     let a = s.verify(&id, &code).await;
     assert_eq!((a.status, a.code()), (500, "internal"), "{}", a.body);
-    assert_eq!(tamper_count(&s).await, before + 1);
+    assert!(tamper_count(&s).await > before);
 }
 
 #[tokio::test]
@@ -135,12 +135,19 @@ async fn edited_limiter_rows_and_revision_columns_are_refused() {
     // One flipped byte in the lockout row: refused.
     db(&s)
         .execute(
-            "UPDATE limits SET state = substr(state, 1, 40) || x'00' || substr(state, 42) \
+            "UPDATE limits \
+             SET state = CAST(substr(state, 1, 40) || x'00' || substr(state, 42) AS BLOB) \
              WHERE key LIKE 'lock:%'",
             [],
         )
         .unwrap();
+    let before = tamper_count(&s).await;
     assert_eq!(s.verify(&id, &code).await.status, 500);
+    // The recorder is shared by the tests running beside this one: more, not exactly one more.
+    assert!(
+        tamper_count(&s).await > before,
+        "a failed seal is tampering"
+    );
     // The send row's revision column moved back: refused at the next send.
     db(&s)
         .execute("UPDATE limits SET revision = 0 WHERE key LIKE 'send:%'", [])
@@ -158,14 +165,15 @@ async fn a_record_naming_an_unknown_key_is_counted() {
     let before = tamper_count(&s).await;
     db(&s)
         .execute(
-            "UPDATE challenges SET record = substr(record, 1, 1) || x'09' || substr(record, 3) \
+            "UPDATE challenges \
+             SET record = CAST(substr(record, 1, 1) || x'09' || substr(record, 3) AS BLOB) \
              WHERE id = ?1",
             [&id],
         )
         .unwrap();
     let a = s.verify(&id, &code).await;
     assert_eq!((a.status, a.code()), (500, "internal"), "{}", a.body);
-    assert_eq!(tamper_count(&s).await, before + 1);
+    assert!(tamper_count(&s).await > before);
 }
 
 fn config(dir: &Path, key: &Path) -> Config {

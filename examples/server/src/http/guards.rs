@@ -270,7 +270,14 @@ pub async fn api_guard(State(guard): State<Arc<Guard>>, request: Request, next: 
         return too_large();
     }
     let read = axum::body::to_bytes(body, limits.max_body);
-    let bytes = match tokio::time::timeout(limits.body_timeout, read).await {
+    tokio::pin!(read);
+    // A body already in the buffer needs no deadline (nor its timer).
+    let read = tokio::select! {
+        biased;
+        read = &mut read => Ok(read),
+        () = std::future::ready(()) => tokio::time::timeout(limits.body_timeout, read).await,
+    };
+    let bytes = match read {
         Ok(Ok(bytes)) => bytes,
         Ok(Err(e)) => {
             // Over the limit (a chunked body), or the client went away.

@@ -76,7 +76,7 @@ pub fn router(
     }
     router
         .fallback(reply::no_route)
-        .layer(middleware::from_fn(reply::json_errors))
+        .layer(middleware::map_response(reply::json_errors))
         .layer(middleware::from_fn(track))
 }
 
@@ -89,7 +89,7 @@ pub fn metrics_router(metrics: PrometheusHandle) -> Router {
             get(move || std::future::ready(metrics.render())),
         )
         .fallback(reply::no_route)
-        .layer(middleware::from_fn(reply::json_errors))
+        .layer(middleware::map_response(reply::json_errors))
 }
 
 async fn track(request: Request, next: Next) -> Response {

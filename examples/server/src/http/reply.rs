@@ -13,9 +13,7 @@
 //! shape, so a client never has to parse a second kind of error.
 
 use axum::body::Body;
-use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use metrics::counter;
 use mfa_core::wire::{Body as WireBody, HttpResponse};
@@ -126,11 +124,10 @@ fn framework_error(status: StatusCode) -> (&'static str, &'static str) {
     }
 }
 
-/// Middleware: an error answer that is not JSON yet (the framework's own)
-/// is given the guide's error shape; its status and headers (`Allow` on a
-/// 405) stay.
-pub async fn json_errors(request: Request, next: Next) -> Response {
-    let response = next.run(request).await;
+/// Middleware (a response map): an error answer that is not JSON yet
+/// (the framework's own) is given the guide's error shape; its status and
+/// headers (`Allow` on a 405) stay.
+pub async fn json_errors(response: Response) -> Response {
     let status = response.status();
     let is_json = response
         .headers()
