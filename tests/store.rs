@@ -131,6 +131,14 @@ fn a_v1_record_is_one_layout_or_the_other() {
     assert!(err.contains("duplicate field `state`"), "{err}");
 }
 
+#[test]
+fn a_v1_value_of_the_wrong_type_says_what_was_expected() {
+    for v in [json!({"v1": 5}), json!({"v1": "x"}), json!({"v1": true})] {
+        let err = from_json(&v).unwrap_err();
+        assert!(err.contains("expected a v1 stored record"), "{v}: {err}");
+    }
+}
+
 /// The first release's binary layout, field for field (its `StoredV1`).
 #[derive(serde::Serialize)]
 enum OldStored {
