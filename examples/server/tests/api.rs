@@ -439,23 +439,8 @@ async fn health_and_metrics() {
     assert_eq!(health.status(), 200);
     assert_eq!(health.text().await.unwrap(), r#"{"status":"ok"}"#);
     // /metrics on the API's port needs a project's credentials.
-    let open = s
-        .client
-        .get(format!("{}/metrics", s.base))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(open.status(), 401);
-    let text = s
-        .client
-        .get(format!("{}/metrics", s.base))
-        .basic_auth(P1.0, Some(P1.1))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    assert_eq!(s.get_as("/metrics", None).await.status(), 401);
+    let text = s.get_as("/metrics", Some(P1)).await.text().await.unwrap();
     for name in [
         "mfa_issued_total",
         "mfa_verify_failed_total",

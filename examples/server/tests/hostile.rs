@@ -420,23 +420,11 @@ async fn a_client_that_never_reads_is_closed() {
 async fn failed_logins_at_metrics_are_throttled_too() {
     let s = start(&[]).await;
     for i in 0..20 {
-        let r = s
-            .client
-            .get(format!("{}/metrics", s.base))
-            .basic_auth(P1.0, Some(format!("guess-{i}")))
-            .send()
-            .await
-            .unwrap();
+        let guess = format!("guess-{i}");
+        let r = s.get_as("/metrics", Some((P1.0, &guess))).await;
         assert_eq!(r.status(), 401);
     }
-    let r = s
-        .client
-        .get(format!("{}/metrics", s.base))
-        .basic_auth(P1.0, Some(P1.1))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 429);
+    assert_eq!(s.get_as("/metrics", Some(P1)).await.status(), 429);
     // Another project's id from the same address is not blocked.
     let a = s
         .post_as(SMS, Some(common::P2), r#"{"to": "+15557788999"}"#)

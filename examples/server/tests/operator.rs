@@ -117,14 +117,7 @@ async fn metrics_on_a_listener_of_their_own() {
         .unwrap();
     assert_eq!(r.status(), 200);
     // Not on the API's port, even with credentials.
-    let r = s
-        .client
-        .get(format!("{}/metrics", s.base))
-        .basic_auth(P1.0, Some(P1.1))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 404);
+    assert_eq!(s.get_as("/metrics", Some(P1)).await.status(), 404);
 }
 
 /// Started with no flags in an empty directory: the database and its key

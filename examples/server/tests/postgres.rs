@@ -118,44 +118,19 @@ async fn a_server_with_another_key_file_is_refused() {
     let Some(url) = common::postgres_url("a_server_with_another_key_file_is_refused") else {
         return;
     };
-    use clap::Parser;
     let s = common::start_with(&[], None, Some(&url)).await;
     let dir = tempfile::tempdir().unwrap();
     let other = dir.path().join("other.key");
     mfa_server::seal::Keyring::create(&other).unwrap();
-    let config = mfa_server::Config::try_parse_from([
-        "mfa-server",
-        "--listen",
-        "127.0.0.1:0",
-        "--database",
+    let e = common::start_error(&common::config(
         &url,
-        "--seal-key-file",
-        other.to_str().unwrap(),
-        "--project",
-        "p1:token-one",
-    ])
-    .unwrap();
-    let e = mfa_server::start(&config, common::capture())
-        .await
-        .err()
-        .expect("refused");
-    assert!(e.to_string().contains("key check"), "{e}");
+        &["--seal-key-file", other.to_str().unwrap()],
+    ))
+    .await;
+    assert!(e.contains("key check"), "{e}");
     // PostgreSQL without a key file named: refused, none is made up.
-    let config = mfa_server::Config::try_parse_from([
-        "mfa-server",
-        "--listen",
-        "127.0.0.1:0",
-        "--database",
-        &url,
-        "--project",
-        "p1:token-one",
-    ])
-    .unwrap();
-    let e = mfa_server::start(&config, common::capture())
-        .await
-        .err()
-        .expect("refused");
-    assert!(e.to_string().contains("--seal-key-file"), "{e}");
+    let e = common::start_error(&common::config(&url, &[])).await;
+    assert!(e.contains("--seal-key-file"), "{e}");
     s.server.stop().await.unwrap();
 }
 

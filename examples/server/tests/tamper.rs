@@ -8,7 +8,6 @@ mod common;
 
 use std::path::Path;
 
-use clap::Parser;
 use common::{P1, TestServer, code_of, start, wrong};
 use mfa_server::Config;
 use serde_json::json;
@@ -44,16 +43,7 @@ fn restore(s: &TestServer, id: &str, (revision, sweep_at, record): &Snapshot) {
 }
 
 async fn tamper_count(s: &TestServer) -> u64 {
-    let text = s
-        .client
-        .get(format!("{}/metrics", s.base))
-        .basic_auth(P1.0, Some(P1.1))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = s.get_as("/metrics", Some(P1)).await.text().await.unwrap();
     text.lines()
         .filter(|l| l.starts_with("mfa_tamper_detected_total"))
         .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
@@ -178,29 +168,7 @@ async fn a_record_naming_an_unknown_key_is_counted() {
 
 fn config(dir: &Path, key: &Path) -> Config {
     let db = format!("sqlite://{}", dir.join("mfa.db").display());
-    Config::try_parse_from([
-        "mfa-server",
-        "--listen",
-        "127.0.0.1:0",
-        "--database",
-        &db,
-        "--seal-key-file",
-        key.to_str().unwrap(),
-        "--project",
-        "p1:token-one",
-    ])
-    .unwrap()
-}
-
-async fn start_error(config: &Config) -> String {
-    let transport = common::capture();
-    match mfa_server::start(config, transport).await {
-        Ok(server) => {
-            server.stop().await.unwrap();
-            panic!("started")
-        }
-        Err(e) => e.to_string(),
-    }
+    common::config(&db, &["--seal-key-file", key.to_str().unwrap()])
 }
 
 #[tokio::test]
@@ -214,19 +182,19 @@ async fn a_missing_or_other_key_file_beside_sealed_rows_stops_the_start() {
 
     // Missing: no new key is made up.
     std::fs::remove_file(&key).unwrap();
-    let e = start_error(&config(dir.path(), &key)).await;
+    let e = common::start_error(&config(dir.path(), &key)).await;
     assert!(e.contains("missing"), "{e}");
     assert!(!key.exists(), "a key was created");
 
     // Another key file: its key check is not the database's.
     let other = dir.path().join("other.key");
     mfa_server::seal::Keyring::create(&other).unwrap();
-    let e = start_error(&config(dir.path(), &other)).await;
+    let e = common::start_error(&config(dir.path(), &other)).await;
     assert!(e.contains("key check"), "{e}");
 
     // The right key, readable by others: refused until chmod 600.
     common::write_key_text(&key, &kept, 0o644);
-    let e = start_error(&config(dir.path(), &key)).await;
+    let e = common::start_error(&config(dir.path(), &key)).await;
     assert!(e.contains("chmod 600"), "{e}");
     common::write_key_text(&key, &kept, 0o600);
     let server = mfa_server::start(&config(dir.path(), &key), common::capture())

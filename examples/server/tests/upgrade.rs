@@ -5,8 +5,6 @@
 
 mod common;
 
-use clap::Parser;
-use mfa_server::Config;
 use serde_json::json;
 
 const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/v0.1.0");
@@ -35,18 +33,7 @@ async fn a_store_of_the_previous_version_is_read() {
 
     let url = format!("sqlite://{}", dir.path().join("mfa.db").display());
     let key_path = dir.path().join("mfa.key").display().to_string();
-    let config = Config::try_parse_from([
-        "mfa-server",
-        "--listen",
-        "127.0.0.1:0",
-        "--database",
-        &url,
-        "--seal-key-file",
-        &key_path,
-        "--project",
-        "p1:token-one",
-    ])
-    .unwrap();
+    let config = common::config(&url, &["--seal-key-file", &key_path]);
     let transport = common::capture();
     let server = mfa_server::start(&config, transport.clone()).await.unwrap();
     let base = format!("http://{}", server.addr);

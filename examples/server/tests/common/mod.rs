@@ -77,6 +77,34 @@ pub async fn start_with(
     }
 }
 
+/// A configuration on a free loopback port for `database`, serving
+/// project p1, with `extra` flags.
+pub fn config(database: &str, extra: &[&str]) -> Config {
+    let p1 = format!("{}:{}", P1.0, P1.1);
+    let mut args = vec![
+        "mfa-server",
+        "--listen",
+        "127.0.0.1:0",
+        "--database",
+        database,
+        "--project",
+        &p1,
+    ];
+    args.extend_from_slice(extra);
+    Config::try_parse_from(args).unwrap()
+}
+
+/// Starts a server with `config` that must refuse to start: its message.
+pub async fn start_error(config: &Config) -> String {
+    match mfa_server::start(config, capture()).await {
+        Ok(server) => {
+            server.stop().await.unwrap();
+            panic!("started")
+        }
+        Err(e) => e.to_string(),
+    }
+}
+
 pub struct Answer {
     pub status: u16,
     pub headers: reqwest::header::HeaderMap,
@@ -93,6 +121,15 @@ impl Answer {
 }
 
 impl TestServer {
+    /// `GET path`, with Basic credentials if given.
+    pub async fn get_as(&self, path: &str, auth: Option<(&str, &str)>) -> reqwest::Response {
+        let mut request = self.client.get(format!("{}{path}", self.base));
+        if let Some((user, token)) = auth {
+            request = request.basic_auth(user, Some(token));
+        }
+        request.send().await.unwrap()
+    }
+
     pub async fn post_as(&self, path: &str, auth: Option<(&str, &str)>, body: &str) -> Answer {
         post(&self.client, &self.base, path, auth, body).await
     }
