@@ -50,23 +50,10 @@ pub async fn start_with(
     if database.is_some() {
         write_shared_key(std::path::Path::new(&key));
     }
-    let p1 = format!("{}:{}", P1.0, P1.1);
     let p2 = format!("{}:{}", P2.0, P2.1);
-    let mut args = vec![
-        "mfa-server",
-        "--listen",
-        "127.0.0.1:0",
-        "--database",
-        &db,
-        "--seal-key-file",
-        &key,
-        "--project",
-        &p1,
-        "--project",
-        &p2,
-    ];
+    let mut args = vec!["--seal-key-file", &key, "--project", &p2];
     args.extend_from_slice(extra);
-    let config = Config::try_parse_from(args).unwrap();
+    let config = config(&db, &args);
     let server = mfa_server::start(&config, transport).await.unwrap();
     TestServer {
         base: format!("http://{}", server.addr),
