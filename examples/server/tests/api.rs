@@ -21,8 +21,8 @@ async fn sms_wrong_code_right_code_replay() {
 
     let m = s.last();
     assert_eq!(
-        (m.channel, m.to.as_str(), m.from.as_deref()),
-        ("sms", TO, None)
+        (m.id.as_str(), m.channel, m.to.as_str(), m.from.as_deref()),
+        (id.as_str(), "sms", TO, None)
     );
     assert!(
         m.text.starts_with("Your Personal Authorization Code is: "),
