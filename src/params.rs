@@ -19,23 +19,23 @@ use crate::violation::{Field, Rule, Violations};
 /// are `i64` so that any value a client sends can be reported back as given.
 ///
 /// ```
-/// use mfa_core::{Channel, Request};
+/// use mfa_core::{Channel, IssueRequest};
 ///
-/// let req = Request {
+/// let req = IssueRequest {
 ///     from: Some("+15554433222"),
 ///     message: Some("Here is your code: "),
 ///     allow_alphas: Some(true),
 ///     token_length: Some(8),
 ///     valid_for: Some(7200),
 ///     max_attempts: Some(4),
-///     ..Request::new(Channel::Sms, "+15557788999")
+///     ..IssueRequest::new(Channel::Sms, "+15557788999")
 /// };
 /// let params = req.validate()?;
 /// assert_eq!(params.token_length(), 8);
 /// # Ok::<(), mfa_core::Violations>(())
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub struct Request<'a> {
+pub struct IssueRequest<'a> {
     /// SMS (`/mfa/sms`) or voice call (`/mfa/call`).
     pub channel: Channel,
     /// `to`: E.164 destination. Required.
@@ -61,10 +61,10 @@ pub struct Request<'a> {
     pub token: Option<&'a str>,
 }
 
-impl fmt::Debug for Request<'_> {
+impl fmt::Debug for IssueRequest<'_> {
     // A host-supplied `token` is the secret: only whether one was given.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Request")
+        f.debug_struct("IssueRequest")
             .field("channel", &self.channel)
             .field("to", &self.to)
             .field("from", &self.from)
@@ -79,10 +79,10 @@ impl fmt::Debug for Request<'_> {
     }
 }
 
-impl<'a> Request<'a> {
+impl<'a> IssueRequest<'a> {
     /// A request with only `to` set; every other field takes its default.
     pub const fn new(channel: Channel, to: &'a str) -> Self {
-        Request {
+        IssueRequest {
             channel,
             to: Some(to),
             from: None,
@@ -98,7 +98,7 @@ impl<'a> Request<'a> {
 
     /// A request for `channel` with no field set (not even `to`).
     pub const fn empty(channel: Channel) -> Self {
-        let mut r = Request::new(channel, "");
+        let mut r = IssueRequest::new(channel, "");
         r.to = None;
         r
     }
@@ -312,7 +312,7 @@ pub(crate) fn check_message<'a>(
 }
 
 /// A validated request with every default resolved. Only
-/// [`Request::validate`] makes one, so holding a `Params` means every rule
+/// [`IssueRequest::validate`] makes one, so holding a `Params` means every rule
 /// of the contract holds.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Params<'a> {

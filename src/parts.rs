@@ -7,7 +7,7 @@ use crate::channel::Channel;
 use crate::id::ChallengeId;
 use crate::limits::*;
 use crate::phone::PhoneNumber;
-use crate::state::State;
+use crate::state::ChallengeState;
 use crate::time::UnixTime;
 use crate::token::{Alphabet, Token};
 
@@ -57,7 +57,7 @@ pub struct ChallengeParts {
     /// The recorded state (expiry is recorded by the first call that sees
     /// it; [`Challenge::state_at`](crate::Challenge::state_at) reads it at
     /// any time).
-    pub state: State,
+    pub state: ChallengeState,
 }
 
 /// Why a set of [`ChallengeParts`] is not a challenge this crate could have
@@ -137,9 +137,11 @@ impl ChallengeParts {
         }
         let all_used = self.attempts_used == self.max_attempts;
         let consistent = match self.state {
-            State::Pending | State::Expired | State::Canceled => !all_used,
-            State::Exhausted => all_used,
-            State::Verified => self.attempts_used >= 1,
+            ChallengeState::Pending | ChallengeState::Expired | ChallengeState::Canceled => {
+                !all_used
+            }
+            ChallengeState::Exhausted => all_used,
+            ChallengeState::Verified => self.attempts_used >= 1,
         };
         if !consistent {
             return Err(PartsError::StateCounters);

@@ -5,7 +5,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
 use mfa_core::sms::segments;
-use mfa_core::{Challenge, Channel, Request, UnixTime};
+use mfa_core::{Challenge, Channel, IssueRequest, UnixTime};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 
@@ -58,18 +58,18 @@ fn the_whole_flow_allocates_nothing() {
     let before = allocations();
     let mut total_ok = 0;
     for call in [false, true] {
-        let req = Request {
+        let req = IssueRequest {
             from: Some("+15554433222"),
             message: Some(message),
             allow_alphas: Some(call),
             token_length: Some(8),
-            ..Request::new(
+            ..IssueRequest::new(
                 if call { Channel::Call } else { Channel::Sms },
                 "+15557788999",
             )
         };
         let params = req.validate().unwrap();
-        let bad = Request {
+        let bad = IssueRequest {
             to: Some("nope"),
             token_length: Some(99),
             ..req
@@ -80,16 +80,21 @@ fn the_whole_flow_allocates_nothing() {
         buf.len = 0;
         d.write_text(&mut buf).unwrap();
         let _ = (d.segments(), d.chars());
-        let wrong = c.verify("0000-0000", t0);
+        let wrong = c.verify("0000-0000", t0).into_answer();
         assert!(!wrong.is_verified());
-        let d2 = c.resend(Channel::Call, None, t0).unwrap();
+        let d2 = c.resend(Channel::Call, None, t0).into_answer().unwrap();
         buf.len = 0;
         d2.write_text(&mut buf).unwrap();
-        assert!(c.resend(Channel::Sms, Some(&long), t0).is_err());
+        assert!(
+            c.resend(Channel::Sms, Some(&long), t0)
+                .into_answer()
+                .is_err()
+        );
         let mut copy = [0u8; 20];
         let n = c.parts().token.len();
         copy[..n].copy_from_slice(c.parts().token.expose_secret().as_bytes());
         if c.verify(core::str::from_utf8(&copy[..n]).unwrap(), t0)
+            .into_answer()
             .is_verified()
         {
             total_ok += 1;

@@ -17,7 +17,7 @@ use oracle::{FAMILIES, Req, hex, merge, split};
 
 use mfa_core::sms::segments;
 use mfa_core::wire::HttpResponse;
-use mfa_core::{Challenge, ChallengeId, Channel, Normalized, Request, UnixTime};
+use mfa_core::{Challenge, ChallengeId, Channel, IssueRequest, Normalized, UnixTime};
 use rand_chacha::ChaCha20Rng;
 use rand_core::{Rng, SeedableRng};
 use serde_json::{Map, Value, json};
@@ -1353,7 +1353,7 @@ fn wire_vectors() -> Vec<Value> {
     }
     outcomes.push(json!({"kind": "unknown_id"}));
     for ch in [Channel::Sms, Channel::Call] {
-        let p = Request::new(ch, "+15557788999").validate().unwrap();
+        let p = IssueRequest::new(ch, "+15557788999").validate().unwrap();
         let (c, _) =
             Challenge::issue(&p, &mut StreamRng::new(&[0xAB; 32]), UnixTime::from_secs(0)).unwrap();
         outcomes.push(json!({"kind": "issued", "id": c.parts().id.to_string(), "to": "+15557788999", "channel": ch.name()}));
@@ -1374,7 +1374,7 @@ fn wire_vectors() -> Vec<Value> {
         outcomes.push(json!({"kind": "bad_body", "json": body}));
     }
     // Resend and cancel (SPEC §7.5).
-    let p = Request::new(Channel::Sms, "+15557788999")
+    let p = IssueRequest::new(Channel::Sms, "+15557788999")
         .validate()
         .unwrap();
     let (c, _) =
@@ -3412,7 +3412,7 @@ fn files_are_oracle_transcripts() {
 
 #[test]
 fn replay_limits() {
-    use mfa_core::throttle::{SendLog, SendPolicy, Window};
+    use mfa_core::throttle::{Admission, SendLog, SendPolicy, Window};
     let mut refused = 0;
     for v in load("limits.json") {
         let name = &v["name"];
@@ -3451,7 +3451,7 @@ fn replay_limits() {
                 for s in v["steps"].as_array().unwrap() {
                     let now = UnixTime::from_secs(s["at"].as_u64().unwrap());
                     let decision = match s["op"].as_str().unwrap() {
-                        "send" => log.try_send(&policy, now),
+                        "send" => log.try_send(&policy, now).into_answer(),
                         "check" => log.check(&policy, now),
                         op => panic!("{name}: op {op}"),
                     };
@@ -3460,11 +3460,14 @@ fn replay_limits() {
                     let kept: Vec<u64> = log.events().map(UnixTime::as_secs).collect();
                     assert_eq!(json!(kept), want["events"], "{name}: {s}");
                     match decision {
-                        Ok(()) => assert_eq!(want["decision"], "allowed", "{name}: {s}"),
-                        Err(r) => {
-                            assert_eq!(want["decision"], "refused", "{name}: {s}");
-                            assert_eq!(json!(r.secs()), want["retry_after"], "{name}: {s}");
+                        Admission::Allowed => {
+                            assert_eq!(want["decision"], "allowed", "{name}: {s}")
                         }
+                        Admission::Wait { secs } => {
+                            assert_eq!(want["decision"], "refused", "{name}: {s}");
+                            assert_eq!(json!(secs), want["retry_after"], "{name}: {s}");
+                        }
+                        Admission::Locked => panic!("{name}: a send log answered `locked`"),
                     }
                 }
             }
@@ -3476,7 +3479,7 @@ fn replay_limits() {
 
 #[test]
 fn replay_lockout() {
-    use mfa_core::throttle::{Attempt, Lockout, LockoutPolicy};
+    use mfa_core::throttle::{Admission, Lockout, LockoutPolicy};
     for v in load("lockout.json") {
         let name = &v["name"];
         let p = &v["policy"];
@@ -3508,10 +3511,10 @@ fn replay_lockout() {
                 for s in v["steps"].as_array().unwrap() {
                     let at = || UnixTime::from_secs(s["at"].as_u64().unwrap());
                     let attempt = match s["op"].as_str().unwrap() {
-                        "try" => Some(state.try_verify(&policy, at())),
+                        "try" => Some(state.admit(&policy, at()).into_answer()),
                         "check" => Some(state.check(&policy, at())),
                         "success" | "reset" => {
-                            state.reset();
+                            let _ = state.reset();
                             None
                         }
                         op => panic!("{name}: op {op}"),
@@ -3519,9 +3522,9 @@ fn replay_lockout() {
                     let want = &s["after"];
                     let (answer, secs) = match attempt {
                         None => (Value::Null, Value::Null),
-                        Some(Attempt::Allowed) => (json!("allowed"), Value::Null),
-                        Some(Attempt::Wait { secs }) => (json!("wait"), json!(secs)),
-                        Some(Attempt::Locked) => (json!("locked"), Value::Null),
+                        Some(Admission::Allowed) => (json!("allowed"), Value::Null),
+                        Some(Admission::Wait { secs }) => (json!("wait"), json!(secs)),
+                        Some(Admission::Locked) => (json!("locked"), Value::Null),
                     };
                     assert_eq!(want["answer"], answer, "{name}: {s}");
                     assert_eq!(want["secs"], secs, "{name}: {s}");

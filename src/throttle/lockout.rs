@@ -1,11 +1,13 @@
 //! Failed-try lockout per subject: free tries, then doubling waits, then
 //! a lock the host must lift.
 
+use super::admission::Admission;
 use super::error::{LimitError, LimitField, LimitRule};
 use super::{
     BASE_DELAY_SECS_DEFAULT, DELAY_SECS_MAX, DELAY_SECS_MIN, FREE_FAILURES_DEFAULT,
     HARD_LIMIT_DEFAULT, HARD_LIMIT_MAX, HARD_LIMIT_MIN, MAX_DELAY_SECS_DEFAULT,
 };
+use crate::step::Step;
 use crate::time::UnixTime;
 
 /// How failed verifications of one subject are throttled.
@@ -179,24 +181,6 @@ impl Default for LockoutPolicy {
     }
 }
 
-/// May the subject try a code now?
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[must_use = "a try that is not allowed must not be verified"]
-pub enum Attempt {
-    /// Yes. From [`Lockout::try_verify`], the try is already counted as a
-    /// failure: verify the code, and call [`Lockout::reset`] if it is right.
-    Allowed,
-    /// Not yet: refuse without looking at the code, and tell the user to
-    /// wait `secs` seconds (at least 1; counted from the `now` given).
-    Wait {
-        /// Seconds until a try is allowed.
-        secs: u64,
-    },
-    /// Not until the host lifts the lock with [`Lockout::reset`] (support,
-    /// a recovery flow): refuse without looking at the code.
-    Locked,
-}
-
 /// The failed-try state of one subject (an account or a number): the
 /// consecutive failures, the time of the last try, and a revision.
 ///
@@ -222,9 +206,9 @@ impl Lockout {
     }
 
     /// Would a try at `now` be allowed? Changes nothing.
-    pub fn check(&self, policy: &LockoutPolicy, now: UnixTime) -> Attempt {
+    pub fn check(&self, policy: &LockoutPolicy, now: UnixTime) -> Admission {
         let Some(delay) = policy.delay_after(self.failures) else {
-            return Attempt::Locked;
+            return Admission::Locked;
         };
         let now = now.as_secs();
         // Never run backwards: a clock behind the last try reads as it.
@@ -232,41 +216,49 @@ impl Lockout {
         let since = t - self.last_try;
         let delay = u64::from(delay);
         if since >= delay {
-            Attempt::Allowed
+            Admission::Allowed
         } else {
-            Attempt::Wait {
+            Admission::Wait {
                 secs: (delay - since).saturating_add(t - now),
             }
         }
     }
 
-    /// Decides on a try at `now`. When it is allowed, counts it as a
-    /// failure at `max(now, last try)` and raises the revision, *before*
-    /// the code is compared; call [`reset`](Self::reset) if the code turns
-    /// out right. Otherwise nothing changes.
+    /// Admits a try at `now`, or refuses it. When it is allowed, counts it
+    /// as a failure at `max(now, last try)` and raises the revision,
+    /// *before* the code is compared; [`reset`](Self::reset) once the code
+    /// turns out right. A refusal changes nothing. It compares no code:
+    /// that is [`Challenge::verify`](crate::Challenge::verify)'s job, once
+    /// the step's write has landed.
     ///
     /// Counting first means a try is never lost (a host that crashes
     /// mid-verify has spent it) and two hosts cannot both pass on one
-    /// state: the second write fails its compare-and-swap.
-    pub fn try_verify(&mut self, policy: &LockoutPolicy, now: UnixTime) -> Attempt {
-        let attempt = self.check(policy, now);
-        if attempt == Attempt::Allowed {
+    /// state: the second write fails its compare-and-swap (the
+    /// [guide](crate::guide) has the protocol).
+    pub fn admit(&mut self, policy: &LockoutPolicy, now: UnixTime) -> Step<Admission> {
+        let before = self.revision;
+        let admission = self.check(policy, now);
+        let allowed = admission.is_allowed();
+        if allowed {
             // Allowed means failures < hard_limit <= 100: no overflow.
             self.failures += 1;
             self.last_try = self.last_try.max(now.as_secs());
             self.revision = self.revision.saturating_add(1);
         }
-        attempt
+        Step::new(admission, allowed, before, self.revision)
     }
 
     /// Clears the failures: after a verification that succeeded, or when
     /// the host lifts a lock. Raises the revision when there was anything
-    /// to clear.
-    pub fn reset(&mut self) {
-        if self.failures > 0 {
+    /// to clear; then the step asks for a write (else it asks for none).
+    pub fn reset(&mut self) -> Step<()> {
+        let before = self.revision;
+        let cleared = self.failures > 0;
+        if cleared {
             self.failures = 0;
             self.revision = self.revision.saturating_add(1);
         }
+        Step::new((), cleared, before, self.revision)
     }
 
     /// Consecutive failures counted (tries since the last reset).

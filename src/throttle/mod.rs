@@ -20,9 +20,9 @@
 //! event at `t` is allowed iff, for every window, fewer than `max` allowed
 //! events lie in `(t − interval, t]`, that is, the `max`-th most recent one
 //! is at or before `t − interval`. An allowed event is recorded; a refused
-//! one is not, and the answer, [`RetryAfter`], is the exact number of
-//! seconds until the event would be allowed (the largest over the windows),
-//! counted from the `now` given.
+//! one is not, and the answer, [`Admission::Wait`], carries the exact
+//! number of seconds until the event would be allowed (the largest over
+//! the windows), counted from the `now` given.
 //!
 //! | bound | value | why |
 //! |---|---|---|
@@ -51,8 +51,11 @@
 //! must wait `base_delay_secs · 2^k` (k = 0, 1, 2, …), at most
 //! `max_delay_secs`; after `hard_limit` failures the subject is locked
 //! until the host calls [`Lockout::reset`]. A success resets the count.
-//! A try is counted *before* the code is compared ([`Lockout::try_verify`]),
+//! A try is counted *before* the code is compared ([`Lockout::admit`]),
 //! so racing hosts cannot each slip a try through on the same state.
+//!
+//! Both limiters answer with an [`Admission`]: allowed, wait so many
+//! seconds, or (a lockout only) locked.
 //!
 //! Defaults ([`LockoutPolicy::default`]): **5 free failures, then 1 s
 //! doubling to at most 15 minutes, locked after 100**.
@@ -78,67 +81,64 @@
 //! shortens a wait: a wait is counted from the `now` given, so it grows by
 //! the step. All arithmetic saturates; nothing panics on any input.
 //!
-//! # Sharing state: compare-and-swap on `revision`
+//! # Sharing state
 //!
-//! [`SendLog::revision`] (allowed events so far) and
-//! [`Lockout::revision`] (changes so far) rise by one with every change.
-//! Hosts that share a key's state do what they do for a challenge:
-//!
-//! 1. read the state and its revision;
-//! 2. decide on the copy ([`SendLog::try_send`], [`Lockout::try_verify`]);
-//! 3. if the revision changed, write the copy back **only if** the stored
-//!    revision is still the one read; if that write is refused, throw the
-//!    copy and the answer away and go back to 1;
-//! 4. act on the answer (send the SMS, compare the code) only after the
-//!    write has landed.
-//!
-//! A refusal changes nothing and needs no write. Racing hosts then never
-//! allow more than one host alone would (a test drives random
-//! interleavings of several hosts through a shared store to show it).
+//! [`SendLog::try_send`], [`Lockout::admit`] and [`Lockout::reset`] return
+//! a [`Step`](crate::Step): the answer, and the compare-and-swap write to
+//! make before acting on it (a refusal writes nothing). Hosts that share a
+//! key's state follow the protocol in the [guide](crate::guide); racing
+//! hosts then never allow more than one host alone would (a test drives
+//! random interleavings of several hosts through a shared store to show
+//! it).
 //!
 //! # Examples
 //!
 //! ```
 //! use mfa_core::UnixTime;
-//! use mfa_core::throttle::{Attempt, Lockout, LockoutPolicy, SendLog, SendPolicy, Window};
+//! use mfa_core::throttle::{Admission, Lockout, LockoutPolicy, SendLog, SendPolicy, Window};
 //!
 //! // At most 3 per minute and 10 per hour.
 //! let policy = SendPolicy::new(&[Window::new(3, 60)?, Window::new(10, 3600)?])?;
 //! let mut log = SendLog::new();
 //! let t0 = UnixTime::from_secs(1_700_000_000);
 //!
-//! assert!(log.try_send(&policy, t0).is_ok());
-//! assert!(log.try_send(&policy, t0.add_secs(1)).is_ok());
-//! assert!(log.try_send(&policy, t0.add_secs(2)).is_ok());
+//! for t in [t0, t0.add_secs(1), t0.add_secs(2)] {
+//!     let step = log.try_send(&policy, t);
+//!     assert!(step.write().is_some()); // write the log (compare-and-swap) ...
+//!     assert!(step.answer().is_allowed()); // ... then send
+//! }
 //! // A fourth within the minute is refused, with the exact wait: the first
 //! // send leaves the window (t0 − 60, t0 + 60] at t0 + 60.
-//! let refused = log.try_send(&policy, t0.add_secs(10)).unwrap_err();
-//! assert_eq!(refused.secs(), 50);
-//! assert_eq!(log.revision(), 3); // nothing recorded for a refusal
-//! assert!(log.try_send(&policy, t0.add_secs(60)).is_ok());
+//! let refused = log.try_send(&policy, t0.add_secs(10));
+//! assert_eq!(refused.write(), None); // nothing recorded for a refusal
+//! assert_eq!(refused.into_answer(), Admission::Wait { secs: 50 });
+//! assert_eq!(log.check(&policy, t0.add_secs(60)), Admission::Allowed);
 //!
 //! // Failed tries: 5 free, then 1 s, 2 s, 4 s … up to 15 min, locked at 100.
 //! let policy = LockoutPolicy::default();
 //! let mut tries = Lockout::new();
 //! for _ in 0..6 {
-//!     // Counted as a failure until the host calls `reset` on a success.
-//!     assert_eq!(tries.try_verify(&policy, t0), Attempt::Allowed);
+//!     // Counted as a failure until the host resets on a success.
+//!     assert_eq!(tries.admit(&policy, t0).into_answer(), Admission::Allowed);
 //! }
-//! assert_eq!(tries.try_verify(&policy, t0), Attempt::Wait { secs: 1 });
-//! assert_eq!(tries.try_verify(&policy, t0.add_secs(1)), Attempt::Allowed);
-//! assert_eq!(tries.check(&policy, t0.add_secs(1)), Attempt::Wait { secs: 2 });
-//! tries.reset(); // the code was right
+//! assert_eq!(tries.admit(&policy, t0).into_answer(), Admission::Wait { secs: 1 });
+//! assert_eq!(tries.admit(&policy, t0.add_secs(1)).into_answer(), Admission::Allowed);
+//! assert_eq!(tries.check(&policy, t0.add_secs(1)), Admission::Wait { secs: 2 });
+//! let reset = tries.reset(); // the code was right
+//! assert!(reset.write().is_some()); // the cleared count is written too
 //! assert_eq!(tries.failures(), 0);
 //! # Ok::<(), mfa_core::throttle::LimitError>(())
 //! ```
 
+mod admission;
 mod error;
 mod lockout;
 mod send;
 
+pub use admission::Admission;
 pub use error::{LimitError, LimitField, LimitRule};
-pub use lockout::{Attempt, Lockout, LockoutPolicy};
-pub use send::{RetryAfter, SendLog, SendPolicy, Window};
+pub use lockout::{Lockout, LockoutPolicy};
+pub use send::{SendLog, SendPolicy, Window};
 
 /// Fewest events a [`Window`] may allow (`max`).
 pub const WINDOW_MAX_MIN: u8 = 1;

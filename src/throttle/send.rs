@@ -3,10 +3,12 @@
 
 use core::fmt;
 
+use super::admission::Admission;
 use super::error::{LimitError, LimitField};
 use super::{
     INTERVAL_SECS_MAX, INTERVAL_SECS_MIN, WINDOW_MAX_MAX, WINDOW_MAX_MIN, WINDOWS_MAX, WINDOWS_MIN,
 };
+use crate::step::Step;
 use crate::time::UnixTime;
 
 /// Event times a [`SendLog`] keeps: enough for the largest `max`.
@@ -158,33 +160,6 @@ impl Default for SendPolicy {
     }
 }
 
-/// A refused event: try again in `secs` seconds.
-///
-/// The wait is exact and counted from the `now` that was given: with no
-/// other event in between, the same event is allowed at `now + secs` and
-/// refused at `now + secs − 1`. It saturates at `u64::MAX` (reachable only
-/// with clocks within 136 years of the end of `u64` time).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[must_use = "a refused event must not be sent"]
-pub struct RetryAfter {
-    secs: u64,
-}
-
-impl RetryAfter {
-    /// Seconds to wait (at least 1), e.g. for an HTTP `Retry-After` header.
-    pub const fn secs(self) -> u64 {
-        self.secs
-    }
-}
-
-impl fmt::Display for RetryAfter {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "limit reached; retry after {} seconds", self.secs)
-    }
-}
-
-impl core::error::Error for RetryAfter {}
-
 /// The send-limit state of one key (a number, an account, an IP): the
 /// times of the most recent allowed events, and a revision.
 ///
@@ -221,21 +196,30 @@ impl SendLog {
         }
     }
 
-    /// Would an event at `now` be allowed? Changes nothing.
-    pub fn check(&self, policy: &SendPolicy, now: UnixTime) -> Result<(), RetryAfter> {
-        self.decide(policy, now.as_secs()).map(drop)
+    /// Would an event at `now` be allowed? Changes nothing. The answer is
+    /// never [`Admission::Locked`].
+    pub fn check(&self, policy: &SendPolicy, now: UnixTime) -> Admission {
+        match self.decide(policy, now.as_secs()) {
+            Ok(_) => Admission::Allowed,
+            Err(secs) => Admission::Wait { secs },
+        }
     }
 
     /// Decides on an event at `now` and, when it is allowed, records it at
     /// `max(now, newest recorded time)` and raises the revision by one.
-    /// A refusal records nothing.
+    /// A refusal ([`Admission::Wait`]; never `Locked`) records nothing.
     ///
-    /// Only send when this returns `Ok` and, for a shared log, the write
-    /// of the new state has landed (see the [module docs](super)).
-    pub fn try_send(&mut self, policy: &SendPolicy, now: UnixTime) -> Result<(), RetryAfter> {
-        let at = self.decide(policy, now.as_secs())?;
-        self.push(at);
-        Ok(())
+    /// Only send when the answer is [`Admission::Allowed`] and the step's
+    /// write has landed (the [guide](crate::guide) has the protocol).
+    pub fn try_send(&mut self, policy: &SendPolicy, now: UnixTime) -> Step<Admission> {
+        let before = self.revision;
+        match self.decide(policy, now.as_secs()) {
+            Ok(at) => {
+                self.push(at);
+                Step::new(Admission::Allowed, true, before, self.revision)
+            }
+            Err(secs) => Step::new(Admission::Wait { secs }, false, before, before),
+        }
     }
 
     /// Allowed events so far: the compare-and-swap token of a shared log.
@@ -266,8 +250,9 @@ impl SendLog {
         (k <= len).then(|| self.at(len - k))
     }
 
-    /// The decision at `now`: the time to record the event at, or the wait.
-    fn decide(&self, policy: &SendPolicy, now: u64) -> Result<u64, RetryAfter> {
+    /// The decision at `now`: the time to record the event at, or the
+    /// seconds to wait (at least 1).
+    fn decide(&self, policy: &SendPolicy, now: u64) -> Result<u64, u64> {
         // Never run backwards: evaluate at the newest recorded time if the
         // clock reads earlier.
         let t = match self.newest() {
@@ -288,11 +273,7 @@ impl SendLog {
                 }
             }
         }
-        if wait == 0 {
-            Ok(t)
-        } else {
-            Err(RetryAfter { secs: wait })
-        }
+        if wait == 0 { Ok(t) } else { Err(wait) }
     }
 
     /// Records an event at `t`, at or after every kept time.
@@ -505,6 +486,12 @@ mod tests {
         UnixTime::from_secs(s)
     }
 
+    /// Asserts a send was allowed (and so asks for a write).
+    fn admitted(step: Step<Admission>) {
+        assert!(step.write().is_some());
+        assert_eq!(step.into_answer(), Admission::Allowed);
+    }
+
     fn policy(windows: &[(u8, u32)]) -> SendPolicy {
         let ws: [Window; 4] = core::array::from_fn(|i| {
             windows
@@ -520,7 +507,7 @@ mod tests {
         let mut log = SendLog::new();
         assert_eq!(log.nth_newest(1), None);
         for s in [10, 20, 30] {
-            log.try_send(&p, at(s)).unwrap();
+            admitted(log.try_send(&p, at(s)));
         }
         assert_eq!(log.nth_newest(1), Some(30));
         assert_eq!(log.nth_newest(3), Some(10));
@@ -532,7 +519,7 @@ mod tests {
         let p = policy(&[(64, 1)]);
         let mut log = SendLog::new();
         for s in 0..100 {
-            log.try_send(&p, at(s)).unwrap();
+            admitted(log.try_send(&p, at(s)));
         }
         assert_eq!(log.revision(), 100);
         assert!(log.events().map(UnixTime::as_secs).eq(36..100));
@@ -542,16 +529,16 @@ mod tests {
     fn forgets_only_what_no_window_can_count() {
         let p = policy(&[(2, u32::MAX)]);
         let mut log = SendLog::new();
-        log.try_send(&p, at(5)).unwrap();
-        log.try_send(&p, at(6)).unwrap();
+        admitted(log.try_send(&p, at(5)));
+        admitted(log.try_send(&p, at(6)));
         let max = u64::from(u32::MAX);
         // At 5 + u32::MAX the event at 5 has just left the window.
-        assert_eq!(log.check(&p, at(4 + max)), Err(RetryAfter { secs: 1 }));
-        log.try_send(&p, at(5 + max)).unwrap();
+        assert_eq!(log.check(&p, at(4 + max)), Admission::Wait { secs: 1 });
+        admitted(log.try_send(&p, at(5 + max)));
         // Still within u32::MAX of the base: nothing forgotten yet.
         assert!(log.events().map(UnixTime::as_secs).eq([5, 6, 5 + max]));
-        assert_eq!(log.check(&p, at(5 + max)), Err(RetryAfter { secs: 1 }));
-        log.try_send(&p, at(6 + max)).unwrap();
+        assert_eq!(log.check(&p, at(5 + max)), Admission::Wait { secs: 1 });
+        admitted(log.try_send(&p, at(6 + max)));
         // 5 is more than u32::MAX old: forgotten; 6 is exactly u32::MAX
         // old and kept (SPEC §9.1); rebased on the oldest kept.
         assert!(
@@ -562,7 +549,7 @@ mod tests {
         assert_eq!(log.base, 6);
         assert_eq!(log.offsets[usize::from(log.start)], 0);
         // A jump far ahead forgets everything.
-        log.try_send(&p, at(10 * max)).unwrap();
+        admitted(log.try_send(&p, at(10 * max)));
         assert!(log.events().map(UnixTime::as_secs).eq([10 * max]));
         assert_eq!(log.base, 10 * max);
         assert_eq!(log.revision(), 5);
@@ -577,14 +564,14 @@ mod tests {
         let p = policy(&[(2, u32::MAX)]);
         let max = u64::from(u32::MAX);
         let mut log = SendLog::new();
-        log.try_send(&p, at(6)).unwrap();
-        log.try_send(&p, at(6 + max)).unwrap();
+        admitted(log.try_send(&p, at(6)));
+        admitted(log.try_send(&p, at(6 + max)));
         assert!(log.events().map(UnixTime::as_secs).eq([6, 6 + max]));
         let mut log = SendLog::new();
-        log.try_send(&p, at(5)).unwrap();
-        log.try_send(&p, at(6)).unwrap();
-        log.try_send(&p, at(5 + max)).unwrap();
-        log.try_send(&p, at(6 + max)).unwrap();
+        admitted(log.try_send(&p, at(5)));
+        admitted(log.try_send(&p, at(6)));
+        admitted(log.try_send(&p, at(5 + max)));
+        admitted(log.try_send(&p, at(6 + max)));
         assert!(
             log.events()
                 .map(UnixTime::as_secs)
@@ -592,7 +579,7 @@ mod tests {
             "{log:?}"
         );
         // A refusal forgets nothing, even a time that is now far behind.
-        assert!(log.try_send(&p, at(7 + max)).is_err());
+        assert!(!log.try_send(&p, at(7 + max)).answer().is_allowed());
         assert!(
             log.events()
                 .map(UnixTime::as_secs)
@@ -601,8 +588,8 @@ mod tests {
         // A time more than u32::MAX older than the newest is forgotten.
         let mut wide = SendLog::new();
         let one = policy(&[(64, 1)]);
-        wide.try_send(&one, at(6)).unwrap();
-        wide.try_send(&one, at(7 + max)).unwrap();
+        admitted(wide.try_send(&one, at(6)));
+        admitted(wide.try_send(&one, at(7 + max)));
         assert!(wide.events().map(UnixTime::as_secs).eq([7 + max]));
     }
 
@@ -610,14 +597,14 @@ mod tests {
     fn the_end_of_time_saturates() {
         let p = policy(&[(1, u32::MAX)]);
         let mut log = SendLog::new();
-        log.try_send(&p, at(u64::MAX)).unwrap();
+        admitted(log.try_send(&p, at(u64::MAX)));
         assert_eq!(
             log.check(&p, at(u64::MAX)),
-            Err(RetryAfter {
+            Admission::Wait {
                 secs: u64::from(u32::MAX)
-            })
+            }
         );
         // From an early clock the exact wait would not fit a u64.
-        assert_eq!(log.check(&p, at(0)), Err(RetryAfter { secs: u64::MAX }));
+        assert_eq!(log.check(&p, at(0)), Admission::Wait { secs: u64::MAX });
     }
 }
