@@ -333,6 +333,11 @@ impl Challenge {
     /// Rebuilds a challenge from stored parts, checking that it is one this
     /// crate could have produced (see [`PartsError`](crate::PartsError)).
     /// Parts that pass can never make the state machine break its rules.
+    ///
+    /// # Errors
+    ///
+    /// [`PartsError`](crate::PartsError), naming the first field that no
+    /// challenge of this crate could hold.
     pub fn from_parts(parts: ChallengeParts) -> Result<Challenge, crate::PartsError> {
         parts.check()?;
         Ok(Challenge(parts))

@@ -4,7 +4,7 @@
 use core::fmt;
 
 use crate::channel::Channel;
-use crate::limits::TOKEN_LENGTH_MAX;
+use crate::limits::TOKEN_LENGTH;
 use crate::phone::PhoneNumber;
 use crate::sms::{SegmentCounter, SegmentInfo};
 use crate::token::Token;
@@ -29,7 +29,7 @@ pub(crate) fn render_into<W: fmt::Write>(
             // symbol fills three bytes ("1, "), and the last ", " becomes
             // "." (a token has at least one symbol; one of more than 20
             // would be cut, never overrun the buffer).
-            let mut spelled = [b' '; 3 * TOKEN_LENGTH_MAX as usize];
+            let mut spelled = [b' '; 3 * TOKEN_LENGTH.max as usize];
             let mut n = 0usize;
             for (three, b) in spelled.chunks_exact_mut(3).zip(token.bytes()) {
                 three[0] = b;
@@ -128,7 +128,13 @@ impl<'m> Delivery<'m> {
         self.message
     }
 
-    /// Writes the full text (message, separator, token) into `w`.
+    /// Writes the full text (message, separator, token) into `w`, without
+    /// allocating.
+    ///
+    /// # Errors
+    ///
+    /// Only the sink's own [`fmt::Error`] (a full buffer, say), passed on
+    /// as it came.
     pub fn write_text<W: fmt::Write>(&self, w: &mut W) -> fmt::Result {
         render_into(
             w,

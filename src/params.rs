@@ -5,7 +5,9 @@ use core::fmt;
 
 use crate::channel::Channel;
 use crate::delivery::{Route, measure, voice_length};
-use crate::limits::*;
+use crate::limits::{
+    DEFAULT_SMS_MESSAGE, MAX_ATTEMPTS, MAX_DELIVERIES, TOKEN_LENGTH, VALID_FOR, VOICE_MAX_CHARS,
+};
 use crate::phone::PhoneNumber;
 use crate::token::{Alphabet, Token, TokenError};
 use crate::violation::{Field, Rule, Violations};
@@ -112,8 +114,12 @@ impl<'a> IssueRequest<'a> {
     /// out of range, with the shortest allowed token (4), so a message that
     /// could never fit is still reported.
     ///
-    /// The error borrows nothing from the request, so `?` carries it out of
-    /// a handler whose body is a local string.
+    /// # Errors
+    ///
+    /// [`Violations`]: every broken rule, each naming the field's wire name
+    /// and the rule, in the order above. The error borrows nothing from
+    /// the request, so `?` carries it out of a handler whose body is a
+    /// local string.
     pub fn validate(&self) -> Result<Params<'a>, Violations> {
         let mut v = Violations::new();
         let to = match self.to {
@@ -134,34 +140,34 @@ impl<'a> IssueRequest<'a> {
             self.channel,
             self.message,
             self.from.is_some(),
-            token_length.unwrap_or(TOKEN_LENGTH_MIN),
+            token_length.unwrap_or(TOKEN_LENGTH.min),
         );
         if let (Some(given), None) = (self.token_length, token_length) {
             v.push(
                 Field::TokenLength,
-                range(TOKEN_LENGTH_MIN, TOKEN_LENGTH_MAX, given),
+                range(TOKEN_LENGTH.min, TOKEN_LENGTH.max, given),
             );
         }
         let max_attempts = int(
             &mut v,
             Field::MaxAttempts,
             self.max_attempts,
-            (MAX_ATTEMPTS_MIN, MAX_ATTEMPTS_MAX, MAX_ATTEMPTS_DEFAULT),
+            (MAX_ATTEMPTS.min, MAX_ATTEMPTS.max, MAX_ATTEMPTS.default),
         );
         let valid_for = int(
             &mut v,
             Field::ValidFor,
             self.valid_for,
-            (VALID_FOR_MIN, VALID_FOR_MAX, VALID_FOR_DEFAULT),
+            (VALID_FOR.min, VALID_FOR.max, VALID_FOR.default),
         );
         let max_deliveries = int(
             &mut v,
             Field::MaxDeliveries,
             self.max_deliveries,
             (
-                MAX_DELIVERIES_MIN,
-                MAX_DELIVERIES_MAX,
-                MAX_DELIVERIES_DEFAULT,
+                MAX_DELIVERIES.min,
+                MAX_DELIVERIES.max,
+                MAX_DELIVERIES.default,
             ),
         );
         let token = host_token.and_then(|t| self.check_token(&mut v, t));
@@ -194,9 +200,9 @@ impl<'a> IssueRequest<'a> {
     /// the default.
     fn token_length(&self, host_token: &Option<Result<Token, TokenError>>) -> Option<u8> {
         match (self.token_length, host_token) {
-            (Some(n), _) => in_range(n, TOKEN_LENGTH_MIN, TOKEN_LENGTH_MAX),
+            (Some(n), _) => in_range(n, TOKEN_LENGTH.min, TOKEN_LENGTH.max),
             (None, Some(Ok(t))) => Some(t.len() as u8),
-            (None, _) => Some(TOKEN_LENGTH_DEFAULT),
+            (None, _) => Some(TOKEN_LENGTH.default),
         }
     }
 
@@ -205,7 +211,7 @@ impl<'a> IssueRequest<'a> {
     fn check_token(&self, v: &mut Violations, t: Result<Token, TokenError>) -> Option<Token> {
         let rule = match t {
             Err(TokenError::Length { given }) => {
-                range(TOKEN_LENGTH_MIN, TOKEN_LENGTH_MAX, given as i64)
+                range(TOKEN_LENGTH.min, TOKEN_LENGTH.max, given as i64)
             }
             Err(TokenError::Alphabet { position, alphabet }) => {
                 Rule::TokenAlphabet { position, alphabet }

@@ -5,7 +5,7 @@ use core::fmt;
 
 use crate::channel::Channel;
 use crate::id::ChallengeId;
-use crate::limits::*;
+use crate::limits::{MAX_ATTEMPTS, MAX_DELIVERIES, VALID_FOR};
 use crate::phone::PhoneNumber;
 use crate::state::ChallengeState;
 use crate::time::UnixTime;
@@ -89,15 +89,17 @@ impl fmt::Display for PartsError {
             PartsError::TokenAlphabet => {
                 f.write_str("token: does not use the alphabet that allow_alphas gives")
             }
-            PartsError::ValidFor => write!(f, "valid_for: must be at most {VALID_FOR_MAX}"),
+            PartsError::ValidFor => write!(f, "valid_for: must be at most {}", VALID_FOR.max),
             PartsError::MaxAttempts => write!(
                 f,
-                "max_attempts: must be from {MAX_ATTEMPTS_MIN} to {MAX_ATTEMPTS_MAX}"
+                "max_attempts: must be from {} to {}",
+                MAX_ATTEMPTS.min, MAX_ATTEMPTS.max
             ),
             PartsError::AttemptsUsed => f.write_str("attempts_used: must be at most max_attempts"),
             PartsError::MaxDeliveries => write!(
                 f,
-                "max_deliveries: must be from {MAX_DELIVERIES_MIN} to {MAX_DELIVERIES_MAX}"
+                "max_deliveries: must be from {} to {}",
+                MAX_DELIVERIES.min, MAX_DELIVERIES.max
             ),
             PartsError::Deliveries => f.write_str("deliveries: must be from 1 to max_deliveries"),
             PartsError::StateCounters => {
@@ -120,16 +122,16 @@ impl ChallengeParts {
         {
             return Err(PartsError::TokenAlphabet);
         }
-        if self.valid_for > VALID_FOR_MAX {
+        if self.valid_for > VALID_FOR.max {
             return Err(PartsError::ValidFor);
         }
-        if !(MAX_ATTEMPTS_MIN..=MAX_ATTEMPTS_MAX).contains(&self.max_attempts) {
+        if !(MAX_ATTEMPTS.min..=MAX_ATTEMPTS.max).contains(&self.max_attempts) {
             return Err(PartsError::MaxAttempts);
         }
         if self.attempts_used > self.max_attempts {
             return Err(PartsError::AttemptsUsed);
         }
-        if !(MAX_DELIVERIES_MIN..=MAX_DELIVERIES_MAX).contains(&self.max_deliveries) {
+        if !(MAX_DELIVERIES.min..=MAX_DELIVERIES.max).contains(&self.max_deliveries) {
             return Err(PartsError::MaxDeliveries);
         }
         if !(1..=self.max_deliveries).contains(&self.deliveries) {

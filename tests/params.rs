@@ -37,9 +37,9 @@ const INT_FIELDS: [IntField; 4] = [
             ..sms(TO)
         },
         get: |p| p.token_length().into(),
-        min: TOKEN_LENGTH_MIN as i64,
-        max: TOKEN_LENGTH_MAX as i64,
-        default: TOKEN_LENGTH_DEFAULT as i64,
+        min: TOKEN_LENGTH.min as i64,
+        max: TOKEN_LENGTH.max as i64,
+        default: TOKEN_LENGTH.default as i64,
     },
     IntField {
         field: Field::MaxAttempts,
@@ -48,9 +48,9 @@ const INT_FIELDS: [IntField; 4] = [
             ..sms(TO)
         },
         get: |p| p.max_attempts().into(),
-        min: MAX_ATTEMPTS_MIN as i64,
-        max: MAX_ATTEMPTS_MAX as i64,
-        default: MAX_ATTEMPTS_DEFAULT as i64,
+        min: MAX_ATTEMPTS.min as i64,
+        max: MAX_ATTEMPTS.max as i64,
+        default: MAX_ATTEMPTS.default as i64,
     },
     IntField {
         field: Field::ValidFor,
@@ -59,9 +59,9 @@ const INT_FIELDS: [IntField; 4] = [
             ..sms(TO)
         },
         get: |p| p.valid_for().into(),
-        min: VALID_FOR_MIN as i64,
-        max: VALID_FOR_MAX as i64,
-        default: VALID_FOR_DEFAULT as i64,
+        min: VALID_FOR.min as i64,
+        max: VALID_FOR.max as i64,
+        default: VALID_FOR.default as i64,
     },
     IntField {
         field: Field::MaxDeliveries,
@@ -70,9 +70,9 @@ const INT_FIELDS: [IntField; 4] = [
             ..sms(TO)
         },
         get: |p| p.max_deliveries().into(),
-        min: MAX_DELIVERIES_MIN as i64,
-        max: MAX_DELIVERIES_MAX as i64,
-        default: MAX_DELIVERIES_DEFAULT as i64,
+        min: MAX_DELIVERIES.min as i64,
+        max: MAX_DELIVERIES.max as i64,
+        default: MAX_DELIVERIES.default as i64,
     },
 ];
 

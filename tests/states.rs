@@ -44,7 +44,7 @@ fn resend_keeps_the_token_and_can_switch_to_voice() {
 #[test]
 fn deliveries_are_capped() {
     let (mut c, _) = issue(sms(TO), 21);
-    for n in 2..=MAX_DELIVERIES_DEFAULT {
+    for n in 2..=MAX_DELIVERIES.default {
         assert!(c.resend(Channel::Sms, None, T0).into_answer().is_ok());
         assert_eq!(c.parts().deliveries, n);
     }

@@ -3,10 +3,7 @@
 
 use super::admission::Admission;
 use super::error::{LimitError, LimitField, LimitRule};
-use super::{
-    BASE_DELAY_SECS_DEFAULT, DELAY_SECS_MAX, DELAY_SECS_MIN, FREE_FAILURES_DEFAULT,
-    HARD_LIMIT_DEFAULT, HARD_LIMIT_MAX, HARD_LIMIT_MIN, MAX_DELAY_SECS_DEFAULT,
-};
+use crate::limits::{BASE_DELAY_SECS, FREE_FAILURES, HARD_LIMIT, MAX_DELAY_SECS};
 use crate::step::Step;
 use crate::time::UnixTime;
 
@@ -44,6 +41,11 @@ impl LockoutPolicy {
     /// reported): `hard_limit` 1 to 100; `free_failures` at most
     /// `hard_limit`; `base_delay_secs` 1 to 86 400; `max_delay_secs` 1 to
     /// 86 400 and at least `base_delay_secs`. Values are never clamped.
+    ///
+    /// # Errors
+    ///
+    /// A [`LimitError`] naming the first field that breaks its rule, with
+    /// the rule and the value given.
     pub const fn new(
         free_failures: u8,
         base_delay_secs: u32,
@@ -63,6 +65,10 @@ impl LockoutPolicy {
     /// and a value too wide for the policy's fields is out of range with
     /// the value given (SPEC §9.2), never cut to fit.
     ///
+    /// # Errors
+    ///
+    /// As [`new`](Self::new).
+    ///
     /// ```
     /// use mfa_core::throttle::{LimitField, LimitRule, LockoutPolicy};
     /// let e = LockoutPolicy::try_new(5, 1, 900, 256).unwrap_err();
@@ -77,8 +83,8 @@ impl LockoutPolicy {
     ) -> Result<Self, LimitError> {
         if let Err(e) = LimitError::check_range(
             LimitField::HardLimit,
-            HARD_LIMIT_MIN as u64,
-            HARD_LIMIT_MAX as u64,
+            HARD_LIMIT.min as u64,
+            HARD_LIMIT.max as u64,
             hard_limit,
         ) {
             return Err(e);
@@ -95,16 +101,16 @@ impl LockoutPolicy {
         }
         if let Err(e) = LimitError::check_range(
             LimitField::BaseDelaySecs,
-            DELAY_SECS_MIN as u64,
-            DELAY_SECS_MAX as u64,
+            BASE_DELAY_SECS.min as u64,
+            BASE_DELAY_SECS.max as u64,
             base_delay_secs,
         ) {
             return Err(e);
         }
         if let Err(e) = LimitError::check_range(
             LimitField::MaxDelaySecs,
-            DELAY_SECS_MIN as u64,
-            DELAY_SECS_MAX as u64,
+            MAX_DELAY_SECS.min as u64,
+            MAX_DELAY_SECS.max as u64,
             max_delay_secs,
         ) {
             return Err(e);
@@ -173,10 +179,10 @@ impl Default for LockoutPolicy {
     /// [module docs](super#failed-try-lockout-lockoutpolicy-and-lockout)).
     fn default() -> Self {
         LockoutPolicy {
-            free_failures: FREE_FAILURES_DEFAULT,
-            base_delay_secs: BASE_DELAY_SECS_DEFAULT,
-            max_delay_secs: MAX_DELAY_SECS_DEFAULT,
-            hard_limit: HARD_LIMIT_DEFAULT,
+            free_failures: FREE_FAILURES.default,
+            base_delay_secs: BASE_DELAY_SECS.default,
+            max_delay_secs: MAX_DELAY_SECS.default,
+            hard_limit: HARD_LIMIT.default,
         }
     }
 }
@@ -289,7 +295,7 @@ mod stored {
 
     use serde::Deserialize;
 
-    use super::{HARD_LIMIT_MAX, LimitError, LimitField, LimitRule};
+    use super::{HARD_LIMIT, LimitError, LimitField, LimitRule};
 
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
@@ -328,7 +334,7 @@ mod stored {
             LimitError::check_range(
                 LimitField::Failures,
                 0,
-                u64::from(HARD_LIMIT_MAX),
+                u64::from(HARD_LIMIT.max),
                 u64::from(l.failures),
             )?;
             // Every counted failure raised the revision.
@@ -373,10 +379,10 @@ mod tests {
 
     #[test]
     fn huge_doublings_saturate_to_the_cap() {
-        let p = LockoutPolicy::new(0, DELAY_SECS_MAX, DELAY_SECS_MAX, 100).unwrap();
-        assert_eq!(p.delay_after(1), Some(DELAY_SECS_MAX));
-        assert_eq!(p.delay_after(66), Some(DELAY_SECS_MAX));
-        assert_eq!(p.delay_after(99), Some(DELAY_SECS_MAX));
+        let p = LockoutPolicy::new(0, BASE_DELAY_SECS.max, BASE_DELAY_SECS.max, 100).unwrap();
+        assert_eq!(p.delay_after(1), Some(BASE_DELAY_SECS.max));
+        assert_eq!(p.delay_after(66), Some(BASE_DELAY_SECS.max));
+        assert_eq!(p.delay_after(99), Some(BASE_DELAY_SECS.max));
         let p = LockoutPolicy::new(0, 3, 7, 100).unwrap();
         assert_eq!(
             [1, 2, 3].map(|f| p.delay_after(f)),

@@ -26,9 +26,9 @@
 //!
 //! | bound | value | why |
 //! |---|---|---|
-//! | `max` | [`WINDOW_MAX_MIN`]`..=`[`WINDOW_MAX_MAX`] (1–64) | the ring holds 64 events |
-//! | `interval_secs` | [`INTERVAL_SECS_MIN`]`..=`[`INTERVAL_SECS_MAX`] (1 s – `u32::MAX` s) | see below |
-//! | windows | [`WINDOWS_MIN`]`..=`[`WINDOWS_MAX`] (1–4) | fixed-size, `Copy` policy |
+//! | `max` | [`limits::WINDOW_MAX`] (1–64) | the ring holds 64 events |
+//! | `interval_secs` | [`limits::WINDOW_INTERVAL_SECS`] (1 s – `u32::MAX` s) | see below |
+//! | windows | [`limits::WINDOWS`] (1–4) | fixed-size, `Copy` policy |
 //!
 //! The longest interval is `u32::MAX` seconds (about 136 years) because an
 //! event older than that, measured from the newest one, can never count
@@ -69,7 +69,7 @@
 //!   to 4 tries an hour.
 //! - 100: NIST SP 800-63B §5.2.2 requires that failed attempts on one
 //!   account be limited to no more than 100; it is also the largest
-//!   `hard_limit` accepted ([`HARD_LIMIT_MAX`]). Reaching it takes a
+//!   `hard_limit` accepted ([`limits::HARD_LIMIT`]). Reaching it takes a
 //!   guesser about 21 hours with the other defaults, and gives a 6-digit
 //!   code at most 100 guesses in a million.
 //!
@@ -130,6 +130,9 @@
 //! # Ok::<(), mfa_core::throttle::LimitError>(())
 //! ```
 
+#[cfg(doc)]
+use crate::limits;
+
 mod admission;
 mod error;
 mod lockout;
@@ -139,39 +142,3 @@ pub use admission::Admission;
 pub use error::{LimitError, LimitField, LimitRule};
 pub use lockout::{Lockout, LockoutPolicy};
 pub use send::{SendLog, SendPolicy, Window};
-
-/// Fewest events a [`Window`] may allow (`max`).
-pub const WINDOW_MAX_MIN: u8 = 1;
-/// Most events a [`Window`] may allow (`max`): the [`SendLog`] keeps the
-/// times of the 64 most recent allowed events.
-pub const WINDOW_MAX_MAX: u8 = 64;
-/// Shortest window, in seconds (`interval_secs`).
-pub const INTERVAL_SECS_MIN: u32 = 1;
-/// Longest window, in seconds (`interval_secs`): `u32::MAX`, about 136
-/// years. Every event a valid window can still count then lies within
-/// `u32::MAX` seconds of the newest one, so the log stores `u32` offsets.
-pub const INTERVAL_SECS_MAX: u32 = u32::MAX;
-/// Fewest windows in a [`SendPolicy`].
-pub const WINDOWS_MIN: usize = 1;
-/// Most windows in a [`SendPolicy`].
-pub const WINDOWS_MAX: usize = 4;
-
-/// Most failures a [`LockoutPolicy`] may allow before locking
-/// (`hard_limit`): NIST SP 800-63B §5.2.2 caps consecutive failed
-/// attempts on one account at 100.
-pub const HARD_LIMIT_MAX: u8 = 100;
-/// Fewest failures before locking (`hard_limit`).
-pub const HARD_LIMIT_MIN: u8 = 1;
-/// `hard_limit` of [`LockoutPolicy::default`].
-pub const HARD_LIMIT_DEFAULT: u8 = 100;
-/// `free_failures` of [`LockoutPolicy::default`].
-pub const FREE_FAILURES_DEFAULT: u8 = 5;
-/// Shortest delay, in seconds (`base_delay_secs`, `max_delay_secs`).
-pub const DELAY_SECS_MIN: u32 = 1;
-/// Longest delay, in seconds (`base_delay_secs`, `max_delay_secs`): one
-/// day. Anything longer is a lock, which `hard_limit` already gives.
-pub const DELAY_SECS_MAX: u32 = 86_400;
-/// `base_delay_secs` of [`LockoutPolicy::default`].
-pub const BASE_DELAY_SECS_DEFAULT: u32 = 1;
-/// `max_delay_secs` of [`LockoutPolicy::default`]: 15 minutes.
-pub const MAX_DELAY_SECS_DEFAULT: u32 = 900;

@@ -5,14 +5,12 @@ use core::fmt;
 
 use super::admission::Admission;
 use super::error::{LimitError, LimitField};
-use super::{
-    INTERVAL_SECS_MAX, INTERVAL_SECS_MIN, WINDOW_MAX_MAX, WINDOW_MAX_MIN, WINDOWS_MAX, WINDOWS_MIN,
-};
+use crate::limits::{WINDOW_INTERVAL_SECS, WINDOW_MAX, WINDOWS};
 use crate::step::Step;
 use crate::time::UnixTime;
 
 /// Event times a [`SendLog`] keeps: enough for the largest `max`.
-const CAPACITY: usize = WINDOW_MAX_MAX as usize;
+const CAPACITY: usize = WINDOW_MAX.max as usize;
 
 /// At most `max` events in any `interval_secs` seconds: no half-open
 /// interval `(a, a + interval_secs]` holds more than `max` allowed events.
@@ -35,6 +33,12 @@ impl Window {
     /// A window of `max` events (1 to 64) per `interval_secs` seconds (1 to
     /// `u32::MAX`). An out-of-range value is an error naming the field,
     /// never clamped.
+    ///
+    /// # Errors
+    ///
+    /// A [`LimitError`] for `max` ([`LimitField::Max`]), else for
+    /// `interval_secs` ([`LimitField::IntervalSecs`]), with the range and
+    /// the value given.
     pub const fn new(max: u8, interval_secs: u32) -> Result<Window, LimitError> {
         Self::try_new(max as u64, interval_secs as u64)
     }
@@ -43,6 +47,10 @@ impl Window {
     /// configuration, a stored policy): `max` is checked, then
     /// `interval_secs`, and a value too wide for the window's fields is
     /// out of range with the value given (SPEC §9.1), never cut to fit.
+    ///
+    /// # Errors
+    ///
+    /// As [`new`](Self::new).
     ///
     /// ```
     /// use mfa_core::throttle::{LimitField, LimitRule, Window};
@@ -54,16 +62,16 @@ impl Window {
     pub const fn try_new(max: u64, interval_secs: u64) -> Result<Window, LimitError> {
         if let Err(e) = LimitError::check_range(
             LimitField::Max,
-            WINDOW_MAX_MIN as u64,
-            WINDOW_MAX_MAX as u64,
+            WINDOW_MAX.min as u64,
+            WINDOW_MAX.max as u64,
             max,
         ) {
             return Err(e);
         }
         if let Err(e) = LimitError::check_range(
             LimitField::IntervalSecs,
-            INTERVAL_SECS_MIN as u64,
-            INTERVAL_SECS_MAX as u64,
+            WINDOW_INTERVAL_SECS.min as u64,
+            WINDOW_INTERVAL_SECS.max as u64,
             interval_secs,
         ) {
             return Err(e);
@@ -95,17 +103,22 @@ impl Window {
 pub struct SendPolicy {
     /// The windows; slots from `len` on hold a fixed filler, so derived
     /// equality compares the windows only.
-    windows: [Window; WINDOWS_MAX],
+    windows: [Window; WINDOWS.max],
     len: u8,
 }
 
 const FILLER: Window = Window {
-    max: WINDOW_MAX_MIN,
-    interval_secs: INTERVAL_SECS_MIN,
+    max: WINDOW_MAX.min,
+    interval_secs: WINDOW_INTERVAL_SECS.min,
 };
 
 impl SendPolicy {
     /// A policy of the given windows (1 to 4 of them).
+    ///
+    /// # Errors
+    ///
+    /// A [`LimitError`] for [`LimitField::Windows`] with none or more than
+    /// four.
     ///
     /// ```
     /// use mfa_core::throttle::{LimitField, SendPolicy, Window};
@@ -117,11 +130,11 @@ impl SendPolicy {
     pub fn new(windows: &[Window]) -> Result<SendPolicy, LimitError> {
         LimitError::check_range(
             LimitField::Windows,
-            WINDOWS_MIN as u64,
-            WINDOWS_MAX as u64,
+            WINDOWS.min as u64,
+            WINDOWS.max as u64,
             windows.len() as u64,
         )?;
-        let mut all = [FILLER; WINDOWS_MAX];
+        let mut all = [FILLER; WINDOWS.max];
         all[..windows.len()].copy_from_slice(windows);
         Ok(SendPolicy {
             windows: all,
