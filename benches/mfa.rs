@@ -39,9 +39,7 @@ fn request(len: i64, alphas: bool) -> IssueRequest<'static> {
     }
 }
 
-#[path = "../tests/common/buf.rs"]
-mod buf;
-use buf::Buf;
+use mfa_support::Buf;
 
 /// The RNG requests `Challenge::issue` makes for a token of `len` symbols:
 /// 16 + `len` bytes, then, for a numeric token, as many bytes as were

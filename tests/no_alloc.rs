@@ -42,9 +42,7 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
-#[path = "common/buf.rs"]
-mod buf;
-use buf::Buf;
+use mfa_support::Buf;
 
 #[test]
 fn the_whole_flow_allocates_nothing() {

@@ -4,9 +4,7 @@
 
 mod common;
 use common::*;
-#[path = "common/sound.rs"]
-mod sound;
-use sound::assert_sound;
+use mfa_support::assert_sound;
 
 use mfa_core::{
     Challenge, ChallengeState, Channel, IssueRequest, Step, Swap, UnixTime, Verification,

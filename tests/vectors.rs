@@ -1,7 +1,7 @@
 //! Language-neutral test vectors (`tests/vectors/*.json`).
 //!
 //! `generate()` builds every vector from the crate itself, through the
-//! oracle (`tests/oracle/mod.rs`, also the `oracle` example): each vector
+//! oracle (`support/src/oracle.rs`, also the `oracle` example): each vector
 //! is a request plus `oracle::answer(request)`, so every file is a
 //! transcript of the oracle. The test `vectors_are_current` fails if the
 //! committed files differ from what it builds; run with
@@ -11,7 +11,7 @@
 //! through the oracle.
 #![cfg(feature = "serde")]
 
-mod oracle;
+use mfa_support::oracle;
 use oracle::StreamRng;
 use oracle::{FAMILIES, Req, hex, merge, split};
 

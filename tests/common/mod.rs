@@ -10,10 +10,9 @@ pub fn rng(seed: u64) -> ChaCha20Rng {
     ChaCha20Rng::seed_from_u64(seed)
 }
 
-mod stream_rng;
 // Not every test file uses it.
 #[allow(unused_imports)]
-pub use stream_rng::{Exhausted, StreamRng};
+pub use mfa_support::{Exhausted, StreamRng};
 
 /// An RNG whose every call fails.
 pub struct FailingRng;

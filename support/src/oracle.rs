@@ -1,5 +1,5 @@
 //! The oracle: the per-family logic behind the test vectors, shared by the
-//! vector generator (`tests/vectors.rs`), the oracle binary
+//! vector generator (`tests/vectors/`), the oracle binary
 //! (`examples/oracle.rs`) and its fuzz target (`fuzz/fuzz_targets/oracle.rs`).
 //!
 //! A **request** is a vector of `tests/vectors/<family>.json` without its
@@ -13,7 +13,6 @@
 //! family, a missing or ill-typed field, a request the crate refuses where
 //! the family needs it accepted) is an `Err` with a message, which
 //! [`answer_line`] writes as `{"error": "<message>"}`.
-#![allow(dead_code)]
 
 use mfa_core::sms::segments;
 use mfa_core::throttle::{
@@ -159,7 +158,7 @@ pub fn hex(b: &[u8]) -> String {
 }
 
 pub fn unhex(s: &str) -> Result<Vec<u8>, String> {
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return Err("hex: odd length".into());
     }
     (0..s.len())
@@ -182,9 +181,7 @@ pub fn channel_of(v: &Value) -> Result<Channel, String> {
 
 // --- an RNG that serves given bytes --------------------------------------------------
 
-#[path = "../common/stream_rng.rs"]
-mod stream_rng;
-pub use stream_rng::StreamRng;
+pub use crate::StreamRng;
 
 // --- shapes shared by several families -------------------------------------------------
 
@@ -953,20 +950,20 @@ pub fn split(family: &str, vector: &Value) -> Value {
         m.insert("steps".into(), steps_without_after(vector));
     }
     // The claims the crate does not decide stay in the request.
-    if family == "bodies" {
-        if let Some(bad) = vector.pointer("/result/bad_body") {
-            let keep = ["detail_names", "detail_must_not_contain"];
-            let claim: Map<String, Value> = without(bad, &[])
-                .into_iter()
-                .filter(|(k, _)| keep.contains(&k.as_str()))
-                .collect();
-            m.insert("result".into(), json!({ "bad_body": claim }));
-        }
+    if family == "bodies"
+        && let Some(bad) = vector.pointer("/result/bad_body")
+    {
+        let keep = ["detail_names", "detail_must_not_contain"];
+        let claim: Map<String, Value> = without(bad, &[])
+            .into_iter()
+            .filter(|(k, _)| keep.contains(&k.as_str()))
+            .collect();
+        m.insert("result".into(), json!({ "bad_body": claim }));
     }
-    if family == "stored" {
-        if let Some(claim) = vector.pointer("/result/refused") {
-            m.insert("result".into(), json!({ "refused": claim }));
-        }
+    if family == "stored"
+        && let Some(claim) = vector.pointer("/result/refused")
+    {
+        m.insert("result".into(), json!({ "refused": claim }));
     }
     m.into()
 }

@@ -1,6 +1,5 @@
 //! Chi-square goodness of fit for token symbols, shared by the CI-sized
 //! test (`tests/token_stats.rs`) and the full run (`examples/token_stats.rs`).
-#![allow(dead_code)]
 
 use mfa_core::{Alphabet, Challenge, Channel, IssueRequest, UnixTime};
 use rand_chacha::ChaCha20Rng;
