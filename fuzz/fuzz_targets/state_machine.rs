@@ -4,7 +4,7 @@
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
-use mfa_core::{Challenge, Channel, IssueRequest, ChallengeState, UnixTime, Verification};
+use mfa_core::{Challenge, ChallengeState, Channel, IssueRequest, UnixTime, Verification};
 use mfa_core_fuzz::{Counter, assert_sound};
 
 #[derive(Arbitrary, Debug)]
