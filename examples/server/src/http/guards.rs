@@ -10,11 +10,12 @@
 //! 3. **`Content-Type: application/json`** (parameters such as a charset
 //!    allowed), else 415: the guide sends JSON, and a body sent as a form
 //!    or as text is not read as JSON by accident.
-//! 4. **The body ([`body`]): at most [`HttpLimits::max_body`] bytes, within
-//!    [`HttpLimits::body_timeout`].** A `Content-Length` over the limit is
-//!    a 413 from the headers; a body that grows past it while it arrives
-//!    is a 413 at that point; one that takes longer than the deadline is a
-//!    408. The handler then gets the whole body, already in memory.
+//! 4. **The body: at most [`HttpLimits::max_body`] bytes, within
+//!    [`HttpLimits::body_timeout`]** (`guards/body.rs`, with guard 3). A
+//!    `Content-Length` over the limit is a 413 from the headers; a body
+//!    that grows past it while it arrives is a 413 at that point; one that
+//!    takes longer than the deadline is a 408. The handler then gets the
+//!    whole body, already in memory.
 //!
 //! The header timeout, the connection cap and the shutdown bound are the
 //! connection's business: see [`super::serve`].
