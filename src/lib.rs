@@ -68,7 +68,9 @@
 //! compare-and-swap write ([`Swap`]) to make before acting on it, or
 //! none. The [`guide`] says, once for the whole crate, what the host must
 //! do with it (store then send, index, compare-and-swap, delete when
-//! finished); `SPEC.md` §5.10–§5.11 is the same contract for ports.
+//! finished); `SPEC.md` §5.10–§5.11 ([in the crate's
+//! source](https://docs.rs/crate/mfa-core/latest/source/SPEC.md)) is the
+//! same contract for ports.
 //!
 //! # Parameters
 //!
