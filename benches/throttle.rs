@@ -14,7 +14,7 @@ use std::hint::black_box;
 
 use divan::{AllocProfiler, Bencher};
 use mfa_core::UnixTime;
-use mfa_core::throttle::{SendLog, SendPolicy, Window};
+use mfa_core::throttle::{Admission, SendLog, SendPolicy, Window};
 
 #[global_allocator]
 static ALLOC: AllocProfiler = AllocProfiler::system();
@@ -108,9 +108,10 @@ fn same_decisions() {
                 4 => now + 3 * spacing,
                 _ => now,
             };
-            let a = ours
-                .try_send(&p, UnixTime::from_secs(now))
-                .map_err(|r| r.secs());
+            let a = match ours.try_send(&p, UnixTime::from_secs(now)).into_answer() {
+                Admission::Allowed => Ok(()),
+                refused => Err(refused.retry_after().expect("a send log only waits")),
+            };
             assert_eq!(a, theirs.try_send(now), "{label}, event {i}");
         }
     }
@@ -151,7 +152,11 @@ mod refused {
     fn full(windows: &[(u8, u32)]) -> (SendLog, Deques) {
         let p = policy(windows);
         let (mut log, mut d) = (SendLog::new(), Deques::new(windows));
-        while log.try_send(&p, UnixTime::from_secs(T0)).is_ok() {}
+        while log
+            .try_send(&p, UnixTime::from_secs(T0))
+            .answer()
+            .is_allowed()
+        {}
         while d.try_send(T0).is_ok() {}
         (log, d)
     }
@@ -183,8 +188,8 @@ mod fresh_key {
         let p = policy(windows);
         b.bench_local(|| {
             let mut log = SendLog::new();
-            black_box(log.try_send(&p, UnixTime::from_secs(black_box(T0))))?;
-            Ok::<_, mfa_core::throttle::RetryAfter>(log)
+            let step = black_box(log.try_send(&p, UnixTime::from_secs(black_box(T0))));
+            step.answer().is_allowed().then_some(log)
         });
     }
 

@@ -18,7 +18,7 @@
 
 use dudect_bencher::rand::RngExt;
 use dudect_bencher::{BenchRng, Class, CtRunner, ctbench_main_with_seeds};
-use mfa_core::{Challenge, Channel, Request, UnixTime};
+use mfa_core::{Challenge, Channel, IssueRequest, UnixTime};
 use rand_core::SeedableRng;
 use std::hint::black_box;
 
@@ -89,11 +89,11 @@ fn pool<T: Clone>(rng: &mut BenchRng, left: &T, right: &T) -> Vec<(Class, T)> {
 }
 
 fn challenge(token: &str) -> Challenge {
-    let params = Request {
+    let params = IssueRequest {
         token: Some(token),
         allow_alphas: Some(true),
         max_attempts: Some(20),
-        ..Request::new(Channel::Sms, "+15557788999")
+        ..IssueRequest::new(Channel::Sms, "+15557788999")
     }
     .validate()
     .unwrap();
@@ -107,7 +107,7 @@ fn verify(runner: &mut CtRunner, rng: &mut BenchRng) {
     let (prefix, none) = submissions();
     run(runner, rng, &prefix, &none, |s| {
         let mut fresh = c.clone();
-        fresh.verify(black_box(s), NOW)
+        fresh.verify(black_box(s), NOW).into_answer()
     });
 }
 
@@ -117,7 +117,7 @@ fn verify_token(runner: &mut CtRunner, rng: &mut BenchRng) {
     let (prefix, none) = submissions();
     run(runner, rng, &challenge(&prefix), &challenge(&none), |c| {
         let mut fresh = c.clone();
-        fresh.verify(black_box(TOKEN), NOW)
+        fresh.verify(black_box(TOKEN), NOW).into_answer()
     });
 }
 
@@ -136,7 +136,7 @@ fn verify_digits(runner: &mut CtRunner, rng: &mut BenchRng) {
     let none = shift(DIGITS);
     run(runner, rng, &challenge(&prefix), &challenge(&none), |c| {
         let mut fresh = c.clone();
-        fresh.verify(black_box(DIGITS), NOW)
+        fresh.verify(black_box(DIGITS), NOW).into_answer()
     });
 }
 
@@ -147,7 +147,7 @@ fn same_input(runner: &mut CtRunner, rng: &mut BenchRng) {
     let c = challenge(&prefix);
     run(runner, rng, &c, &c, |c| {
         let mut fresh = c.clone();
-        fresh.verify(black_box(TOKEN), NOW)
+        fresh.verify(black_box(TOKEN), NOW).into_answer()
     });
 }
 

@@ -13,7 +13,7 @@
 use std::io::{self, BufRead, Write};
 use std::process::ExitCode;
 
-use mfa_core::{Challenge, Channel, OsRng, Request, UnixTime, Verification};
+use mfa_core::{Challenge, Channel, IssueRequest, OsRng, UnixTime, Verification};
 
 const USAGE: &str = "\
 usage: demo [options]
@@ -99,7 +99,7 @@ fn main() -> ExitCode {
         }
     };
 
-    let request = Request {
+    let request = IssueRequest {
         to: flags.to.as_deref(),
         from: flags.from.as_deref(),
         message: flags.message.as_deref(),
@@ -107,7 +107,7 @@ fn main() -> ExitCode {
         max_attempts: flags.max_attempts,
         allow_alphas: Some(flags.alphas),
         valid_for: flags.valid_for,
-        ..Request::empty(flags.channel)
+        ..IssueRequest::empty(flags.channel)
     };
     let params = match request.validate() {
         Ok(p) => p,
@@ -178,7 +178,9 @@ fn main() -> ExitCode {
         if line.trim().is_empty() {
             continue; // a blank line is not a try
         }
-        match challenge.verify(&line, UnixTime::now()) {
+        // The only copy lives in this process's memory: the step's write
+        // has already "landed" (a host with a store writes it first).
+        match challenge.verify(&line, UnixTime::now()).into_answer() {
             Verification::Verified => {
                 println!(
                     "200 {{\"success\":true}}  verified {}",

@@ -15,10 +15,9 @@
 //! too. Output is flushed whenever no further whole line is buffered, so
 //! the oracle can be driven in large batches or one line at a time.
 
-#[path = "../tests/oracle/mod.rs"]
-mod oracle;
-
 use std::io::{BufRead, BufReader, BufWriter, Write};
+
+use mfa_support::oracle;
 
 fn main() -> std::io::Result<()> {
     let stdin = std::io::stdin();

@@ -5,12 +5,9 @@
 //! cargo run --release --example token_stats [-- TOKENS [SEED]]
 //! ```
 
-#[path = "../tests/common/stats.rs"]
-mod stats;
-
+use mfa_support::stats::{self, ALPHA, Counts, p_value};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
-use stats::{ALPHA, Counts, p_value};
 
 fn report(name: &str, counts: &Counts) -> bool {
     let df = (counts.symbols.len() - 1) as f64;

@@ -4,7 +4,7 @@
 use core::fmt;
 
 use crate::channel::Channel;
-use crate::limits::TOKEN_LENGTH_MAX;
+use crate::limits::TOKEN_LENGTH;
 use crate::phone::PhoneNumber;
 use crate::sms::{SegmentCounter, SegmentInfo};
 use crate::template::{self, Piece, Pieces};
@@ -54,7 +54,7 @@ fn write_token<W: fmt::Write>(w: &mut W, channel: Channel, token: &str, last: bo
             // symbol fills three bytes ("1, "), and the last ", " becomes
             // "." or nothing (a token has at least one symbol; one of more
             // than 20 would be cut, never overrun the buffer).
-            let mut spelled = [b' '; 3 * TOKEN_LENGTH_MAX as usize];
+            let mut spelled = [b' '; 3 * TOKEN_LENGTH.max as usize];
             let mut n = 0usize;
             for (three, b) in spelled.chunks_exact_mut(3).zip(token.bytes()) {
                 three[0] = b;
@@ -168,8 +168,14 @@ impl<'m> Delivery<'m> {
         self.message
     }
 
-    /// Writes the full text into `w`: message, separator and token, or the
-    /// template with the token in place of each `{code}` (SPEC §4.10).
+    /// Writes the full text into `w`, without allocating: message,
+    /// separator and token, or the template with the token in place of
+    /// each `{code}` (SPEC §4.10).
+    ///
+    /// # Errors
+    ///
+    /// Only the sink's own [`fmt::Error`] (a full buffer, say), passed on
+    /// as it came.
     pub fn write_text<W: fmt::Write>(&self, w: &mut W) -> fmt::Result {
         render_into(
             w,

@@ -86,6 +86,11 @@ impl ChallengeId {
     }
 
     /// The id from its 16 bytes; the version and variant must be right.
+    ///
+    /// # Errors
+    ///
+    /// [`IdError::Version`] unless the version nibble is 4,
+    /// [`IdError::Variant`] unless the variant bits are `10`.
     pub const fn from_bytes(b: [u8; 16]) -> Result<Self, IdError> {
         if b[6] >> 4 != 4 {
             return Err(IdError::Version);
@@ -99,6 +104,12 @@ impl ChallengeId {
     /// Parses the hyphenated form, hex digits in either case. Anything else
     /// (braces, `urn:uuid:`, no hyphens, white space, another UUID version)
     /// is refused.
+    ///
+    /// # Errors
+    ///
+    /// An [`IdError`] saying what is wrong with the text: its length,
+    /// where the hyphens are, a character that is not a hex digit, or the
+    /// version or variant.
     pub fn parse(text: &str) -> Result<Self, IdError> {
         let s = text.as_bytes();
         if s.len() != 36 {

@@ -17,107 +17,60 @@
 //! # Flow
 //!
 //! ```
-//! use mfa_core::{Challenge, Channel, Closed, Request, UnixTime, Verification};
+//! use mfa_core::{Challenge, Channel, Closed, IssueRequest, UnixTime, Verification};
 //! use rand_chacha::ChaCha20Rng;
 //! use rand_core::SeedableRng;
 //!
 //! // 1. The request body, as the guide's `/mfa/sms` takes it.
-//! let params = Request::new(Channel::Sms, "+15557788999").validate()?;
+//! let params = IssueRequest::new(Channel::Sms, "+15557788999").validate()?;
 //!
 //! // 2. Issue: the host supplies the RNG (here a seeded one; a real host
 //! //    uses `mfa_core::OsRng` or another CSPRNG) and the time.
 //! let mut rng = ChaCha20Rng::seed_from_u64(1);
 //! let t0 = UnixTime::from_secs(1_700_000_000);
-//! let (mut challenge, delivery) = Challenge::issue(&params, &mut rng, t0)?;
+//! let (challenge, delivery) = Challenge::issue(&params, &mut rng, t0)?;
 //!
-//! // 3. Store `challenge` under its id, then send the text to
-//! //    `delivery.to()` by SMS. `write_text` renders it into any
-//! //    `fmt::Write` sink without allocating; with the `alloc` feature
+//! // 3. Store `challenge` under its id (with its revision, 0), then send
+//! //    the text to `delivery.to()` by SMS. `write_text` renders it into
+//! //    any `fmt::Write` sink without allocating; with the `alloc` feature
 //! //    `delivery.text()` returns it as a `String`.
+//! let mut store = (challenge.clone(), challenge.revision()); // (record, revision column)
 //! let mut text = String::new();
 //! delivery.write_text(&mut text)?;
 //! assert!(text.starts_with("Your Personal Authorization Code is: "));
 //! let code = &text[text.len() - 6..];
 //!
-//! // 4. The user types the code back (spaces and dashes are fine).
+//! // 4. The user types the code back (spaces and dashes are fine). Verify
+//! //    on a copy read from the store; the step says what to write back.
 //! let typed = format!("{}-{}", &code[..3], &code[3..]);
-//! let outcome = challenge.verify(&typed, t0.add_secs(30));
-//! assert!(outcome.is_verified());
-//! // A code works once: replay is refused with the reason.
-//! assert_eq!(
-//!     challenge.verify(code, t0.add_secs(31)),
-//!     Verification::Rejected(Closed::AlreadyVerified)
-//! );
+//! let mut copy = store.0.clone();
+//! let step = copy.verify(&typed, t0.add_secs(30));
+//! if let Some(swap) = step.write() {
+//!     // Compare-and-swap: write only if the stored revision is unchanged.
+//!     assert_eq!(store.1, swap.expected());
+//!     store = (copy, swap.revision());
+//! }
+//! // 5. Answer only once the write landed.
+//! assert!(step.answer().is_verified());
+//!
+//! // A code works once: replay is refused with the reason, and a refusal
+//! // of a terminal challenge writes nothing.
+//! let replay = store.0.clone().verify(code, t0.add_secs(31));
+//! assert_eq!(replay.write(), None);
+//! assert_eq!(replay.into_answer(), Verification::Rejected(Closed::AlreadyVerified));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
 //! # What the host must do
 //!
-//! The library decides; the host stores and sends. Three duties keep the
-//! guarantees intact (SPEC §5):
-//!
-//! 1. **Store, then send.** Write the new challenge to the store before
-//!    handing the delivery to the transport. If the send then fails, the
-//!    challenge is in the store and can be canceled ([`Challenge::cancel`])
-//!    or left to expire; sending first would let a user type a code that
-//!    the store never saw (or lose it when the write fails).
-//! 2. **Index and compare-and-swap.** Key each record by its id
-//!    ([`ChallengeParts::id`]), and keep [`Challenge::revision`] and
-//!    [`Challenge::expires_at`] beside it in columns of their own: the
-//!    revision for the compare-and-swap below, the expiry for the sweep.
-//! 3. **Delete when finished.** A record may be deleted once it is
-//!    terminal ([`State::is_terminal`]) or once `now` is past its window.
-//!    A grace period (say a day) before deleting lets a late verify still
-//!    get "already verified" or "expired" rather than "not found"; on the
-//!    wire both are 404.
-//!
-//! ## Sharing a store: compare-and-swap on `revision`
-//!
-//! Each change raises [`Challenge::revision`] by one. A host that shares
-//! challenges between processes must:
-//!
-//! 1. read the stored challenge and its revision;
-//! 2. make the call (`verify`, `cancel`, `resend`) on its copy;
-//! 3. if the revision changed, write the copy back **only if** the stored
-//!    revision is still the one it read (an SQL `UPDATE … WHERE revision =
-//!    ?`, a conditional put, a `WATCH`/`MULTI`); if the write is refused,
-//!    throw the copy and its answer away and start again at 1;
-//! 4. answer the user only after the write has landed.
-//!
-//! Then hosts racing on one challenge never grant more than `max_attempts`
-//! tries, never verify twice and never lose a success (a test drives random
-//! interleavings of several hosts through a shared store to show it).
-//!
-//! ```
-//! use std::sync::Mutex;
-//! use mfa_core::{Challenge, Channel, Request, UnixTime, Verification};
-//! # use rand_core::SeedableRng;
-//! # let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(3);
-//! # let now = UnixTime::from_secs(0);
-//! # let params = Request::new(Channel::Sms, "+15557788999").validate()?;
-//! # let (challenge, _) = Challenge::issue(&params, &mut rng, now)?;
-//! // A stand-in for a shared store: (record, revision column).
-//! let store = Mutex::new((challenge.clone(), challenge.revision()));
-//!
-//! fn verify_shared(store: &Mutex<(Challenge, u64)>, typed: &str, now: UnixTime) -> Verification {
-//!     loop {
-//!         let (mut c, read_rev) = store.lock().unwrap().clone(); // 1. read
-//!         let outcome = c.verify(typed, now);                     // 2. call
-//!         if c.revision() == read_rev {
-//!             return outcome; // nothing changed, nothing to write
-//!         }
-//!         let mut slot = store.lock().unwrap();
-//!         if slot.1 == read_rev {                                 // 3. CAS
-//!             *slot = (c.clone(), c.revision());
-//!             return outcome;                                     // 4. answer
-//!         }
-//!         // Someone else wrote first: retry from the read.
-//!     }
-//! }
-//! let code = challenge.parts().token.expose_secret();
-//! assert!(verify_shared(&store, code, now).is_verified());
-//! # Ok::<(), Box<dyn std::error::Error>>(())
-//! ```
+//! The library decides; the host stores and sends. Every call that may
+//! change stored state returns a [`Step`]: the answer, and the
+//! compare-and-swap write ([`Swap`]) to make before acting on it, or
+//! none. The [`guide`] says, once for the whole crate, what the host must
+//! do with it (store then send, index, compare-and-swap, delete when
+//! finished); `SPEC.md` §5.10–§5.11 ([in the crate's
+//! source](https://docs.rs/crate/mfa-core/latest/source/SPEC.md)) is the
+//! same contract for ports.
 //!
 //! # Parameters
 //!
@@ -133,7 +86,7 @@
 //! | `max_deliveries` (host-side) | 1–20 deliveries, the first too | 5 |
 //! | `token` (host-side) | a host-chosen code: alphabet, and `token_length` if set | drawn |
 //!
-//! [`Request::validate`] reports every broken rule at once, each with the
+//! [`IssueRequest::validate`] reports every broken rule at once, each with the
 //! field's wire name and the rule ([`Violations`]). Values are never
 //! clamped. The limits live in [`limits`].
 //!
@@ -163,13 +116,13 @@
 //! ends in `.` only where it ends the text:
 //!
 //! ```
-//! use mfa_core::{Challenge, Channel, Request, UnixTime};
+//! use mfa_core::{Challenge, Channel, IssueRequest, UnixTime};
 //! # use rand_core::SeedableRng;
 //! # let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(1);
-//! let params = Request {
+//! let params = IssueRequest {
 //!     message: Some("Your code is {code}. Again: {code}"),
 //!     token: Some("4821"),
-//!     ..Request::new(Channel::Call, "+15557788999")
+//!     ..IssueRequest::new(Channel::Call, "+15557788999")
 //! }
 //! .validate()?;
 //! let (_, delivery) = Challenge::issue(&params, &mut rng, UnixTime::from_secs(0))?;
@@ -182,7 +135,7 @@
 //! # States
 //!
 //! `Pending` → `Verified` | `Exhausted` | `Expired` | `Canceled` (see
-//! [`State`]; the terminal four never change). The first call that finds a
+//! [`ChallengeState`]; the terminal four never change). The first call that finds a
 //! pending challenge outside its window records `Expired`;
 //! [`Challenge::state_at`] reports it without recording.
 //!
@@ -231,6 +184,7 @@ extern crate std;
 mod challenge;
 mod channel;
 mod delivery;
+pub mod guide;
 mod id;
 pub mod limits;
 #[cfg(feature = "getrandom")]
@@ -242,6 +196,7 @@ mod phone;
 mod secret;
 pub mod sms;
 mod state;
+mod step;
 #[cfg(feature = "serde")]
 mod stored;
 mod template;
@@ -258,10 +213,11 @@ pub use delivery::Delivery;
 pub use id::{ChallengeId, IdError, IdText};
 #[cfg(feature = "getrandom")]
 pub use os_rng::OsRng;
-pub use params::{Params, Request};
+pub use params::{IssueRequest, Params};
 pub use parts::{ChallengeParts, PartsError};
 pub use phone::{PhoneError, PhoneNumber};
-pub use state::{Closed, ResendError, State, Verification};
+pub use state::{ChallengeState, Closed, ResendError, Verification};
+pub use step::{Step, Swap};
 pub use template::{TemplateError, check_template};
 pub use time::UnixTime;
 pub use token::{Alphabet, Normalized, Token, TokenError};

@@ -15,8 +15,8 @@ use rand_core::{TryCryptoRng, TryRng};
 /// weaker generator.
 ///
 /// ```
-/// use mfa_core::{Challenge, Channel, OsRng, Request, UnixTime};
-/// let params = Request::new(Channel::Sms, "+15557788999").validate()?;
+/// use mfa_core::{Challenge, Channel, OsRng, IssueRequest, UnixTime};
+/// let params = IssueRequest::new(Channel::Sms, "+15557788999").validate()?;
 /// let (challenge, delivery) = Challenge::issue(&params, &mut OsRng, UnixTime::now())?;
 /// assert_eq!(challenge.parts().token.len(), 6);
 /// # drop(delivery);

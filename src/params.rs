@@ -5,7 +5,9 @@ use core::fmt;
 
 use crate::channel::Channel;
 use crate::delivery::{Route, measure, voice_length};
-use crate::limits::*;
+use crate::limits::{
+    DEFAULT_SMS_MESSAGE, MAX_ATTEMPTS, MAX_DELIVERIES, TOKEN_LENGTH, VALID_FOR, VOICE_MAX_CHARS,
+};
 use crate::phone::PhoneNumber;
 use crate::template;
 use crate::token::{Alphabet, Token, TokenError};
@@ -20,23 +22,23 @@ use crate::violation::{Field, Rule, Violations};
 /// are `i64` so that any value a client sends can be reported back as given.
 ///
 /// ```
-/// use mfa_core::{Channel, Request};
+/// use mfa_core::{Channel, IssueRequest};
 ///
-/// let req = Request {
+/// let req = IssueRequest {
 ///     from: Some("+15554433222"),
 ///     message: Some("Here is your code: "),
 ///     allow_alphas: Some(true),
 ///     token_length: Some(8),
 ///     valid_for: Some(7200),
 ///     max_attempts: Some(4),
-///     ..Request::new(Channel::Sms, "+15557788999")
+///     ..IssueRequest::new(Channel::Sms, "+15557788999")
 /// };
 /// let params = req.validate()?;
 /// assert_eq!(params.token_length(), 8);
 /// # Ok::<(), mfa_core::Violations>(())
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub struct Request<'a> {
+pub struct IssueRequest<'a> {
     /// SMS (`/mfa/sms`) or voice call (`/mfa/call`).
     pub channel: Channel,
     /// `to`: E.164 destination. Required.
@@ -64,10 +66,10 @@ pub struct Request<'a> {
     pub token: Option<&'a str>,
 }
 
-impl fmt::Debug for Request<'_> {
+impl fmt::Debug for IssueRequest<'_> {
     // A host-supplied `token` is the secret: only whether one was given.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Request")
+        f.debug_struct("IssueRequest")
             .field("channel", &self.channel)
             .field("to", &self.to)
             .field("from", &self.from)
@@ -82,10 +84,10 @@ impl fmt::Debug for Request<'_> {
     }
 }
 
-impl<'a> Request<'a> {
+impl<'a> IssueRequest<'a> {
     /// A request with only `to` set; every other field takes its default.
     pub const fn new(channel: Channel, to: &'a str) -> Self {
-        Request {
+        IssueRequest {
             channel,
             to: Some(to),
             from: None,
@@ -101,7 +103,7 @@ impl<'a> Request<'a> {
 
     /// A request for `channel` with no field set (not even `to`).
     pub const fn empty(channel: Channel) -> Self {
-        let mut r = Request::new(channel, "");
+        let mut r = IssueRequest::new(channel, "");
         r.to = None;
         r
     }
@@ -115,8 +117,12 @@ impl<'a> Request<'a> {
     /// out of range, with the shortest allowed token (4), so a message that
     /// could never fit is still reported.
     ///
-    /// The error borrows nothing from the request, so `?` carries it out of
-    /// a handler whose body is a local string.
+    /// # Errors
+    ///
+    /// [`Violations`]: every broken rule, each naming the field's wire name
+    /// and the rule, in the order above. The error borrows nothing from
+    /// the request, so `?` carries it out of a handler whose body is a
+    /// local string.
     pub fn validate(&self) -> Result<Params<'a>, Violations> {
         let mut v = Violations::new();
         let to = match self.to {
@@ -137,34 +143,34 @@ impl<'a> Request<'a> {
             self.channel,
             self.message,
             self.from.is_some(),
-            token_length.unwrap_or(TOKEN_LENGTH_MIN),
+            token_length.unwrap_or(TOKEN_LENGTH.min),
         );
         if let (Some(given), None) = (self.token_length, token_length) {
             v.push(
                 Field::TokenLength,
-                range(TOKEN_LENGTH_MIN, TOKEN_LENGTH_MAX, given),
+                range(TOKEN_LENGTH.min, TOKEN_LENGTH.max, given),
             );
         }
         let max_attempts = int(
             &mut v,
             Field::MaxAttempts,
             self.max_attempts,
-            (MAX_ATTEMPTS_MIN, MAX_ATTEMPTS_MAX, MAX_ATTEMPTS_DEFAULT),
+            (MAX_ATTEMPTS.min, MAX_ATTEMPTS.max, MAX_ATTEMPTS.default),
         );
         let valid_for = int(
             &mut v,
             Field::ValidFor,
             self.valid_for,
-            (VALID_FOR_MIN, VALID_FOR_MAX, VALID_FOR_DEFAULT),
+            (VALID_FOR.min, VALID_FOR.max, VALID_FOR.default),
         );
         let max_deliveries = int(
             &mut v,
             Field::MaxDeliveries,
             self.max_deliveries,
             (
-                MAX_DELIVERIES_MIN,
-                MAX_DELIVERIES_MAX,
-                MAX_DELIVERIES_DEFAULT,
+                MAX_DELIVERIES.min,
+                MAX_DELIVERIES.max,
+                MAX_DELIVERIES.default,
             ),
         );
         let token = host_token.and_then(|t| self.check_token(&mut v, t));
@@ -197,9 +203,9 @@ impl<'a> Request<'a> {
     /// the default.
     fn token_length(&self, host_token: &Option<Result<Token, TokenError>>) -> Option<u8> {
         match (self.token_length, host_token) {
-            (Some(n), _) => in_range(n, TOKEN_LENGTH_MIN, TOKEN_LENGTH_MAX),
+            (Some(n), _) => in_range(n, TOKEN_LENGTH.min, TOKEN_LENGTH.max),
             (None, Some(Ok(t))) => Some(t.len() as u8),
-            (None, _) => Some(TOKEN_LENGTH_DEFAULT),
+            (None, _) => Some(TOKEN_LENGTH.default),
         }
     }
 
@@ -208,7 +214,7 @@ impl<'a> Request<'a> {
     fn check_token(&self, v: &mut Violations, t: Result<Token, TokenError>) -> Option<Token> {
         let rule = match t {
             Err(TokenError::Length { given }) => {
-                range(TOKEN_LENGTH_MIN, TOKEN_LENGTH_MAX, given as i64)
+                range(TOKEN_LENGTH.min, TOKEN_LENGTH.max, given as i64)
             }
             Err(TokenError::Alphabet { position, alphabet }) => {
                 Rule::TokenAlphabet { position, alphabet }
@@ -321,7 +327,7 @@ pub(crate) fn check_message<'a>(
 }
 
 /// A validated request with every default resolved. Only
-/// [`Request::validate`] makes one, so holding a `Params` means every rule
+/// [`IssueRequest::validate`] makes one, so holding a `Params` means every rule
 /// of the contract holds.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Params<'a> {

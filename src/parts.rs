@@ -5,9 +5,9 @@ use core::fmt;
 
 use crate::channel::Channel;
 use crate::id::ChallengeId;
-use crate::limits::*;
+use crate::limits::{MAX_ATTEMPTS, MAX_DELIVERIES, VALID_FOR};
 use crate::phone::PhoneNumber;
-use crate::state::State;
+use crate::state::ChallengeState;
 use crate::time::UnixTime;
 use crate::token::{Alphabet, Token};
 
@@ -57,7 +57,7 @@ pub struct ChallengeParts {
     /// The recorded state (expiry is recorded by the first call that sees
     /// it; [`Challenge::state_at`](crate::Challenge::state_at) reads it at
     /// any time).
-    pub state: State,
+    pub state: ChallengeState,
 }
 
 /// Why a set of [`ChallengeParts`] is not a challenge this crate could have
@@ -89,15 +89,17 @@ impl fmt::Display for PartsError {
             PartsError::TokenAlphabet => {
                 f.write_str("token: does not use the alphabet that allow_alphas gives")
             }
-            PartsError::ValidFor => write!(f, "valid_for: must be at most {VALID_FOR_MAX}"),
+            PartsError::ValidFor => write!(f, "valid_for: must be at most {}", VALID_FOR.max),
             PartsError::MaxAttempts => write!(
                 f,
-                "max_attempts: must be from {MAX_ATTEMPTS_MIN} to {MAX_ATTEMPTS_MAX}"
+                "max_attempts: must be from {} to {}",
+                MAX_ATTEMPTS.min, MAX_ATTEMPTS.max
             ),
             PartsError::AttemptsUsed => f.write_str("attempts_used: must be at most max_attempts"),
             PartsError::MaxDeliveries => write!(
                 f,
-                "max_deliveries: must be from {MAX_DELIVERIES_MIN} to {MAX_DELIVERIES_MAX}"
+                "max_deliveries: must be from {} to {}",
+                MAX_DELIVERIES.min, MAX_DELIVERIES.max
             ),
             PartsError::Deliveries => f.write_str("deliveries: must be from 1 to max_deliveries"),
             PartsError::StateCounters => {
@@ -120,16 +122,16 @@ impl ChallengeParts {
         {
             return Err(PartsError::TokenAlphabet);
         }
-        if self.valid_for > VALID_FOR_MAX {
+        if self.valid_for > VALID_FOR.max {
             return Err(PartsError::ValidFor);
         }
-        if !(MAX_ATTEMPTS_MIN..=MAX_ATTEMPTS_MAX).contains(&self.max_attempts) {
+        if !(MAX_ATTEMPTS.min..=MAX_ATTEMPTS.max).contains(&self.max_attempts) {
             return Err(PartsError::MaxAttempts);
         }
         if self.attempts_used > self.max_attempts {
             return Err(PartsError::AttemptsUsed);
         }
-        if !(MAX_DELIVERIES_MIN..=MAX_DELIVERIES_MAX).contains(&self.max_deliveries) {
+        if !(MAX_DELIVERIES.min..=MAX_DELIVERIES.max).contains(&self.max_deliveries) {
             return Err(PartsError::MaxDeliveries);
         }
         if !(1..=self.max_deliveries).contains(&self.deliveries) {
@@ -137,9 +139,11 @@ impl ChallengeParts {
         }
         let all_used = self.attempts_used == self.max_attempts;
         let consistent = match self.state {
-            State::Pending | State::Expired | State::Canceled => !all_used,
-            State::Exhausted => all_used,
-            State::Verified => self.attempts_used >= 1,
+            ChallengeState::Pending | ChallengeState::Expired | ChallengeState::Canceled => {
+                !all_used
+            }
+            ChallengeState::Exhausted => all_used,
+            ChallengeState::Verified => self.attempts_used >= 1,
         };
         if !consistent {
             return Err(PartsError::StateCounters);

@@ -3,7 +3,7 @@
 use core::fmt;
 use core::str::FromStr;
 
-use crate::limits::{E164_DIGITS_MAX, E164_DIGITS_MIN};
+use crate::limits::E164_DIGITS;
 
 /// A phone number in E.164 form: `+`, then 2 to 15 ASCII digits, the first
 /// not `0`. Nothing else is accepted: no spaces, no punctuation, no leading
@@ -30,7 +30,7 @@ use crate::limits::{E164_DIGITS_MAX, E164_DIGITS_MIN};
 pub struct PhoneNumber {
     /// The text, zero-padded: 16 bytes hold the longest number, and the
     /// length is where the zeros start. One 16-byte unit to copy.
-    bytes: [u8; 1 + E164_DIGITS_MAX],
+    bytes: [u8; 1 + E164_DIGITS.max],
 }
 
 /// Why a text is not an E.164 number.
@@ -81,11 +81,13 @@ impl fmt::Display for PhoneError {
             PhoneError::LeadingZero => f.write_str("the first digit after '+' may not be 0"),
             PhoneError::TooShort { digits } => write!(
                 f,
-                "at least {E164_DIGITS_MIN} digits must follow the '+' (found {digits})"
+                "at least {} digits must follow the '+' (found {digits})",
+                E164_DIGITS.min
             ),
             PhoneError::TooLong { digits } => write!(
                 f,
-                "at most {E164_DIGITS_MAX} digits may follow the '+' (found {digits})"
+                "at most {} digits may follow the '+' (found {digits})",
+                E164_DIGITS.max
             ),
         }
     }
@@ -98,6 +100,10 @@ impl PhoneNumber {
     ///
     /// The checks run in this order and the first failure is reported:
     /// the `+`, every character a digit, the digit count, the leading zero.
+    ///
+    /// # Errors
+    ///
+    /// The first [`PhoneError`] in that order.
     pub fn parse(text: &str) -> Result<Self, PhoneError> {
         let bytes = text.as_bytes();
         let Some((&b'+', digits)) = bytes.split_first() else {
@@ -107,16 +113,16 @@ impl PhoneNumber {
             return Err(PhoneError::NotADigit { at: pos + 1 });
         }
         let n = digits.len();
-        if n < E164_DIGITS_MIN {
+        if n < E164_DIGITS.min {
             return Err(PhoneError::TooShort { digits: n });
         }
-        if n > E164_DIGITS_MAX {
+        if n > E164_DIGITS.max {
             return Err(PhoneError::TooLong { digits: n });
         }
         if digits[0] == b'0' {
             return Err(PhoneError::LeadingZero);
         }
-        let mut out = [0u8; 1 + E164_DIGITS_MAX];
+        let mut out = [0u8; 1 + E164_DIGITS.max];
         out[..bytes.len()].copy_from_slice(bytes);
         Ok(PhoneNumber { bytes: out })
     }

@@ -9,7 +9,7 @@
 //! unit per character of the Basic Multilingual Plane, two per character
 //! outside it.
 
-use crate::limits::{SMS_GSM7_PART, SMS_GSM7_SINGLE, SMS_UCS2_PART, SMS_UCS2_SINGLE};
+use crate::limits::{SMS_GSM7, SMS_UCS2};
 
 /// The encoding an SMS text is sent in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -24,16 +24,16 @@ impl Encoding {
     /// Units that fit in a text sent as a single segment (160 or 70).
     pub const fn single_limit(self) -> usize {
         match self {
-            Encoding::Gsm7 => SMS_GSM7_SINGLE,
-            Encoding::Ucs2 => SMS_UCS2_SINGLE,
+            Encoding::Gsm7 => SMS_GSM7.single,
+            Encoding::Ucs2 => SMS_UCS2.single,
         }
     }
 
     /// Units that fit in each part of a multi-part text (153 or 67).
     pub const fn part_limit(self) -> usize {
         match self {
-            Encoding::Gsm7 => SMS_GSM7_PART,
-            Encoding::Ucs2 => SMS_UCS2_PART,
+            Encoding::Gsm7 => SMS_GSM7.part,
+            Encoding::Ucs2 => SMS_UCS2.part,
         }
     }
 
@@ -263,7 +263,7 @@ impl SegmentCounter {
         fill(
             &mut self.ucs_parts,
             &mut self.ucs_used,
-            SMS_UCS2_PART,
+            SMS_UCS2.part,
             units,
         );
         if !self.non_gsm {
@@ -271,7 +271,7 @@ impl SegmentCounter {
                 Some(n) => {
                     let n = usize::from(n);
                     self.septets += n;
-                    fill(&mut self.gsm_parts, &mut self.gsm_used, SMS_GSM7_PART, n);
+                    fill(&mut self.gsm_parts, &mut self.gsm_used, SMS_GSM7.part, n);
                 }
                 None => self.non_gsm = true,
             }

@@ -14,7 +14,7 @@ use crate::violation::Violations;
     derive(serde::Serialize, serde::Deserialize),
     serde(rename_all = "lowercase")
 )]
-pub enum State {
+pub enum ChallengeState {
     /// Waiting for the code. The host may verify, resend or cancel.
     Pending,
     /// Terminal: the right code was given once. Further tries are refused
@@ -29,31 +29,31 @@ pub enum State {
     Canceled,
 }
 
-impl State {
+impl ChallengeState {
     /// Whether nothing can change any more.
     pub const fn is_terminal(self) -> bool {
-        !matches!(self, State::Pending)
+        !matches!(self, ChallengeState::Pending)
     }
 
     /// The reason a terminal state refuses calls (`None` for `Pending`).
     pub const fn closed(self) -> Option<Closed> {
         match self {
-            State::Pending => None,
-            State::Verified => Some(Closed::AlreadyVerified),
-            State::Exhausted => Some(Closed::AttemptsExhausted),
-            State::Expired => Some(Closed::Expired),
-            State::Canceled => Some(Closed::Canceled),
+            ChallengeState::Pending => None,
+            ChallengeState::Verified => Some(Closed::AlreadyVerified),
+            ChallengeState::Exhausted => Some(Closed::AttemptsExhausted),
+            ChallengeState::Expired => Some(Closed::Expired),
+            ChallengeState::Canceled => Some(Closed::Canceled),
         }
     }
 
     /// `"pending"`, `"verified"`, `"exhausted"`, `"expired"`, `"canceled"`.
     pub const fn name(self) -> &'static str {
         match self {
-            State::Pending => "pending",
-            State::Verified => "verified",
-            State::Exhausted => "exhausted",
-            State::Expired => "expired",
-            State::Canceled => "canceled",
+            ChallengeState::Pending => "pending",
+            ChallengeState::Verified => "verified",
+            ChallengeState::Exhausted => "exhausted",
+            ChallengeState::Expired => "expired",
+            ChallengeState::Canceled => "canceled",
         }
     }
 }
@@ -99,7 +99,7 @@ impl core::error::Error for Closed {}
 
 /// The answer to one verification try.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[must_use = "the outcome says whether the user is verified; write the state back too"]
+#[must_use = "the outcome says whether the user is verified"]
 pub enum Verification {
     /// The code was right: the challenge is now `Verified` (its
     /// [`to`](crate::ChallengeParts::to) is the verified number).

@@ -48,7 +48,7 @@ use crate::channel::Channel;
 use crate::id::ChallengeId;
 use crate::parts::ChallengeParts;
 use crate::phone::PhoneNumber;
-use crate::state::State;
+use crate::state::ChallengeState;
 use crate::time::UnixTime;
 use crate::token::{Alphabet, Token};
 
@@ -175,7 +175,7 @@ struct Fields {
     attempts_used: Option<u8>,
     max_deliveries: Option<u8>,
     deliveries: Option<u8>,
-    state: Option<State>,
+    state: Option<ChallengeState>,
     revision: Option<u64>,
     challenge: Option<ChallengeParts>,
 }

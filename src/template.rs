@@ -17,12 +17,12 @@ pub(crate) const PLACEHOLDER: &str = "{code}";
 /// text from the message.
 ///
 /// ```
-/// use mfa_core::{Channel, Field, Request, Rule, TemplateError};
+/// use mfa_core::{Channel, Field, IssueRequest, Rule, TemplateError};
 ///
-/// let req = Request {
+/// let req = IssueRequest {
 ///     from: Some("+15554433222"),
 ///     message: Some("Your code is {Code}"),
-///     ..Request::new(Channel::Sms, "+15557788999")
+///     ..IssueRequest::new(Channel::Sms, "+15557788999")
 /// };
 /// let v = req.validate().unwrap_err();
 /// let bad = v.of(Field::Message).next().unwrap();

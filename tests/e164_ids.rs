@@ -4,7 +4,7 @@ mod common;
 use common::*;
 
 use mfa_core::{
-    Challenge, ChallengeId, Channel, IdError, PhoneError, PhoneNumber, Request, UnixTime,
+    Challenge, ChallengeId, Channel, IdError, IssueRequest, PhoneError, PhoneNumber, UnixTime,
 };
 
 #[test]
@@ -58,7 +58,7 @@ fn e164_rejects() {
 fn ids_are_v4_lowercase_and_drawn_from_the_first_16_bytes() {
     let bytes: Vec<u8> = (0u8..16).chain([0; 6]).collect();
     let mut rng = StreamRng::new(&bytes);
-    let params = Request::new(Channel::Sms, "+15557788999")
+    let params = IssueRequest::new(Channel::Sms, "+15557788999")
         .validate()
         .unwrap();
     let (challenge, _) = Challenge::issue(&params, &mut rng, UnixTime::from_secs(0)).unwrap();

@@ -226,7 +226,7 @@ proptest::proptest! {
 fn a_long_voice_text_measures_like_the_same_text() {
     // A voice text may be far over one SMS segment; its measure (counted
     // piece by piece while rendering) must match `segments` on the text.
-    use mfa_core::{Challenge, Channel, Request, UnixTime};
+    use mfa_core::{Challenge, Channel, IssueRequest, UnixTime};
     use rand_core::SeedableRng;
     for message in [
         // 288 + 1 + 17 ("1, 2, 3, 4, 5, 6.") = 306 septets: exactly 2 parts.
@@ -240,9 +240,9 @@ fn a_long_voice_text_measures_like_the_same_text() {
         format!("{}😀{}", "ж".repeat(66), "ж".repeat(200)),
         "😀".repeat(150),
     ] {
-        let params = Request {
+        let params = IssueRequest {
             message: Some(&message),
-            ..Request::new(Channel::Call, "+15557788999")
+            ..IssueRequest::new(Channel::Call, "+15557788999")
         }
         .validate()
         .unwrap();

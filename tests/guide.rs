@@ -6,7 +6,8 @@ use common::*;
 use mfa_core::limits::*;
 use mfa_core::sms::Encoding;
 use mfa_core::{
-    Alphabet, Challenge, Channel, Closed, Field, Request, Rule, State, UnixTime, Verification,
+    Alphabet, Challenge, ChallengeState, Channel, Closed, Field, IssueRequest, Rule, UnixTime,
+    Verification,
 };
 
 #[test]
@@ -26,7 +27,7 @@ fn default_sms_request() {
     assert_eq!(c.parts().max_attempts, 3);
     assert_eq!(c.parts().valid_for, 3600);
     assert_eq!(c.expires_at(), T0.add_secs(3600));
-    assert_eq!(c.parts().state, State::Pending);
+    assert_eq!(c.parts().state, ChallengeState::Pending);
     assert_eq!(c.revision(), 0);
     let seg = d.segments();
     assert_eq!(
@@ -39,7 +40,7 @@ fn default_sms_request() {
 fn the_guides_long_example() {
     // Its `from` ("+5554433222") is valid E.164; `allow_alpha` is the
     // guide's spelling, which the wire layer maps onto `allow_alphas`.
-    let req = Request {
+    let req = IssueRequest {
         from: Some("+5554433222"),
         message: Some("Here is your code: "),
         allow_alphas: Some(true),
@@ -59,7 +60,7 @@ fn the_guides_long_example() {
     assert_eq!(c.expires_at(), T0.add_secs(7200));
     for left in (1..4).rev() {
         assert_eq!(
-            c.verify(&wrong(&token), T0.add_secs(10)),
+            c.verify(&wrong(&token), T0.add_secs(10)).into_answer(),
             Verification::WrongToken {
                 attempts_left: left
             }
@@ -68,6 +69,7 @@ fn the_guides_long_example() {
     // The fourth try is the last allowed one, and it is right.
     assert!(
         c.verify(&token.to_lowercase(), T0.add_secs(7199))
+            .into_answer()
             .is_verified()
     );
 }
@@ -93,10 +95,10 @@ fn voice_request_spells_the_token() {
 #[test]
 fn verify_right_verifies_the_number() {
     let (mut c, _) = issue(sms(TO), 4);
-    let v = c.verify(&code(&c), T0.add_secs(1));
+    let v = c.verify(&code(&c), T0.add_secs(1)).into_answer();
     assert_eq!(v, Verification::Verified);
     assert_eq!(c.parts().to.as_str(), TO);
-    assert_eq!(c.parts().state, State::Verified);
+    assert_eq!(c.parts().state, ChallengeState::Verified);
     assert_eq!(c.parts().attempts_used, 1);
     assert_eq!(c.revision(), 1);
 }
@@ -104,9 +106,9 @@ fn verify_right_verifies_the_number() {
 #[test]
 fn verify_wrong_uses_one_attempt() {
     let (mut c, _) = issue(sms(TO), 5);
-    let v = c.verify(&wrong(&code(&c)), T0);
+    let v = c.verify(&wrong(&code(&c)), T0).into_answer();
     assert_eq!(v, Verification::WrongToken { attempts_left: 2 });
-    assert_eq!(c.parts().state, State::Pending);
+    assert_eq!(c.parts().state, ChallengeState::Pending);
     assert_eq!(c.attempts_left(), 2);
     assert_eq!(c.revision(), 1);
 }
@@ -116,23 +118,23 @@ fn wrong_until_exhausted_then_even_the_right_code_is_refused() {
     let (mut c, _) = issue(sms(TO), 6);
     let right = code(&c);
     assert_eq!(
-        c.verify("0000x", T0),
+        c.verify("0000x", T0).into_answer(),
         Verification::WrongToken { attempts_left: 2 }
     );
     assert_eq!(
-        c.verify(&wrong(&right), T0),
+        c.verify(&wrong(&right), T0).into_answer(),
         Verification::WrongToken { attempts_left: 1 }
     );
     // The last wrong try still answers "wrong token"...
     assert_eq!(
-        c.verify(&wrong(&right), T0),
+        c.verify(&wrong(&right), T0).into_answer(),
         Verification::WrongToken { attempts_left: 0 }
     );
-    assert_eq!(c.parts().state, State::Exhausted);
+    assert_eq!(c.parts().state, ChallengeState::Exhausted);
     // ...every later try gets the terminal reason and changes nothing.
     let rev = c.revision();
     assert_eq!(
-        c.verify(&right, T0),
+        c.verify(&right, T0).into_answer(),
         Verification::Rejected(Closed::AttemptsExhausted)
     );
     assert_eq!(c.revision(), rev);
@@ -147,17 +149,21 @@ fn after_expiry_whatever_is_submitted() {
     // One second before: still fine (and a wrong try is just wrong).
     assert_eq!(
         c.state_at(UnixTime::from_secs(at.as_secs() - 1)),
-        State::Pending
+        ChallengeState::Pending
     );
-    assert_eq!(c.state_at(at), State::Expired);
-    assert_eq!(c.parts().state, State::Pending, "status records nothing");
+    assert_eq!(c.state_at(at), ChallengeState::Expired);
     assert_eq!(
-        c.verify(&right, at),
+        c.parts().state,
+        ChallengeState::Pending,
+        "status records nothing"
+    );
+    assert_eq!(
+        c.verify(&right, at).into_answer(),
         Verification::Rejected(Closed::Expired)
     );
     assert_eq!(
         c.parts().state,
-        State::Expired,
+        ChallengeState::Expired,
         "the verify call records it"
     );
     assert_eq!(
@@ -167,7 +173,7 @@ fn after_expiry_whatever_is_submitted() {
     );
     assert_eq!(c.revision(), 1);
     assert_eq!(
-        c.verify(&right, at),
+        c.verify(&right, at).into_answer(),
         Verification::Rejected(Closed::Expired)
     );
     assert_eq!(c.revision(), 1);
@@ -177,10 +183,10 @@ fn after_expiry_whatever_is_submitted() {
 fn replay_after_success_is_refused() {
     let (mut c, _) = issue(sms(TO), 8);
     let right = code(&c);
-    assert!(c.verify(&right, T0).is_verified());
+    assert!(c.verify(&right, T0).into_answer().is_verified());
     for _ in 0..3 {
         assert_eq!(
-            c.verify(&right, T0),
+            c.verify(&right, T0).into_answer(),
             Verification::Rejected(Closed::AlreadyVerified)
         );
     }
@@ -191,29 +197,29 @@ fn replay_after_success_is_refused() {
 fn after_cancel_nothing_verifies() {
     let (mut c, _) = issue(sms(TO), 9);
     let right = code(&c);
-    assert_eq!(c.cancel(T0), Ok(()));
-    assert_eq!(c.parts().state, State::Canceled);
+    assert_eq!(c.cancel(T0).into_answer(), Ok(()));
+    assert_eq!(c.parts().state, ChallengeState::Canceled);
     assert_eq!(c.revision(), 1);
     assert_eq!(
-        c.verify(&right, T0),
+        c.verify(&right, T0).into_answer(),
         Verification::Rejected(Closed::Canceled)
     );
-    assert_eq!(c.cancel(T0), Err(Closed::Canceled));
+    assert_eq!(c.cancel(T0).into_answer(), Err(Closed::Canceled));
     assert_eq!(c.revision(), 1);
 }
 
 #[test]
 fn valid_for_zero_is_expired_at_once() {
     let (mut c, _) = issue(
-        Request {
+        IssueRequest {
             valid_for: Some(0),
             ..sms(TO)
         },
         10,
     );
-    assert_eq!(c.state_at(T0), State::Expired);
+    assert_eq!(c.state_at(T0), ChallengeState::Expired);
     assert_eq!(
-        c.verify(&code(&c), T0),
+        c.verify(&code(&c), T0).into_answer(),
         Verification::Rejected(Closed::Expired)
     );
 }
@@ -223,7 +229,7 @@ fn valid_for_zero_is_expired_at_once() {
 #[test]
 fn the_window_is_symmetric_and_fails_closed() {
     let (c, _) = issue(
-        Request {
+        IssueRequest {
             valid_for: Some(60),
             ..sms(TO)
         },
@@ -232,26 +238,33 @@ fn the_window_is_symmetric_and_fails_closed() {
     let at = |delta: i64| UnixTime::from_secs(T0.as_secs().checked_add_signed(delta).unwrap());
     // A verifying host whose clock lags by less than the window still verifies.
     for delta in [-59, -1, 0, 1, 59] {
-        assert_eq!(c.state_at(at(delta)), State::Pending, "{delta}");
+        assert_eq!(c.state_at(at(delta)), ChallengeState::Pending, "{delta}");
     }
     // 60 seconds or more apart, either way: expired.
     for delta in [-86_400, -61, -60, 60, 61] {
-        assert_eq!(c.state_at(at(delta)), State::Expired, "{delta}");
+        assert_eq!(c.state_at(at(delta)), ChallengeState::Expired, "{delta}");
     }
     // A clock stuck at the epoch does not accept today's code.
     let mut stuck = c.clone();
     assert_eq!(
-        stuck.verify(&code(&c), UnixTime::from_secs(0)),
+        stuck
+            .verify(&code(&c), UnixTime::from_secs(0))
+            .into_answer(),
         Verification::Rejected(Closed::Expired)
     );
     let mut lagging = c.clone();
-    assert!(lagging.verify(&code(&c), at(-30)).is_verified());
+    assert!(
+        lagging
+            .verify(&code(&c), at(-30))
+            .into_answer()
+            .is_verified()
+    );
 }
 
 #[test]
 fn valid_for_zero_is_expired_at_once_whatever_the_clock() {
     let (c, _) = issue(
-        Request {
+        IssueRequest {
             valid_for: Some(0),
             ..sms(TO)
         },
@@ -261,7 +274,7 @@ fn valid_for_zero_is_expired_at_once_whatever_the_clock() {
         let now = UnixTime::from_secs(T0.as_secs().checked_add_signed(delta).unwrap());
         let mut copy = c.clone();
         assert_eq!(
-            copy.verify(&code(&c), now),
+            copy.verify(&code(&c), now).into_answer(),
             Verification::Rejected(Closed::Expired),
             "{delta}"
         );
@@ -271,21 +284,21 @@ fn valid_for_zero_is_expired_at_once_whatever_the_clock() {
 #[test]
 fn a_recorded_expiry_survives_a_clock_that_steps_back() {
     let (mut c, _) = issue(
-        Request {
+        IssueRequest {
             valid_for: Some(60),
             ..sms(TO)
         },
         12,
     );
     assert_eq!(
-        c.verify("1234", T0.add_secs(60)),
+        c.verify("1234", T0.add_secs(60)).into_answer(),
         Verification::Rejected(Closed::Expired)
     );
     assert_eq!(
-        c.verify(&code(&c), T0),
+        c.verify(&code(&c), T0).into_answer(),
         Verification::Rejected(Closed::Expired)
     );
-    assert_eq!(c.state_at(T0), State::Expired);
+    assert_eq!(c.state_at(T0), ChallengeState::Expired);
 }
 
 /// The window is computed exactly at the top of the range: `expires_at`
@@ -296,24 +309,28 @@ fn the_window_at_the_end_of_time() {
     let p = params(sms(TO));
     let (mut c, _) = Challenge::issue(&p, &mut rng(13), issued).unwrap();
     assert_eq!(c.expires_at(), UnixTime::from_secs(u64::MAX));
-    assert_eq!(c.state_at(UnixTime::from_secs(u64::MAX)), State::Pending);
+    assert_eq!(
+        c.state_at(UnixTime::from_secs(u64::MAX)),
+        ChallengeState::Pending
+    );
     assert_eq!(
         c.state_at(UnixTime::from_secs(u64::MAX - 10 - 3599)),
-        State::Pending
+        ChallengeState::Pending
     );
     assert_eq!(
         c.state_at(UnixTime::from_secs(u64::MAX - 10 - 3600)),
-        State::Expired
+        ChallengeState::Expired
     );
     assert!(
         c.verify(&code(&c), UnixTime::from_secs(u64::MAX))
+            .into_answer()
             .is_verified()
     );
 }
 
 #[test]
 fn custom_sms_message_without_from_is_refused() {
-    let err = Request {
+    let err = IssueRequest {
         message: Some("Code:"),
         ..sms(TO)
     }
@@ -325,7 +342,7 @@ fn custom_sms_message_without_from_is_refused() {
     assert_eq!(v[0].rule, Rule::FromRequired);
     // The default text, spelled out, needs no `from`.
     assert!(
-        Request {
+        IssueRequest {
             message: Some(DEFAULT_SMS_MESSAGE),
             ..sms(TO)
         }
@@ -334,7 +351,7 @@ fn custom_sms_message_without_from_is_refused() {
     );
     // A call may use any message without `from`.
     assert!(
-        Request {
+        IssueRequest {
             message: Some("Code:"),
             ..call(TO)
         }

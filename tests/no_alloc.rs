@@ -5,7 +5,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
 use mfa_core::sms::segments;
-use mfa_core::{Challenge, Channel, Request, UnixTime};
+use mfa_core::{Challenge, Channel, IssueRequest, UnixTime};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 
@@ -42,9 +42,7 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
-#[path = "common/buf.rs"]
-mod buf;
-use buf::Buf;
+use mfa_support::Buf;
 
 #[test]
 fn the_whole_flow_allocates_nothing() {
@@ -58,18 +56,18 @@ fn the_whole_flow_allocates_nothing() {
     let before = allocations();
     let mut total_ok = 0;
     for call in [false, true] {
-        let req = Request {
+        let req = IssueRequest {
             from: Some("+15554433222"),
             message: Some(message),
             allow_alphas: Some(call),
             token_length: Some(8),
-            ..Request::new(
+            ..IssueRequest::new(
                 if call { Channel::Call } else { Channel::Sms },
                 "+15557788999",
             )
         };
         let params = req.validate().unwrap();
-        let bad = Request {
+        let bad = IssueRequest {
             to: Some("nope"),
             token_length: Some(99),
             ..req
@@ -80,16 +78,21 @@ fn the_whole_flow_allocates_nothing() {
         buf.len = 0;
         d.write_text(&mut buf).unwrap();
         let _ = (d.segments(), d.chars());
-        let wrong = c.verify("0000-0000", t0);
+        let wrong = c.verify("0000-0000", t0).into_answer();
         assert!(!wrong.is_verified());
-        let d2 = c.resend(Channel::Call, None, t0).unwrap();
+        let d2 = c.resend(Channel::Call, None, t0).into_answer().unwrap();
         buf.len = 0;
         d2.write_text(&mut buf).unwrap();
-        assert!(c.resend(Channel::Sms, Some(&long), t0).is_err());
+        assert!(
+            c.resend(Channel::Sms, Some(&long), t0)
+                .into_answer()
+                .is_err()
+        );
         let mut copy = [0u8; 20];
         let n = c.parts().token.len();
         copy[..n].copy_from_slice(c.parts().token.expose_secret().as_bytes());
         if c.verify(core::str::from_utf8(&copy[..n]).unwrap(), t0)
+            .into_answer()
             .is_verified()
         {
             total_ok += 1;
@@ -121,13 +124,13 @@ fn templates_allocate_nothing() {
     let before = allocations();
     for call in [false, true] {
         let channel = if call { Channel::Call } else { Channel::Sms };
-        let req = Request {
+        let req = IssueRequest {
             from: Some("+15554433222"),
             message: Some(template),
-            ..Request::new(channel, "+15557788999")
+            ..IssueRequest::new(channel, "+15557788999")
         };
         let params = req.validate().unwrap();
-        let bad = Request {
+        let bad = IssueRequest {
             message: Some(broken),
             ..req
         };
@@ -138,10 +141,13 @@ fn templates_allocate_nothing() {
         d.write_text(&mut buf).unwrap();
         let _ = (d.segments(), d.chars());
         let other = if call { Channel::Sms } else { Channel::Call };
-        let d2 = c.resend(other, Some("{code} is your code"), t0).unwrap();
+        let d2 = c
+            .resend(other, Some("{code} is your code"), t0)
+            .into_answer()
+            .unwrap();
         buf.len = 0;
         d2.write_text(&mut buf).unwrap();
-        assert!(c.resend(other, Some(broken), t0).is_err());
+        assert!(c.resend(other, Some(broken), t0).into_answer().is_err());
     }
     let after = allocations();
     assert_eq!(

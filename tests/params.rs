@@ -6,9 +6,9 @@ use common::*;
 
 use mfa_core::limits::*;
 use mfa_core::sms::Encoding;
-use mfa_core::{Alphabet, Channel, Field, PhoneError, Request, Rule, TokenError, Violation};
+use mfa_core::{Alphabet, Channel, Field, IssueRequest, PhoneError, Rule, TokenError, Violation};
 
-fn only_violation(req: Request<'_>) -> Violation {
+fn only_violation(req: IssueRequest<'_>) -> Violation {
     let v = req.validate().expect_err("request should be refused");
     assert_eq!(v.len(), 1, "expected exactly one violation, got: {v}");
     *v.iter().next().unwrap()
@@ -22,7 +22,7 @@ fn range(min: i64, max: i64, given: i64) -> Rule {
 /// the params, its wire field, its range and its default.
 struct IntField {
     field: Field,
-    set: fn(i64) -> Request<'static>,
+    set: fn(i64) -> IssueRequest<'static>,
     get: fn(&mfa_core::Params<'_>) -> i64,
     min: i64,
     max: i64,
@@ -32,47 +32,47 @@ struct IntField {
 const INT_FIELDS: [IntField; 4] = [
     IntField {
         field: Field::TokenLength,
-        set: |n| Request {
+        set: |n| IssueRequest {
             token_length: Some(n),
             ..sms(TO)
         },
         get: |p| p.token_length().into(),
-        min: TOKEN_LENGTH_MIN as i64,
-        max: TOKEN_LENGTH_MAX as i64,
-        default: TOKEN_LENGTH_DEFAULT as i64,
+        min: TOKEN_LENGTH.min as i64,
+        max: TOKEN_LENGTH.max as i64,
+        default: TOKEN_LENGTH.default as i64,
     },
     IntField {
         field: Field::MaxAttempts,
-        set: |n| Request {
+        set: |n| IssueRequest {
             max_attempts: Some(n),
             ..sms(TO)
         },
         get: |p| p.max_attempts().into(),
-        min: MAX_ATTEMPTS_MIN as i64,
-        max: MAX_ATTEMPTS_MAX as i64,
-        default: MAX_ATTEMPTS_DEFAULT as i64,
+        min: MAX_ATTEMPTS.min as i64,
+        max: MAX_ATTEMPTS.max as i64,
+        default: MAX_ATTEMPTS.default as i64,
     },
     IntField {
         field: Field::ValidFor,
-        set: |n| Request {
+        set: |n| IssueRequest {
             valid_for: Some(n),
             ..sms(TO)
         },
         get: |p| p.valid_for().into(),
-        min: VALID_FOR_MIN as i64,
-        max: VALID_FOR_MAX as i64,
-        default: VALID_FOR_DEFAULT as i64,
+        min: VALID_FOR.min as i64,
+        max: VALID_FOR.max as i64,
+        default: VALID_FOR.default as i64,
     },
     IntField {
         field: Field::MaxDeliveries,
-        set: |n| Request {
+        set: |n| IssueRequest {
             max_deliveries: Some(n),
             ..sms(TO)
         },
         get: |p| p.max_deliveries().into(),
-        min: MAX_DELIVERIES_MIN as i64,
-        max: MAX_DELIVERIES_MAX as i64,
-        default: MAX_DELIVERIES_DEFAULT as i64,
+        min: MAX_DELIVERIES.min as i64,
+        max: MAX_DELIVERIES.max as i64,
+        default: MAX_DELIVERIES.default as i64,
     },
 ];
 
@@ -107,7 +107,7 @@ fn allow_alphas_picks_the_alphabet() {
         (Some(false), Alphabet::Numeric),
         (Some(true), Alphabet::Alphanumeric),
     ] {
-        let p = params(Request {
+        let p = params(IssueRequest {
             allow_alphas: given,
             ..sms(TO)
         });
@@ -117,7 +117,7 @@ fn allow_alphas_picks_the_alphabet() {
 
 #[test]
 fn to_is_required_and_must_be_e164() {
-    let v = only_violation(Request::empty(Channel::Sms));
+    let v = only_violation(IssueRequest::empty(Channel::Sms));
     assert_eq!((v.field, v.rule), (Field::To, Rule::Required));
     let v = only_violation(sms("5557788999"));
     assert_eq!(
@@ -128,7 +128,7 @@ fn to_is_required_and_must_be_e164() {
 
 #[test]
 fn from_must_be_e164_when_given() {
-    let v = only_violation(Request {
+    let v = only_violation(IssueRequest {
         from: Some("+0123"),
         ..call(TO)
     });
@@ -138,7 +138,7 @@ fn from_must_be_e164_when_given() {
     );
     // A malformed `from` with a custom SMS message is one violation, not
     // also a missing `from`.
-    let v = only_violation(Request {
+    let v = only_violation(IssueRequest {
         from: Some("x"),
         message: Some("Hi"),
         ..sms(TO)
@@ -148,7 +148,7 @@ fn from_must_be_e164_when_given() {
 
 #[test]
 fn every_violation_at_once_in_field_order() {
-    let req = Request {
+    let req = IssueRequest {
         to: Some("+1"),
         from: Some("+1 555"),
         message: Some(&"€".repeat(80)),
@@ -205,7 +205,7 @@ fn every_violation_at_once_in_field_order() {
 fn the_most_violations_fit() {
     // Both message rules and both token rules at once.
     let long = "x".repeat(200);
-    let req = Request {
+    let req = IssueRequest {
         to: None,
         from: None,
         message: Some(&long),
@@ -235,8 +235,8 @@ fn the_most_violations_fit() {
 
 #[test]
 fn error_texts_name_field_and_rule_but_never_the_text_given() {
-    let cases: Vec<(Request<'_>, &str)> = vec![
-        (Request::empty(Channel::Call), "`to` is required"),
+    let cases: Vec<(IssueRequest<'_>, &str)> = vec![
+        (IssueRequest::empty(Channel::Call), "`to` is required"),
         (
             call("+1555x"),
             "`to` must be an E.164 number: only digits may follow the '+' (byte 5 is not one)",
@@ -254,35 +254,35 @@ fn error_texts_name_field_and_rule_but_never_the_text_given() {
             "`to` must be an E.164 number: the first digit after '+' may not be 0",
         ),
         (
-            Request {
+            IssueRequest {
                 token_length: Some(21),
                 ..call(TO)
             },
             "`token_length` must be from 4 to 20 (given 21)",
         ),
         (
-            Request {
+            IssueRequest {
                 max_attempts: Some(0),
                 ..call(TO)
             },
             "`max_attempts` must be from 1 to 20 (given 0)",
         ),
         (
-            Request {
+            IssueRequest {
                 valid_for: Some(604_801),
                 ..call(TO)
             },
             "`valid_for` must be from 0 to 604800 (given 604801)",
         ),
         (
-            Request {
+            IssueRequest {
                 message: Some("Code"),
                 ..sms(TO)
             },
             "`message` needs a `from` number: an SMS with a custom message cannot use the shared route",
         ),
         (
-            Request {
+            IssueRequest {
                 token: Some("12345"),
                 token_length: Some(6),
                 ..call(TO)
@@ -290,14 +290,14 @@ fn error_texts_name_field_and_rule_but_never_the_text_given() {
             "`token` has 5 characters but token_length is 6",
         ),
         (
-            Request {
+            IssueRequest {
                 token: Some("12AB"),
                 ..call(TO)
             },
             "`token` character 2 is not in the numeric (0-9) alphabet",
         ),
         (
-            Request {
+            IssueRequest {
                 token: Some("ABCU"),
                 allow_alphas: Some(true),
                 ..call(TO)
@@ -315,7 +315,7 @@ fn error_texts_name_field_and_rule_but_never_the_text_given() {
 fn message_limit_texts() {
     let from = Some("+15554433222");
     let gsm = "a".repeat(160);
-    let v = Request {
+    let v = IssueRequest {
         message: Some(&gsm),
         from,
         ..sms(TO)
@@ -327,7 +327,7 @@ fn message_limit_texts() {
         "`message` must fit one SMS segment with the token: the text needs 167 septets (gsm7), one segment holds 160"
     );
     let ucs = "ж".repeat(70);
-    let v = Request {
+    let v = IssueRequest {
         message: Some(&ucs),
         from,
         ..sms(TO)
@@ -339,7 +339,7 @@ fn message_limit_texts() {
         "`message` must fit one SMS segment with the token: the text needs 77 UTF-16 code units (ucs2), one segment holds 70"
     );
     let long = "a".repeat(500);
-    let v = Request {
+    let v = IssueRequest {
         message: Some(&long),
         ..call(TO)
     }
@@ -409,11 +409,11 @@ fn message_length_boundaries() {
         (Channel::Call, "😀".repeat(494), 6, voice_over(501)),
     ];
     for (channel, message, len, expected) in cases {
-        let req = Request {
+        let req = IssueRequest {
             message: Some(&message),
             from: Some("+15554433222"),
             token_length: Some(len),
-            ..Request::new(channel, TO)
+            ..IssueRequest::new(channel, TO)
         };
         let got = req.validate().err().map(|v| {
             assert_eq!(v.len(), 1, "{v}");
@@ -434,7 +434,7 @@ fn message_length_boundaries() {
 #[test]
 fn the_text_sent_is_the_text_measured() {
     let fits = "a".repeat(153);
-    let p = params(Request {
+    let p = params(IssueRequest {
         message: Some(&fits),
         from: Some("+15554433222"),
         ..sms(TO)
@@ -443,7 +443,7 @@ fn the_text_sent_is_the_text_measured() {
     assert_eq!(d.segments().units, 160);
     assert_eq!(d.text().len(), 160);
     let fits = "a".repeat(493);
-    let p = params(Request {
+    let p = params(IssueRequest {
         message: Some(&fits),
         ..call(TO)
     });
@@ -455,14 +455,14 @@ fn the_text_sent_is_the_text_measured() {
 
 #[test]
 fn empty_message_has_no_separator() {
-    let p = params(Request {
+    let p = params(IssueRequest {
         message: Some(""),
         from: Some("+15554433222"),
         ..sms(TO)
     });
     let (c, d) = mfa_core::Challenge::issue(&p, &mut rng(1), T0).unwrap();
     assert_eq!(d.text(), code(&c));
-    let p = params(Request {
+    let p = params(IssueRequest {
         message: Some(""),
         ..call(TO)
     });
@@ -473,14 +473,14 @@ fn empty_message_has_no_separator() {
 #[test]
 fn host_token_rules() {
     // A matching token_length is fine.
-    let p = params(Request {
+    let p = params(IssueRequest {
         token: Some("1234"),
         token_length: Some(4),
         ..sms(TO)
     });
     assert_eq!(p.token_length(), 4);
     // Length from the token when token_length is absent.
-    let p = params(Request {
+    let p = params(IssueRequest {
         token: Some("1234"),
         ..sms(TO)
     });
@@ -490,7 +490,7 @@ fn host_token_rules() {
     assert_eq!(code(&c), "1234");
     assert!(d.text().ends_with(" 1234"));
     // Lower case is not silently upper-cased: the code is sent as given.
-    let v = only_violation(Request {
+    let v = only_violation(IssueRequest {
         token: Some("abcd"),
         allow_alphas: Some(true),
         ..sms(TO)
@@ -503,7 +503,7 @@ fn host_token_rules() {
         }
     );
     let long = "1".repeat(21);
-    let v = only_violation(Request {
+    let v = only_violation(IssueRequest {
         token: Some(&long),
         ..sms(TO)
     });
@@ -518,7 +518,7 @@ fn host_token_rules() {
             }
         )
     );
-    let v = only_violation(Request {
+    let v = only_violation(IssueRequest {
         token: Some("123"),
         ..sms(TO)
     });
@@ -531,7 +531,7 @@ fn host_token_rules() {
         }
     );
     // The errors never repeat the token.
-    let v = Request {
+    let v = IssueRequest {
         token: Some("98765"),
         token_length: Some(6),
         ..sms(TO)
@@ -594,7 +594,7 @@ fn at_most_eight_violations_and_eight_are_reached() {
                     for token_length in [None, Some(21), Some(6)] {
                         for token in [None, Some("123456"), Some("12")] {
                             for bad in 0..16u8 {
-                                let req = Request {
+                                let req = IssueRequest {
                                     channel,
                                     to,
                                     from,

@@ -6,8 +6,8 @@ use common::*;
 
 use mfa_core::sms::segments;
 use mfa_core::{
-    Alphabet, Challenge, ChallengeId, ChallengeParts, Channel, Closed, Normalized, PhoneNumber,
-    Request, State, Token, UnixTime, Verification,
+    Alphabet, Challenge, ChallengeId, ChallengeParts, ChallengeState, Channel, Closed,
+    IssueRequest, Normalized, PhoneNumber, Token, UnixTime, Verification,
 };
 use proptest::prelude::*;
 
@@ -30,7 +30,7 @@ fn op() -> impl Strategy<Value = Op> {
     ]
 }
 
-fn request() -> impl Strategy<Value = Request<'static>> {
+fn request() -> impl Strategy<Value = IssueRequest<'static>> {
     (
         any::<bool>(),
         4i64..=20,
@@ -39,14 +39,16 @@ fn request() -> impl Strategy<Value = Request<'static>> {
         0i64..=5000,
         1i64..=20,
     )
-        .prop_map(|(call, len, attempts, alphas, valid, deliveries)| Request {
-            token_length: Some(len),
-            max_attempts: Some(attempts),
-            allow_alphas: Some(alphas),
-            valid_for: Some(valid),
-            max_deliveries: Some(deliveries),
-            ..Request::new(if call { Channel::Call } else { Channel::Sms }, TO)
-        })
+        .prop_map(
+            |(call, len, attempts, alphas, valid, deliveries)| IssueRequest {
+                token_length: Some(len),
+                max_attempts: Some(attempts),
+                allow_alphas: Some(alphas),
+                valid_for: Some(valid),
+                max_deliveries: Some(deliveries),
+                ..IssueRequest::new(if call { Channel::Call } else { Channel::Sms }, TO)
+            },
+        )
 }
 
 proptest! {
@@ -79,6 +81,8 @@ proptest! {
         let mut verified_count = 0;
         for op in ops {
             let before = c.clone();
+            // The write each call's step asks for: (expected, new revision).
+            let mut write = None;
             let rev = c.revision();
             let was_terminal = c.parts().state.is_terminal();
             // SPEC §5.2: `valid_for` or more seconds apart, either way.
@@ -87,12 +91,14 @@ proptest! {
             match op {
                 Op::Verify { right: use_right, junk } => {
                     let sub = if use_right { right.clone() } else { format!("{junk}?") };
-                    let out = c.verify(&sub, now);
+                    let step = c.verify(&sub, now);
+                    write = Some(step.write().map(|w| (w.expected(), w.revision())));
+                    let out = step.into_answer();
                     if was_terminal {
                         prop_assert_eq!(out, Verification::Rejected(before.parts().state.closed().unwrap()));
                     } else if expired_now {
                         prop_assert_eq!(out, Verification::Rejected(Closed::Expired));
-                        prop_assert_eq!(c.parts().state, State::Expired);
+                        prop_assert_eq!(c.parts().state, ChallengeState::Expired);
                     } else if use_right {
                         // The right token before expiry on a pending challenge always verifies.
                         prop_assert_eq!(out, Verification::Verified);
@@ -104,12 +110,16 @@ proptest! {
                     }
                 }
                 Op::Cancel => {
-                    let r = c.cancel(now);
+                    let step = c.cancel(now);
+                    write = Some(step.write().map(|w| (w.expected(), w.revision())));
+                    let r = step.into_answer();
                     prop_assert_eq!(r.is_ok(), !was_terminal && !expired_now);
                 }
                 Op::Resend { call } => {
                     let ch = if call { Channel::Call } else { Channel::Sms };
-                    let r = c.resend(ch, None, now);
+                    let step = c.resend(ch, None, now);
+                    write = Some(step.write().map(|w| (w.expected(), w.revision())));
+                    let r = step.into_answer();
                     if let Ok(d) = r {
                         prop_assert!(!was_terminal && !expired_now);
                         prop_assert_eq!(d.channel(), ch);
@@ -127,6 +137,11 @@ proptest! {
             }
             let changed = c != before;
             prop_assert_eq!(c.revision(), rev + u64::from(changed));
+            // A step asks for a write exactly when the challenge changed:
+            // from the revision read to the new one.
+            if let Some(write) = write {
+                prop_assert_eq!(write, changed.then_some((rev, rev + 1)));
+            }
             prop_assert!(verified_count <= 1);
             prop_assert!(Challenge::from_parts(c.parts().clone()).is_ok());
         }
@@ -145,7 +160,7 @@ proptest! {
         max_deliveries in proptest::option::of(any::<i64>()),
         token in proptest::option::of("[0-9A-Za-z]{0,24}"),
     ) {
-        let req = Request {
+        let req = IssueRequest {
             channel: if call { Channel::Call } else { Channel::Sms },
             to: to.as_deref(),
             from: from.as_deref(),
@@ -161,7 +176,7 @@ proptest! {
             Ok(p) => {
                 let (mut c, d) = Challenge::issue(&p, &mut rng(1), T0).unwrap();
                 prop_assert!(!d.text().is_empty());
-                let _ = c.verify(message.as_deref().unwrap_or(""), T0);
+                let _ = c.verify(message.as_deref().unwrap_or(""), T0).into_answer();
             }
             Err(v) => {
                 prop_assert!(!v.is_empty());
@@ -187,9 +202,9 @@ proptest! {
 
     #[test]
     fn resend_never_panics(seed: u64, msg in "\\PC{0,700}", call: bool, dt in 0u64..5000) {
-        let (mut c, _) = Challenge::issue(&params(Request::new(Channel::Sms, TO)), &mut rng(seed), T0).unwrap();
+        let (mut c, _) = Challenge::issue(&params(IssueRequest::new(Channel::Sms, TO)), &mut rng(seed), T0).unwrap();
         let ch = if call { Channel::Call } else { Channel::Sms };
-        if let Ok(d) = c.resend(ch, Some(&msg), T0.add_secs(dt)) {
+        if let Ok(d) = c.resend(ch, Some(&msg), T0.add_secs(dt)).into_answer() {
             // A message with braces is a template (SPEC §4.10); one without
             // comes first in the text, as the guide has it.
             if !msg.contains(['{', '}']) {
@@ -206,7 +221,7 @@ proptest! {
     ) {
         let alphabet = if alnum { Alphabet::Alphanumeric } else { Alphabet::Numeric };
         let Ok(token) = Token::new(&tok, Alphabet::Alphanumeric) else { return Ok(()) };
-        let state = [State::Pending, State::Verified, State::Exhausted, State::Expired, State::Canceled][usize::from(state)];
+        let state = [ChallengeState::Pending, ChallengeState::Verified, ChallengeState::Exhausted, ChallengeState::Expired, ChallengeState::Canceled][usize::from(state)];
         let parts = ChallengeParts {
             id: "8630cc54-f6b2-45dd-b73b-cce28eb668d8".parse().unwrap(),
             channel: Channel::Sms,
@@ -229,7 +244,7 @@ proptest! {
             prop_assert!(c.parts().token.expose_secret().bytes().all(|b| c.parts().alphabet.contains(b)));
             // Driving it further keeps the invariants.
             for _ in 0..25 {
-                let _ = c.verify("0000", c.parts().issued_at);
+                let _ = c.verify("0000", c.parts().issued_at).into_answer();
                 prop_assert!(c.parts().attempts_used <= c.parts().max_attempts);
             }
         }
@@ -280,17 +295,17 @@ proptest! {
     ) {
         let model = normalise_by_the_rules(&typed);
         prop_assert_eq!(Normalized::new(&typed).map(|n| n.as_str().to_string()), model.clone());
-        let params = Request {
+        let params = IssueRequest {
             token: Some(&token),
             token_length: Some(token.len() as i64),
             max_attempts: Some(20),
-            ..Request::new(Channel::Sms, TO)
+            ..IssueRequest::new(Channel::Sms, TO)
         }
         .validate()
         .unwrap();
         let (mut c, _) = Challenge::issue(&params, &mut rng(1), T0).unwrap();
         let right = model.as_deref() == Some(token.as_str());
-        prop_assert_eq!(c.verify(&typed, T0).is_verified(), right);
+        prop_assert_eq!(c.verify(&typed, T0).into_answer().is_verified(), right);
     }
 }
 

@@ -7,15 +7,18 @@ use common::*;
 use mfa_core::limits::*;
 use mfa_core::sms::Encoding;
 use mfa_core::{
-    Alphabet, Challenge, ChallengeParts, Channel, Closed, Field, PartsError, ResendError, Rule,
-    State, Token, UnixTime, Verification,
+    Alphabet, Challenge, ChallengeParts, ChallengeState, Channel, Closed, Field, PartsError,
+    ResendError, Rule, Token, UnixTime, Verification,
 };
 
 #[test]
 fn resend_keeps_the_token_and_can_switch_to_voice() {
     let (mut c, first) = issue(sms(TO), 20);
     let token = code(&c);
-    let d = c.resend(Channel::Call, None, T0.add_secs(60)).unwrap();
+    let d = c
+        .resend(Channel::Call, None, T0.add_secs(60))
+        .into_answer()
+        .unwrap();
     assert_eq!(d.channel(), Channel::Call);
     assert_eq!(c.parts().channel, Channel::Call);
     let spelled: Vec<String> = token.chars().map(String::from).collect();
@@ -26,38 +29,45 @@ fn resend_keeps_the_token_and_can_switch_to_voice() {
     assert_eq!(c.parts().deliveries, 2);
     assert_eq!(c.revision(), 1);
     // Same channel again, with the first text.
-    let again = c.resend(Channel::Sms, None, T0.add_secs(61)).unwrap();
+    let again = c
+        .resend(Channel::Sms, None, T0.add_secs(61))
+        .into_answer()
+        .unwrap();
     assert_eq!(again.text(), first.text());
-    assert!(c.verify(&token, T0.add_secs(62)).is_verified());
+    assert!(
+        c.verify(&token, T0.add_secs(62))
+            .into_answer()
+            .is_verified()
+    );
 }
 
 #[test]
 fn deliveries_are_capped() {
     let (mut c, _) = issue(sms(TO), 21);
-    for n in 2..=MAX_DELIVERIES_DEFAULT {
-        assert!(c.resend(Channel::Sms, None, T0).is_ok());
+    for n in 2..=MAX_DELIVERIES.default {
+        assert!(c.resend(Channel::Sms, None, T0).into_answer().is_ok());
         assert_eq!(c.parts().deliveries, n);
     }
     let rev = c.revision();
     assert_eq!(
-        c.resend(Channel::Sms, None, T0).unwrap_err(),
+        c.resend(Channel::Sms, None, T0).into_answer().unwrap_err(),
         ResendError::DeliveriesExhausted { max: 5 }
     );
     assert_eq!(c.revision(), rev);
     assert_eq!(
         c.parts().state,
-        State::Pending,
+        ChallengeState::Pending,
         "the challenge can still be verified"
     );
     let (mut one, _) = issue(
-        mfa_core::Request {
+        mfa_core::IssueRequest {
             max_deliveries: Some(1),
             ..sms(TO)
         },
         22,
     );
     assert!(matches!(
-        one.resend(Channel::Call, None, T0),
+        one.resend(Channel::Call, None, T0).into_answer(),
         Err(ResendError::DeliveriesExhausted { max: 1 })
     ));
 }
@@ -66,7 +76,10 @@ fn deliveries_are_capped() {
 fn resend_revalidates_the_text_for_the_channel() {
     // A call-only challenge has no `from`: a custom SMS text is refused.
     let (mut c, _) = issue(call(TO), 23);
-    let err = c.resend(Channel::Sms, Some("Code:"), T0).unwrap_err();
+    let err = c
+        .resend(Channel::Sms, Some("Code:"), T0)
+        .into_answer()
+        .unwrap_err();
     let ResendError::Invalid(v) = err else {
         panic!("{err:?}")
     };
@@ -76,18 +89,25 @@ fn resend_revalidates_the_text_for_the_channel() {
     // A voice text that fits 500 characters can be too long for one SMS.
     let long = "a".repeat(300);
     let (mut c, _) = issue(
-        mfa_core::Request {
+        mfa_core::IssueRequest {
             from: Some("+15554433222"),
             ..call(TO)
         },
         24,
     );
-    assert!(c.resend(Channel::Call, Some(&long), T0).is_ok());
-    let err = c.resend(Channel::Sms, Some(&long), T0).unwrap_err();
+    assert!(
+        c.resend(Channel::Call, Some(&long), T0)
+            .into_answer()
+            .is_ok()
+    );
+    let err = c
+        .resend(Channel::Sms, Some(&long), T0)
+        .into_answer()
+        .unwrap_err();
     assert_eq!(
         err,
         ResendError::Invalid({
-            mfa_core::Request {
+            mfa_core::IssueRequest {
                 message: Some(&long),
                 from: Some("+15554433222"),
                 ..sms(TO)
@@ -113,28 +133,28 @@ fn resend_revalidates_the_text_for_the_channel() {
 #[test]
 fn resend_and_cancel_on_terminal_challenges_say_why() {
     let (mut c, _) = issue(sms(TO), 25);
-    assert!(c.verify(&code(&c), T0).is_verified());
+    assert!(c.verify(&code(&c), T0).into_answer().is_verified());
     assert_eq!(
-        c.resend(Channel::Sms, None, T0).unwrap_err(),
+        c.resend(Channel::Sms, None, T0).into_answer().unwrap_err(),
         ResendError::Closed(Closed::AlreadyVerified)
     );
-    assert_eq!(c.cancel(T0), Err(Closed::AlreadyVerified));
+    assert_eq!(c.cancel(T0).into_answer(), Err(Closed::AlreadyVerified));
     assert_eq!(c.revision(), 1);
 
     let (mut c, _) = issue(
-        mfa_core::Request {
+        mfa_core::IssueRequest {
             max_attempts: Some(1),
             ..sms(TO)
         },
         26,
     );
     assert_eq!(
-        c.verify("0000", T0),
+        c.verify("0000", T0).into_answer(),
         Verification::WrongToken { attempts_left: 0 }
     );
-    assert_eq!(c.cancel(T0), Err(Closed::AttemptsExhausted));
+    assert_eq!(c.cancel(T0).into_answer(), Err(Closed::AttemptsExhausted));
     assert!(matches!(
-        c.resend(Channel::Call, None, T0),
+        c.resend(Channel::Call, None, T0).into_answer(),
         Err(ResendError::Closed(Closed::AttemptsExhausted))
     ));
 }
@@ -144,14 +164,16 @@ fn resend_or_cancel_past_the_window_records_expiry() {
     let (mut c, _) = issue(sms(TO), 27);
     let late = c.expires_at();
     assert_eq!(
-        c.resend(Channel::Sms, None, late).unwrap_err(),
+        c.resend(Channel::Sms, None, late)
+            .into_answer()
+            .unwrap_err(),
         ResendError::Closed(Closed::Expired)
     );
-    assert_eq!(c.parts().state, State::Expired);
+    assert_eq!(c.parts().state, ChallengeState::Expired);
     assert_eq!(c.revision(), 1);
     let (mut c, _) = issue(sms(TO), 28);
-    assert_eq!(c.cancel(late), Err(Closed::Expired));
-    assert_eq!(c.parts().state, State::Expired);
+    assert_eq!(c.cancel(late).into_answer(), Err(Closed::Expired));
+    assert_eq!(c.parts().state, ChallengeState::Expired);
     assert_eq!(c.revision(), 1);
 }
 
@@ -159,15 +181,15 @@ fn resend_or_cancel_past_the_window_records_expiry() {
 fn status_changes_nothing() {
     let (c, _) = issue(sms(TO), 29);
     let before = c.clone();
-    assert_eq!(c.state_at(T0), State::Pending);
-    assert_eq!(c.state_at(T0.add_secs(3600)), State::Expired);
+    assert_eq!(c.state_at(T0), ChallengeState::Pending);
+    assert_eq!(c.state_at(T0.add_secs(3600)), ChallengeState::Expired);
     assert_eq!(c, before);
 }
 
 #[test]
 fn every_change_raises_the_revision_by_one() {
     let (mut c, _) = issue(
-        mfa_core::Request {
+        mfa_core::IssueRequest {
             max_attempts: Some(5),
             ..sms(TO)
         },
@@ -175,16 +197,16 @@ fn every_change_raises_the_revision_by_one() {
     );
     let mut rev = c.revision();
     assert_eq!(rev, 0);
-    let _ = c.verify("0000", T0);
+    let _ = c.verify("0000", T0).into_answer();
     assert_eq!(c.revision(), rev + 1);
     rev += 1;
-    let _ = c.resend(Channel::Call, None, T0).unwrap();
+    let _ = c.resend(Channel::Call, None, T0).into_answer().unwrap();
     assert_eq!(c.revision(), rev + 1);
     rev += 1;
-    let _ = c.verify("0000", T0);
+    let _ = c.verify("0000", T0).into_answer();
     assert_eq!(c.revision(), rev + 1);
     rev += 1;
-    c.cancel(T0).unwrap();
+    c.cancel(T0).into_answer().unwrap();
     assert_eq!(c.revision(), rev + 1);
 }
 
@@ -192,7 +214,7 @@ fn every_change_raises_the_revision_by_one() {
 fn attempts_left_is_zero_once_terminal() {
     let (mut c, _) = issue(sms(TO), 31);
     assert_eq!(c.attempts_left(), 3);
-    c.cancel(T0).unwrap();
+    c.cancel(T0).into_answer().unwrap();
     assert_eq!(c.attempts_left(), 0);
 }
 
@@ -203,7 +225,7 @@ fn parts(c: &Challenge) -> ChallengeParts {
 #[test]
 fn parts_round_trip_and_are_checked() {
     let (mut c, _) = issue(sms(TO), 32);
-    let _ = c.verify("0000", T0);
+    let _ = c.verify("0000", T0).into_answer();
     assert_eq!(Challenge::from_parts(parts(&c)).unwrap(), c);
 
     let bad = |f: &dyn Fn(&mut ChallengeParts)| {
@@ -221,19 +243,19 @@ fn parts_round_trip_and_are_checked() {
     assert_eq!(bad(&|p| p.deliveries = 6), PartsError::Deliveries);
     assert_eq!(bad(&|p| p.attempts_used = 3), PartsError::StateCounters);
     assert_eq!(
-        bad(&|p| p.state = State::Exhausted),
+        bad(&|p| p.state = ChallengeState::Exhausted),
         PartsError::StateCounters
     );
     assert_eq!(
         bad(&|p| {
-            p.state = State::Verified;
+            p.state = ChallengeState::Verified;
             p.attempts_used = 0;
         }),
         PartsError::StateCounters
     );
     assert_eq!(
         bad(&|p| {
-            p.state = State::Canceled;
+            p.state = ChallengeState::Canceled;
             p.attempts_used = 3;
         }),
         PartsError::StateCounters
@@ -244,7 +266,7 @@ fn parts_round_trip_and_are_checked() {
     );
     // Edge cases that are fine.
     let mut p = parts(&c);
-    p.state = State::Exhausted;
+    p.state = ChallengeState::Exhausted;
     p.attempts_used = 3;
     assert!(Challenge::from_parts(p).is_ok());
     let mut p = parts(&c);
@@ -266,7 +288,7 @@ fn parts_round_trip_and_are_checked() {
 
 #[test]
 fn the_token_never_reaches_debug_or_errors() {
-    let req = mfa_core::Request {
+    let req = mfa_core::IssueRequest {
         allow_alphas: Some(true),
         token_length: Some(20),
         ..sms(TO)
@@ -285,16 +307,19 @@ fn the_token_never_reaches_debug_or_errors() {
         assert!(t.contains("redacted"), "{t}");
     }
     // A host token is kept out of the parameters' Debug too.
-    let p = params(mfa_core::Request {
+    let p = params(mfa_core::IssueRequest {
         token: Some("97531"),
         ..sms(TO)
     });
     assert!(!format!("{p:?}").contains("97531"));
     assert!(format!("{p:?}").contains("redacted"));
     // Error texts on every path.
-    let _ = c.verify("0000", T0);
+    let _ = c.verify("0000", T0).into_answer();
     let long = "x".repeat(200);
-    let e = c.resend(Channel::Sms, Some(&long), T0).unwrap_err();
+    let e = c
+        .resend(Channel::Sms, Some(&long), T0)
+        .into_answer()
+        .unwrap_err();
     assert!(!e.to_string().contains(&token));
     assert!(!format!("{e:?}").contains(&token));
 }
@@ -318,17 +343,17 @@ fn closed_reasons_are_distinct_and_named() {
         ]
     );
     let states = [
-        State::Verified,
-        State::Exhausted,
-        State::Expired,
-        State::Canceled,
+        ChallengeState::Verified,
+        ChallengeState::Exhausted,
+        ChallengeState::Expired,
+        ChallengeState::Canceled,
     ];
     for (s, c) in states.iter().zip(all) {
         assert!(s.is_terminal());
         assert_eq!(s.closed(), Some(c));
         assert!(!c.to_string().is_empty());
     }
-    assert_eq!(State::Pending.closed(), None);
+    assert_eq!(ChallengeState::Pending.closed(), None);
 }
 
 #[test]
@@ -344,7 +369,7 @@ fn host_clock_in_unix_seconds() {
 
 #[test]
 fn debug_shows_the_numbers() {
-    let with_from = mfa_core::Request {
+    let with_from = mfa_core::IssueRequest {
         from: Some("+15554433222"),
         ..sms(TO)
     };

@@ -4,16 +4,16 @@
 
 mod common;
 use common::*;
-#[path = "common/sound.rs"]
-mod sound;
-use sound::assert_sound;
+use mfa_support::assert_sound;
 
-use mfa_core::{Challenge, Channel, Request, State, UnixTime, Verification};
+use mfa_core::{
+    Challenge, ChallengeState, Channel, IssueRequest, Step, Swap, UnixTime, Verification,
+};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
 fn pending() -> Challenge {
-    let req = Request {
+    let req = IssueRequest {
         from: Some("+15554433222"),
         ..sms(TO)
     };
@@ -74,7 +74,10 @@ fn the_first_releases_flat_v1_record_reads_and_is_written_as_v2() {
         "issued_at": 1_700_000_000u64, "allow_alphas": true, "token": "K7P2",
         "to": "+15557788999", "channel": "call", "id": "8630cc54-f6b2-45dd-b73b-cce28eb668d8"}});
     let c = from_json(&v).unwrap();
-    assert_eq!((c.parts().state, c.revision()), (State::Canceled, 2));
+    assert_eq!(
+        (c.parts().state, c.revision()),
+        (ChallengeState::Canceled, 2)
+    );
     assert_eq!(c.parts().from, None);
 }
 
@@ -160,7 +163,7 @@ struct OldFlat {
     attempts_used: u8,
     max_deliveries: u8,
     deliveries: u8,
-    state: State,
+    state: ChallengeState,
     revision: u64,
 }
 
@@ -180,14 +183,14 @@ fn the_first_releases_flat_v1_record_reads_in_a_binary_format() {
         attempts_used: 1,
         max_deliveries: 5,
         deliveries: 2,
-        state: State::Verified,
+        state: ChallengeState::Verified,
         revision: 2,
     });
     let bytes = postcard::to_allocvec(&old).unwrap();
     let c: Challenge = postcard::from_bytes(&bytes).unwrap();
     assert_eq!(
         (c.parts().state, c.revision(), c.parts().channel),
-        (State::Verified, 2, Channel::Call)
+        (ChallengeState::Verified, 2, Channel::Call)
     );
     assert_eq!(
         c.parts().from.as_ref().map(|f| f.as_str()),
@@ -317,7 +320,7 @@ fn ops() -> impl Strategy<Value = Vec<Op>> {
 }
 
 fn drive(seed: u64, alphas: bool, ops: &[Op]) -> Vec<Challenge> {
-    let req = Request {
+    let req = IssueRequest {
         allow_alphas: Some(alphas),
         max_attempts: Some(4),
         from: Some("+15554433222"),
@@ -330,14 +333,16 @@ fn drive(seed: u64, alphas: bool, ops: &[Op]) -> Vec<Challenge> {
     for op in ops {
         match op {
             Op::Verify(r) => {
-                let _ = c.verify(if *r { &right } else { "0000" }, now);
+                let _ = c
+                    .verify(if *r { &right } else { "0000" }, now)
+                    .into_answer();
             }
             Op::Cancel => {
-                let _ = c.cancel(now);
+                let _ = c.cancel(now).into_answer();
             }
             Op::Resend(call) => {
                 let ch = if *call { Channel::Call } else { Channel::Sms };
-                let _ = c.resend(ch, None, now);
+                let _ = c.resend(ch, None, now).into_answer();
             }
             Op::Wait(s) => now = now.add_secs(*s),
         }
@@ -426,13 +431,14 @@ impl Store {
         (postcard::from_bytes(&self.bytes).unwrap(), self.revision)
     }
 
-    /// Compare-and-swap (or a blind write when `cas` is off, as a control).
-    fn write(&mut self, c: &Challenge, read_revision: u64) -> bool {
-        if self.cas && self.revision != read_revision {
+    /// The write a step asks for: compare-and-swap (or a blind write when
+    /// `cas` is off, as a control).
+    fn write(&mut self, c: &Challenge, swap: Swap) -> bool {
+        if self.cas && self.revision != swap.expected() {
             return false;
         }
         self.bytes = postcard::to_allocvec(c).unwrap();
-        self.revision = c.revision();
+        self.revision = swap.revision();
         true
     }
 }
@@ -440,7 +446,7 @@ impl Store {
 enum Host {
     Idle,
     Read(Challenge, u64),
-    Applied(Challenge, u64, Verification),
+    Applied(Challenge, Step<Verification>),
 }
 
 /// Runs a random interleaving of hosts verifying the same challenge.
@@ -452,7 +458,7 @@ fn race(
     max_attempts: i64,
     cas: bool,
 ) -> (Vec<Verification>, Challenge) {
-    let req = Request {
+    let req = IssueRequest {
         max_attempts: Some(max_attempts),
         ..sms(TO)
     };
@@ -473,13 +479,16 @@ fn race(
                 Host::Read(c, rev)
             }
             Host::Read(mut c, rev) => {
-                let out = c.verify(if use_right { &right } else { "0000" }, T0.add_secs(1));
-                Host::Applied(c, rev, out)
+                let step = c.verify(if use_right { &right } else { "0000" }, T0.add_secs(1));
+                // The write, if any, expects the revision read.
+                assert!(step.write().is_none_or(|w| w.expected() == rev));
+                Host::Applied(c, step)
             }
-            Host::Applied(c, rev, out) => {
-                // A host answers its user only once its write has landed.
-                if c.revision() == rev || store.write(&c, rev) {
-                    committed.push(out);
+            Host::Applied(c, step) => {
+                // A host answers its user only once the step's write (if
+                // it asks for one) has landed.
+                if step.write().is_none_or(|swap| store.write(&c, swap)) {
+                    committed.push(step.into_answer());
                 }
                 Host::Idle
             }
@@ -503,7 +512,7 @@ proptest! {
         prop_assert!(tries as i64 <= max_attempts, "{} tries granted", tries);
         prop_assert!(successes <= 1, "verified {} times", successes);
         if successes == 1 {
-            prop_assert_eq!(last.parts().state, State::Verified, "a success was lost");
+            prop_assert_eq!(last.parts().state, ChallengeState::Verified, "a success was lost");
         }
         prop_assert_eq!(u64::from(last.parts().attempts_used), tries as u64);
         assert_sound(&last);

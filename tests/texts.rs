@@ -6,8 +6,8 @@ use common::*;
 
 use mfa_core::sms::Encoding;
 use mfa_core::{
-    Alphabet, ChallengeId, Channel, Closed, IdError, PhoneNumber, Request, ResendError, State,
-    UnixTime, Verification,
+    Alphabet, ChallengeId, ChallengeState, Channel, Closed, IdError, IssueRequest, PhoneNumber,
+    ResendError, UnixTime, Verification,
 };
 
 #[test]
@@ -21,7 +21,10 @@ fn resend_error_texts() {
         "all 5 allowed deliveries have been made"
     );
     let (mut c, _) = issue(call(TO), 1);
-    let e = c.resend(Channel::Sms, Some("Code:"), T0).unwrap_err();
+    let e = c
+        .resend(Channel::Sms, Some("Code:"), T0)
+        .into_answer()
+        .unwrap_err();
     assert_eq!(
         e.to_string(),
         "`message` needs a `from` number: an SMS with a custom message cannot use the shared route"
@@ -53,11 +56,11 @@ fn closed_texts() {
 #[test]
 fn state_names() {
     let names: Vec<_> = [
-        State::Pending,
-        State::Verified,
-        State::Exhausted,
-        State::Expired,
-        State::Canceled,
+        ChallengeState::Pending,
+        ChallengeState::Verified,
+        ChallengeState::Exhausted,
+        ChallengeState::Expired,
+        ChallengeState::Canceled,
     ]
     .iter()
     .map(|s| s.name())
@@ -66,7 +69,7 @@ fn state_names() {
         names,
         ["pending", "verified", "exhausted", "expired", "canceled"]
     );
-    assert!(!State::Pending.is_terminal());
+    assert!(!ChallengeState::Pending.is_terminal());
 }
 
 #[test]
@@ -165,7 +168,7 @@ fn verification_is_verified_only_when_verified() {
 
 #[test]
 fn delivery_and_challenge_accessors() {
-    let req = mfa_core::Request {
+    let req = mfa_core::IssueRequest {
         from: Some("+15554433222"),
         message: Some("Hi"),
         valid_for: Some(60),
@@ -235,14 +238,14 @@ fn a_normalised_submission_is_redacted() {
 /// that there is one.
 #[test]
 fn a_request_never_shows_its_host_token() {
-    let req = Request {
+    let req = IssueRequest {
         token: Some("48205716"),
-        ..Request::new(Channel::Sms, "+15557788999")
+        ..IssueRequest::new(Channel::Sms, "+15557788999")
     };
     let shown = format!("{req:?}");
     assert!(!shown.contains("48205716"), "{shown}");
     assert!(shown.contains("token: Some(\"<redacted>\")"), "{shown}");
     assert!(shown.contains("+15557788999"), "{shown}");
-    let none = format!("{:?}", Request::new(Channel::Sms, "+15557788999"));
+    let none = format!("{:?}", IssueRequest::new(Channel::Sms, "+15557788999"));
     assert!(none.contains("token: None"), "{none}");
 }

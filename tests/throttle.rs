@@ -7,13 +7,19 @@
 
 use mfa_core::UnixTime;
 use mfa_core::throttle::{
-    Attempt, LimitError, LimitField, LimitRule, Lockout, LockoutPolicy, RetryAfter, SendLog,
-    SendPolicy, Window,
+    Admission, LimitError, LimitField, LimitRule, Lockout, LockoutPolicy, SendLog, SendPolicy,
+    Window,
 };
 use proptest::prelude::*;
 
 fn at(s: u64) -> UnixTime {
     UnixTime::from_secs(s)
+}
+
+/// Asserts that a send was allowed, and so asks for a write.
+fn sent(step: mfa_core::Step<Admission>) {
+    assert!(step.write().is_some());
+    assert_eq!(step.into_answer(), Admission::Allowed);
 }
 
 fn policy(windows: &[(u8, u32)]) -> SendPolicy {
@@ -148,24 +154,30 @@ proptest! {
         for now in clock(start, &steps) {
             let checked = log.check(&p, at(now));
             let before = log;
-            let result = log.try_send(&p, at(now));
+            let step = log.try_send(&p, at(now));
+            // A step asks for a write exactly when the send is allowed,
+            // from the revision before to the one after.
+            let write = step.write().map(|w| (w.expected(), w.revision()));
+            let result = step.into_answer();
             prop_assert_eq!(result, checked, "check and try_send differ at {}", now);
+            let allowed = result.is_allowed();
+            prop_assert_eq!(write, allowed.then_some((before.revision(), log.revision())));
             match result {
-                Ok(()) => {
+                Admission::Allowed => {
                     let t = model.try_send(&ws, now);
                     prop_assert!(t.is_some(), "allowed at {} but the model refuses", now);
                     prop_assert_eq!(log.newest(), t.map(at));
                 }
-                Err(wait) => {
+                Admission::Locked => prop_assert!(false, "a send log never locks"),
+                Admission::Wait { secs } => {
                     prop_assert!(!model.allows(&ws, now), "refused at {} but the model allows", now);
                     prop_assert_eq!(log, before, "a refusal changed the log");
                     // The wait is exact, from `now`.
-                    let secs = wait.secs();
                     prop_assert!(secs > 0);
                     prop_assert!(model.allows(&ws, now + secs), "still refused after {}", secs);
                     prop_assert!(!model.allows(&ws, now + secs - 1), "allowed before {}", secs);
-                    prop_assert!(log.check(&p, at(now + secs)).is_ok());
-                    prop_assert!(log.check(&p, at(now + secs - 1)).is_err());
+                    prop_assert!(log.check(&p, at(now + secs)).is_allowed());
+                    prop_assert!(!log.check(&p, at(now + secs - 1)).is_allowed());
                 }
             }
             prop_assert_eq!(log.revision(), model.events.len() as u64);
@@ -195,8 +207,14 @@ enum Step {
     Idle,
     /// Read `log` at revision `rev`; next: decide.
     Read { log: SendLog, rev: u64 },
-    /// Decided on its copy at `now`; next: write back (if allowed) and answer.
-    Decided { log: SendLog, rev: u64, now: u64 },
+    /// Decided on its copy at `now`; next: write back what the step asks
+    /// (if anything) and answer.
+    Decided {
+        log: SendLog,
+        rev: u64,
+        now: u64,
+        step: mfa_core::Step<Admission>,
+    },
 }
 
 /// Runs `schedule` (host, clock advance) against a store; hosts see the
@@ -224,21 +242,30 @@ fn race(
             },
             Step::Read { mut log, rev } => {
                 let now = clock.saturating_add_signed(skews[h]);
-                let _ = log.try_send(p, at(now));
-                Step::Decided { log, rev, now }
+                let step = log.try_send(p, at(now));
+                Step::Decided {
+                    log,
+                    rev,
+                    now,
+                    step,
+                }
             }
-            Step::Decided { log, rev, now } => {
-                if log.revision() == rev {
-                    Step::Idle // refused: nothing to write
-                } else if !cas || store.1 == rev {
-                    store = (log, log.revision());
+            Step::Decided {
+                log,
+                rev,
+                now,
+                step,
+            } => match step.write() {
+                None => Step::Idle, // refused: nothing to write
+                Some(swap) if !cas || store.1 == swap.expected() => {
+                    assert_eq!(swap.expected(), rev);
+                    store = (log, swap.revision());
                     committed.push((now, log.newest().unwrap().as_secs()));
                     allowed += 1;
                     Step::Idle
-                } else {
-                    Step::Idle // lost the race: read again, decide again
                 }
-            }
+                Some(_) => Step::Idle, // lost the race: read again, decide again
+            },
         };
     }
     (committed, allowed, store.0)
@@ -301,13 +328,13 @@ fn exact_windows_refuse_the_burst_a_token_bucket_allows() {
     let p = policy(&[(3, 60)]);
     let mut log = SendLog::new();
     for s in [59, 59, 59] {
-        log.try_send(&p, at(s)).unwrap();
+        sent(log.try_send(&p, at(s)));
     }
-    let refused: RetryAfter = log.try_send(&p, at(60)).unwrap_err();
-    assert_eq!(refused.secs(), 59);
+    let refused = log.try_send(&p, at(60)).into_answer();
+    assert_eq!(refused.retry_after(), Some(59));
     assert_eq!(log.revision(), 3);
-    assert_eq!(log.check(&p, at(118)).unwrap_err().secs(), 1);
-    log.try_send(&p, at(119)).unwrap();
+    assert_eq!(log.check(&p, at(118)).retry_after().unwrap(), 1);
+    sent(log.try_send(&p, at(119)));
     assert_eq!(times(&log), [59, 59, 59, 119]);
 }
 
@@ -317,32 +344,32 @@ fn the_wait_is_the_largest_over_the_windows() {
     let mut log = SendLog::new();
     for i in 0..10 {
         // 3 a minute would allow one every 20 s; 10 an hour then binds.
-        log.try_send(&p, at(1000 + 20 * i)).unwrap();
+        sent(log.try_send(&p, at(1000 + 20 * i)));
     }
     // The minute window is free again at 1200; the hour one at 4600.
-    assert_eq!(log.check(&p, at(1200)).unwrap_err().secs(), 3400);
-    assert_eq!(log.check(&p, at(4599)).unwrap_err().secs(), 1);
-    assert!(log.check(&p, at(4600)).is_ok());
+    assert_eq!(log.check(&p, at(1200)).retry_after().unwrap(), 3400);
+    assert_eq!(log.check(&p, at(4599)).retry_after().unwrap(), 1);
+    assert!(log.check(&p, at(4600)).is_allowed());
     // Three quick ones: the minute window alone refuses, for 20 s.
     let mut log = SendLog::new();
     for s in [0, 20, 40] {
-        log.try_send(&p, at(s)).unwrap();
+        sent(log.try_send(&p, at(s)));
     }
-    assert_eq!(log.check(&p, at(41)).unwrap_err().secs(), 19);
+    assert_eq!(log.check(&p, at(41)).retry_after().unwrap(), 19);
 }
 
 #[test]
 fn a_clock_that_steps_back_grants_nothing_extra() {
     let p = policy(&[(2, 100)]);
     let mut log = SendLog::new();
-    log.try_send(&p, at(1000)).unwrap();
+    sent(log.try_send(&p, at(1000)));
     // Allowed, but recorded at 1000, not 500.
-    log.try_send(&p, at(500)).unwrap();
+    sent(log.try_send(&p, at(500)));
     assert_eq!(times(&log), [1000, 1000]);
     // Refused; the wait counts from the clock given: 1100 - 500.
-    assert_eq!(log.check(&p, at(500)).unwrap_err().secs(), 600);
-    assert_eq!(log.check(&p, at(1099)).unwrap_err().secs(), 1);
-    assert!(log.check(&p, at(1100)).is_ok());
+    assert_eq!(log.check(&p, at(500)).retry_after().unwrap(), 600);
+    assert_eq!(log.check(&p, at(1099)).retry_after().unwrap(), 1);
+    assert!(log.check(&p, at(1100)).is_allowed());
 }
 
 #[test]
@@ -350,11 +377,14 @@ fn sixty_four_in_one_second() {
     let p = policy(&[(64, 1)]);
     let mut log = SendLog::new();
     for _ in 0..64 {
-        log.try_send(&p, at(7)).unwrap();
+        sent(log.try_send(&p, at(7)));
     }
-    assert_eq!(log.try_send(&p, at(7)).unwrap_err().secs(), 1);
+    assert_eq!(
+        log.try_send(&p, at(7)).into_answer().retry_after().unwrap(),
+        1
+    );
     assert_eq!(log.revision(), 64);
-    log.try_send(&p, at(8)).unwrap();
+    sent(log.try_send(&p, at(8)));
     assert_eq!(times(&log).len(), 64);
 }
 
@@ -375,9 +405,9 @@ fn a_log_shows_its_times() {
     let mut log = SendLog::default();
     assert_eq!(log, SendLog::new());
     assert_eq!(log.newest(), None);
-    log.try_send(&SendPolicy::default(), at(7)).unwrap();
+    sent(log.try_send(&SendPolicy::default(), at(7)));
     assert_eq!(format!("{log:?}"), "SendLog { events: [7], revision: 1 }");
-    let refused = log.try_send(&SendPolicy::default(), at(8)).unwrap_err();
+    let refused = log.try_send(&SendPolicy::default(), at(8)).into_answer();
     assert_eq!(refused.to_string(), "limit reached; retry after 29 seconds");
 }
 
@@ -390,24 +420,24 @@ fn free_tries_then_exact_doubling_waits_then_the_cap() {
     let mut l = Lockout::new();
     let mut now = 1_000_000;
     for _ in 0..6 {
-        assert_eq!(l.try_verify(&p, at(now)), Attempt::Allowed);
+        assert_eq!(l.admit(&p, at(now)).into_answer(), Admission::Allowed);
     }
     assert_eq!(l.failures(), 6);
     let mut waits = Vec::new();
     while l.failures() < 20 {
-        let Attempt::Wait { secs } = l.check(&p, at(now)) else {
+        let Admission::Wait { secs } = l.check(&p, at(now)) else {
             panic!("no wait after {} failures", l.failures());
         };
         waits.push(secs);
         // One second early is still too early, and changes nothing.
         let before = l;
         assert_eq!(
-            l.try_verify(&p, at(now + secs - 1)),
-            Attempt::Wait { secs: 1 }
+            l.admit(&p, at(now + secs - 1)).into_answer(),
+            Admission::Wait { secs: 1 }
         );
         assert_eq!(l, before);
         now += secs;
-        assert_eq!(l.try_verify(&p, at(now)), Attempt::Allowed);
+        assert_eq!(l.admit(&p, at(now)).into_answer(), Admission::Allowed);
     }
     assert_eq!(
         waits,
@@ -423,20 +453,20 @@ fn locked_at_the_hard_limit_until_the_host_resets() {
     let mut now = 50;
     let mut seen = Vec::new();
     loop {
-        match l.try_verify(&p, at(now)) {
-            Attempt::Allowed => seen.push(now),
-            Attempt::Wait { secs } => now += secs,
-            Attempt::Locked => break,
+        match l.admit(&p, at(now)).into_answer() {
+            Admission::Allowed => seen.push(now),
+            Admission::Wait { secs } => now += secs,
+            Admission::Locked => break,
         }
     }
     // 2 free, then 10 s and 20 s after the 3rd and 4th failures.
     assert_eq!(seen, [50, 50, 50, 60, 80]);
     assert_eq!(l.failures(), 5);
-    assert_eq!(l.check(&p, at(u64::MAX)), Attempt::Locked);
+    assert_eq!(l.check(&p, at(u64::MAX)), Admission::Locked);
     let rev = l.revision();
-    l.reset();
+    let _ = l.reset();
     assert_eq!((l.failures(), l.revision()), (0, rev + 1));
-    assert_eq!(l.try_verify(&p, at(now)), Attempt::Allowed);
+    assert_eq!(l.admit(&p, at(now)).into_answer(), Admission::Allowed);
 }
 
 #[test]
@@ -444,16 +474,16 @@ fn a_success_resets_the_count() {
     let p = LockoutPolicy::default();
     let mut l = Lockout::default();
     for _ in 0..8 {
-        let _ = l.try_verify(&p, at(0));
+        let _ = l.admit(&p, at(0)).into_answer();
     }
     assert_eq!(l.failures(), 6);
-    assert!(matches!(l.check(&p, at(0)), Attempt::Wait { .. }));
-    l.reset();
+    assert!(matches!(l.check(&p, at(0)), Admission::Wait { .. }));
+    let _ = l.reset();
     assert_eq!(l.failures(), 0);
-    assert_eq!(l.check(&p, at(0)), Attempt::Allowed);
+    assert_eq!(l.check(&p, at(0)), Admission::Allowed);
     // Nothing to clear: no change, no new revision to write.
     let before = l;
-    l.reset();
+    let _ = l.reset();
     assert_eq!(l, before);
 }
 
@@ -461,21 +491,21 @@ fn a_success_resets_the_count() {
 fn a_clock_that_steps_back_never_shortens_a_wait() {
     let p = LockoutPolicy::new(0, 60, 600, 100).unwrap();
     let mut l = Lockout::new();
-    assert_eq!(l.try_verify(&p, at(10_000)), Attempt::Allowed);
-    assert_eq!(l.check(&p, at(10_000)), Attempt::Wait { secs: 60 });
-    assert_eq!(l.check(&p, at(9_000)), Attempt::Wait { secs: 1060 });
-    assert_eq!(l.check(&p, at(0)), Attempt::Wait { secs: 10_060 });
+    assert_eq!(l.admit(&p, at(10_000)).into_answer(), Admission::Allowed);
+    assert_eq!(l.check(&p, at(10_000)), Admission::Wait { secs: 60 });
+    assert_eq!(l.check(&p, at(9_000)), Admission::Wait { secs: 1060 });
+    assert_eq!(l.check(&p, at(0)), Admission::Wait { secs: 10_060 });
     // A free try from a clock behind the last one is recorded at the last.
     let p = LockoutPolicy::new(5, 60, 600, 100).unwrap();
     let mut l = Lockout::new();
-    assert_eq!(l.try_verify(&p, at(10_000)), Attempt::Allowed);
-    assert_eq!(l.try_verify(&p, at(5_000)), Attempt::Allowed);
+    assert_eq!(l.admit(&p, at(10_000)).into_answer(), Admission::Allowed);
+    assert_eq!(l.admit(&p, at(5_000)).into_answer(), Admission::Allowed);
     for _ in 0..4 {
-        assert_eq!(l.try_verify(&p, at(10_000)), Attempt::Allowed);
+        assert_eq!(l.admit(&p, at(10_000)).into_answer(), Admission::Allowed);
     }
-    assert_eq!(l.check(&p, at(10_059)), Attempt::Wait { secs: 1 });
+    assert_eq!(l.check(&p, at(10_059)), Admission::Wait { secs: 1 });
     // The end of time saturates.
-    assert_eq!(l.check(&p, at(u64::MAX)), Attempt::Allowed);
+    assert_eq!(l.check(&p, at(u64::MAX)), Admission::Allowed);
 }
 
 proptest! {
@@ -507,7 +537,7 @@ proptest! {
             prop_assert_eq!(l.failures(), f);
             prop_assert_eq!(l.revision(), rev);
             let before = l;
-            let attempt = l.try_verify(&p, at(now));
+            let attempt = l.admit(&p, at(now)).into_answer();
             let last = tries.last().copied();
             // When the next try is allowed, by the recorded times alone.
             let earliest = match (p.delay_after(f), last) {
@@ -516,17 +546,17 @@ proptest! {
                 (Some(d), Some(last)) => Some(last + u64::from(d)),
             };
             match attempt {
-                Attempt::Locked => {
+                Admission::Locked => {
                     prop_assert!(f >= hard && earliest.is_none());
                     prop_assert_eq!(l, before);
                 }
-                Attempt::Wait { secs } => {
+                Admission::Wait { secs } => {
                     prop_assert_eq!(Some(now + secs), earliest);
                     prop_assert_eq!(l, before);
-                    prop_assert_eq!(l.check(&p, at(now + secs)), Attempt::Allowed);
-                    prop_assert_ne!(l.check(&p, at(now + secs - 1)), Attempt::Allowed);
+                    prop_assert_eq!(l.check(&p, at(now + secs)), Admission::Allowed);
+                    prop_assert_ne!(l.check(&p, at(now + secs - 1)), Admission::Allowed);
                 }
-                Attempt::Allowed => {
+                Admission::Allowed => {
                     prop_assert!(f < hard);
                     prop_assert!(earliest.unwrap() <= now.max(newest));
                     newest = newest.max(now);
@@ -535,7 +565,7 @@ proptest! {
                 }
             }
             if success && !tries.is_empty() {
-                l.reset();
+                let _ = l.reset();
                 tries.clear();
                 rev += 1;
             }
@@ -735,7 +765,7 @@ mod stored {
             let p = policy(&ws);
             let mut log = SendLog::new();
             for now in clock(start, &steps) {
-                let _ = log.try_send(&p, at(now));
+                let _ = log.try_send(&p, at(now)).into_answer();
             }
             let json: SendLog = serde_json::from_str(&serde_json::to_string(&log).unwrap()).unwrap();
             let bin: SendLog = postcard::from_bytes(&postcard::to_allocvec(&log).unwrap()).unwrap();
@@ -743,7 +773,7 @@ mod stored {
             prop_assert_eq!(bin, log);
             let now = clock(start, &[probe])[0];
             let (mut a, mut b) = (log, json);
-            prop_assert_eq!(a.try_send(&p, at(now)), b.try_send(&p, at(now)));
+            prop_assert_eq!(a.try_send(&p, at(now)).into_answer(), b.try_send(&p, at(now)).into_answer());
             prop_assert_eq!(a, b);
         }
     }
@@ -751,7 +781,7 @@ mod stored {
     #[test]
     fn same_times_and_another_revision_is_another_log() {
         let mut log = SendLog::new();
-        log.try_send(&SendPolicy::default(), at(7)).unwrap();
+        sent(log.try_send(&SendPolicy::default(), at(7)));
         let json = r#"{"events":[7],"revision":2}"#;
         assert_ne!(serde_json::from_str::<SendLog>(json).unwrap(), log);
         let json = r#"{"events":[7],"revision":1}"#;
@@ -772,8 +802,8 @@ mod stored {
         );
         assert_eq!(serde_json::from_str::<SendPolicy>(&text).unwrap(), p);
         let mut log = SendLog::new();
-        log.try_send(&p, at(1_700_000_000)).unwrap();
-        log.try_send(&p, at(1_700_000_001)).unwrap();
+        sent(log.try_send(&p, at(1_700_000_000)));
+        sent(log.try_send(&p, at(1_700_000_001)));
         assert_eq!(
             serde_json::to_string(&log).unwrap(),
             r#"{"events":[1700000000,1700000001],"revision":2}"#
@@ -786,7 +816,7 @@ mod stored {
         );
         assert_eq!(serde_json::from_str::<LockoutPolicy>(&text).unwrap(), lp);
         let mut l = Lockout::new();
-        let _ = l.try_verify(&lp, at(1_700_000_000));
+        let _ = l.admit(&lp, at(1_700_000_000)).into_answer();
         let text = serde_json::to_string(&l).unwrap();
         assert_eq!(text, r#"{"failures":1,"last_try":1700000000,"revision":1}"#);
         assert_eq!(serde_json::from_str::<Lockout>(&text).unwrap(), l);
@@ -891,7 +921,7 @@ mod stored {
         }
         let l: Lockout =
             serde_json::from_str(r#"{"failures":100,"last_try":0,"revision":100}"#).unwrap();
-        assert_eq!(l.check(&LockoutPolicy::default(), at(0)), Attempt::Locked);
+        assert_eq!(l.check(&LockoutPolicy::default(), at(0)), Admission::Locked);
     }
 }
 

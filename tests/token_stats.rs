@@ -3,12 +3,9 @@
 //! rejects. Seeded, so the result is the same on every run. The full run
 //! (10^6 tokens): `cargo run --release --example token_stats`.
 
-#[path = "common/stats.rs"]
-mod stats;
-
+use mfa_support::stats::{self, ALPHA, Counts, p_value};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
-use stats::{ALPHA, Counts, p_value};
 
 const N: u64 = 200_000;
 

@@ -4,9 +4,9 @@
 mod common;
 use common::*;
 
-use mfa_core::{Alphabet, Challenge, Normalized, Request, RngError, Token, Verification};
+use mfa_core::{Alphabet, Challenge, IssueRequest, Normalized, RngError, Token, Verification};
 
-fn issue_with<'b>(req: Request<'_>, bytes: &'b [u8]) -> (String, StreamRng<'b>) {
+fn issue_with<'b>(req: IssueRequest<'_>, bytes: &'b [u8]) -> (String, StreamRng<'b>) {
     let p = params(req);
     let mut r = StreamRng::new(bytes);
     let (c, _) = Challenge::issue(&p, &mut r, T0).expect("enough bytes");
@@ -42,7 +42,7 @@ fn numeric_rejects_250_and_up_and_asks_for_exactly_what_is_missing() {
 
 #[test]
 fn alphanumeric_symbol_is_byte_mod_32() {
-    let req = Request {
+    let req = IssueRequest {
         allow_alphas: Some(true),
         token_length: Some(8),
         ..sms(TO)
@@ -53,7 +53,7 @@ fn alphanumeric_symbol_is_byte_mod_32() {
     assert_eq!(r.requests, [24]);
     // No rejection: 256 is a multiple of 32.
     for b in 0..=255u8 {
-        let req = Request {
+        let req = IssueRequest {
             allow_alphas: Some(true),
             token_length: Some(4),
             ..sms(TO)
@@ -68,7 +68,7 @@ fn alphanumeric_symbol_is_byte_mod_32() {
 fn every_token_length_draws_that_many_symbols() {
     for len in 4..=20u8 {
         for alphas in [false, true] {
-            let req = Request {
+            let req = IssueRequest {
                 token_length: Some(len.into()),
                 allow_alphas: Some(alphas),
                 ..sms(TO)
@@ -84,7 +84,7 @@ fn every_token_length_draws_that_many_symbols() {
 
 #[test]
 fn a_host_token_consumes_only_the_id_bytes() {
-    let req = Request {
+    let req = IssueRequest {
         token: Some("424242"),
         ..sms(TO)
     };
@@ -172,27 +172,30 @@ fn normalisation_table() {
 
 #[test]
 fn normalised_submissions_verify() {
-    let req = Request {
+    let req = IssueRequest {
         token: Some("0110"),
         ..sms(TO)
     };
     for typed in ["0110", "O1I0", "o-l-i-o", " 0 1 1 0 ", "٠١١٠", "０１１０"] {
         let (mut c, _) = issue(req, 1);
-        assert!(c.verify(typed, T0).is_verified(), "{typed:?}");
+        assert!(c.verify(typed, T0).into_answer().is_verified(), "{typed:?}");
     }
-    let req = Request {
+    let req = IssueRequest {
         token: Some("AB12XYZ9"),
         allow_alphas: Some(true),
         ..sms(TO)
     };
     for typed in ["ab12xyz9", "AB12-XYZ9", "aB1 2xY z9"] {
         let (mut c, _) = issue(req, 1);
-        assert!(c.verify(typed, T0).is_verified(), "{typed:?}");
+        assert!(c.verify(typed, T0).into_answer().is_verified(), "{typed:?}");
     }
     for typed in ["AB12XYZ", "AB12XYZ99", "AB12XYZ8", "AB12.XYZ9", ""] {
         let (mut c, _) = issue(req, 1);
         assert!(
-            matches!(c.verify(typed, T0), Verification::WrongToken { .. }),
+            matches!(
+                c.verify(typed, T0).into_answer(),
+                Verification::WrongToken { .. }
+            ),
             "{typed:?}"
         );
     }
@@ -228,12 +231,15 @@ fn the_compare_sees_every_byte_and_word() {
     ] {
         assert_ne!(t(differ), t(zeros), "{differ}");
         // And through verify, which uses the same compare.
-        let req = Request {
+        let req = IssueRequest {
             token: Some(zeros),
             ..sms(TO)
         };
         let (mut c, _) = issue(req, 1);
-        assert!(!c.verify(differ, T0).is_verified(), "{differ}");
-        assert!(c.verify(zeros, T0).is_verified());
+        assert!(
+            !c.verify(differ, T0).into_answer().is_verified(),
+            "{differ}"
+        );
+        assert!(c.verify(zeros, T0).into_answer().is_verified());
     }
 }

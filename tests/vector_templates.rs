@@ -3,18 +3,18 @@
 //! literal braces, every other brace refused, and the length rules on the
 //! rendered text.
 //!
-//! Built like the other families (`tests/vectors.rs`): each vector is a
-//! request plus the oracle's answer (`tests/oracle/mod.rs`), checked by
+//! Built like the other families (`tests/vectors/`): each vector is a
+//! request plus the oracle's answer (`support/src/oracle.rs`), checked by
 //! `templates_vectors_are_current` and rewritten with
 //! `MFA_WRITE_VECTORS=1`; `replay_templates` then checks the crate against
 //! the file from its inputs alone. `files_are_oracle_transcripts` (in
-//! `tests/vectors.rs`) covers this file with every other family.
+//! `tests/vectors/main.rs`) covers this file with every other family.
 #![cfg(feature = "serde")]
 
-mod oracle;
+use mfa_support::oracle;
 
 use mfa_core::sms::segments;
-use mfa_core::{Challenge, Channel, Field, Request, Rule, UnixTime, check_template};
+use mfa_core::{Challenge, Channel, Field, IssueRequest, Rule, UnixTime, check_template};
 use serde_json::{Map, Value, json};
 
 const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors");
@@ -521,10 +521,10 @@ fn the_file_covers_every_rule() {
 #[test]
 fn template_violations_hold_no_message_text() {
     let secret = "Codeword-7781 {Zebra}";
-    let req = Request {
+    let req = IssueRequest {
         from: Some(FROM),
         message: Some(secret),
-        ..Request::new(Channel::Sms, oracle::TO)
+        ..IssueRequest::new(Channel::Sms, oracle::TO)
     };
     let v = req.validate().unwrap_err();
     let x = v.of(Field::Message).next().unwrap();
@@ -540,10 +540,10 @@ fn template_violations_hold_no_message_text() {
 /// changes nothing.
 #[test]
 fn resend_renders_and_judges_templates() {
-    let req = Request {
+    let req = IssueRequest {
         from: Some(FROM),
         token: Some(T6),
-        ..Request::new(Channel::Sms, oracle::TO)
+        ..IssueRequest::new(Channel::Sms, oracle::TO)
     };
     let p = req.validate().unwrap();
     let mut rng = oracle::StreamRng::new(&[0; 16]);
@@ -551,11 +551,19 @@ fn resend_renders_and_judges_templates() {
     let (mut c, _) = Challenge::issue(&p, &mut rng, t0).unwrap();
     let d = c
         .resend(Channel::Call, Some("Again: {code}. Bye"), t0)
+        .into_answer()
         .unwrap();
     assert_eq!(d.text(), "Again: 1, 2, 3, 4, 5, 6. Bye");
     let rev = c.revision();
-    assert!(c.resend(Channel::Sms, Some("{Code}"), t0).is_err());
+    assert!(
+        c.resend(Channel::Sms, Some("{Code}"), t0)
+            .into_answer()
+            .is_err()
+    );
     assert_eq!(c.revision(), rev);
-    let d = c.resend(Channel::Sms, Some("{code} is it"), t0).unwrap();
+    let d = c
+        .resend(Channel::Sms, Some("{code} is it"), t0)
+        .into_answer()
+        .unwrap();
     assert_eq!(d.text(), "123456 is it");
 }

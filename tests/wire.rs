@@ -201,14 +201,14 @@ fn verify_body_and_answers() {
 
     let (mut c, _) = issue(sms(TO), 2);
     let right = code(&c);
-    let wrong_answer = HttpResponse::verification(&c.verify(&wrong(&right), T0));
+    let wrong_answer = HttpResponse::verification(&c.verify(&wrong(&right), T0).into_answer());
     assert_eq!(
         (wrong_answer.status, to_json(&wrong_answer)),
         (200, json!({"success": false}))
     );
-    let ok = HttpResponse::verification(&c.verify(&right, T0));
+    let ok = HttpResponse::verification(&c.verify(&right, T0).into_answer());
     assert_eq!((ok.status, to_json(&ok)), (200, json!({"success": true})));
-    let again = HttpResponse::verification(&c.verify(&right, T0));
+    let again = HttpResponse::verification(&c.verify(&right, T0).into_answer());
     assert_eq!(again.status, 404);
     assert_eq!(to_json(&again)["errors"][0]["code"], "already_verified");
 }

@@ -1,13 +1,12 @@
 //! The vector oracle's request parser and dispatcher
-//! (`tests/oracle/mod.rs`, the `oracle` example): arbitrary bytes, read as
+//! (`support/src/oracle.rs`, the `oracle` example): arbitrary bytes, read as
 //! lines, never panic and get exactly one answer per line, each one line of
 //! JSON holding an object (the expected part of a vector, or `{"error"}`).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 
-#[path = "../../tests/oracle/mod.rs"]
-mod oracle;
+use mfa_support::oracle;
 
 fuzz_target!(|data: &[u8]| {
     let answers = oracle::answer_lines(data);

@@ -5,7 +5,7 @@
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use mfa_core::sms::{Encoding, segments};
-use mfa_core::{Challenge, Channel, Request, UnixTime};
+use mfa_core::{Challenge, Channel, IssueRequest, UnixTime};
 use mfa_core_fuzz::FuzzRng;
 
 #[derive(Arbitrary, Debug)]
@@ -26,7 +26,7 @@ struct Input<'a> {
 
 fuzz_target!(|i: Input<'_>| {
     let channel = if i.call { Channel::Call } else { Channel::Sms };
-    let req = Request {
+    let req = IssueRequest {
         channel,
         to: i.to,
         from: i.from,

@@ -4,7 +4,7 @@
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
-use mfa_core::{Challenge, Channel, Request, State, UnixTime, Verification};
+use mfa_core::{Challenge, ChallengeState, Channel, IssueRequest, UnixTime, Verification};
 use mfa_core_fuzz::{Counter, assert_sound};
 
 #[derive(Arbitrary, Debug)]
@@ -36,14 +36,14 @@ struct Input<'a> {
 }
 
 fuzz_target!(|i: Input<'_>| {
-    let req = Request {
+    let req = IssueRequest {
         allow_alphas: Some(i.alphas),
         token_length: Some(i64::from(4 + i.token_length % 17)),
         max_attempts: Some(i64::from(1 + i.max_attempts % 20)),
         valid_for: Some(i64::from(i.valid_for % 604_801)),
         max_deliveries: Some(i64::from(1 + i.max_deliveries % 20)),
         from: Some("+15554433222"),
-        ..Request::new(
+        ..IssueRequest::new(
             if i.call { Channel::Call } else { Channel::Sms },
             "+15557788999",
         )
@@ -57,9 +57,9 @@ fuzz_target!(|i: Input<'_>| {
         let before = c.clone();
         let expired =
             now.as_secs().abs_diff(c.parts().issued_at.as_secs()) >= u64::from(c.parts().valid_for);
-        let open = c.parts().state == State::Pending && !expired;
+        let open = c.parts().state == ChallengeState::Pending && !expired;
         match op {
-            Op::Verify(s) => match c.verify(s, now) {
+            Op::Verify(s) => match c.verify(s, now).into_answer() {
                 Verification::Verified => {
                     assert!(open);
                     assert_eq!(c.parts().to, before.parts().to);
@@ -78,7 +78,7 @@ fuzz_target!(|i: Input<'_>| {
                 }
             },
             Op::VerifyRight => {
-                let out = c.verify(&right, now);
+                let out = c.verify(&right, now).into_answer();
                 if open {
                     assert_eq!(out, Verification::Verified);
                     verified += 1;
@@ -86,10 +86,10 @@ fuzz_target!(|i: Input<'_>| {
                     assert!(matches!(out, Verification::Rejected(_)));
                 }
             }
-            Op::Cancel => assert_eq!(c.cancel(now).is_ok(), open),
+            Op::Cancel => assert_eq!(c.cancel(now).into_answer().is_ok(), open),
             Op::Resend { call, message } => {
                 let ch = if call { Channel::Call } else { Channel::Sms };
-                if let Ok(d) = c.resend(ch, message, now) {
+                if let Ok(d) = c.resend(ch, message, now).into_answer() {
                     assert!(open);
                     let text = d.text();
                     assert!(text.starts_with(message.unwrap_or(ch.default_message())));
@@ -99,9 +99,9 @@ fuzz_target!(|i: Input<'_>| {
                 let s = c.state_at(now);
                 assert_eq!(c, before);
                 assert_eq!(
-                    s == State::Expired,
-                    before.parts().state == State::Expired
-                        || (before.parts().state == State::Pending && expired)
+                    s == ChallengeState::Expired,
+                    before.parts().state == ChallengeState::Expired
+                        || (before.parts().state == ChallengeState::Pending && expired)
                 );
             }
             Op::Advance(s) => now = now.add_secs(u64::from(s)),
@@ -112,8 +112,8 @@ fuzz_target!(|i: Input<'_>| {
         if before.parts().state.is_terminal() {
             assert_eq!(c, before, "a terminal challenge changed");
         }
-        if expired && before.parts().state == State::Pending && c != before {
-            assert_eq!(c.parts().state, State::Expired);
+        if expired && before.parts().state == ChallengeState::Pending && c != before {
+            assert_eq!(c.parts().state, ChallengeState::Expired);
         }
         assert_eq!(c.revision(), before.revision() + u64::from(c != before));
         assert!(verified <= 1);

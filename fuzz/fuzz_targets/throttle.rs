@@ -7,7 +7,7 @@
 use arbitrary::{Arbitrary, Unstructured};
 use libfuzzer_sys::fuzz_target;
 use mfa_core::UnixTime;
-use mfa_core::throttle::{Attempt, Lockout, LockoutPolicy, SendLog, SendPolicy, Window};
+use mfa_core::throttle::{Admission, Lockout, LockoutPolicy, SendLog, SendPolicy, Window};
 
 #[derive(Arbitrary, Debug)]
 struct Input {
@@ -91,10 +91,17 @@ fn run(input: Input, mut log: SendLog) {
             Step::Jump(d) => now = now.saturating_add_signed(d),
             Step::Send => {
                 let before = log;
-                let result = log.try_send(&policy, UnixTime::from_secs(now));
+                let step = log.try_send(&policy, UnixTime::from_secs(now));
+                // A write exactly when allowed, from the revision before.
+                assert_eq!(
+                    step.write().map(|w| (w.expected(), w.revision())),
+                    step.answer()
+                        .is_allowed()
+                        .then_some((before.revision(), log.revision()))
+                );
                 let expected = model.allows(policy.windows(), now);
-                match result {
-                    Ok(()) => {
+                match step.into_answer() {
+                    Admission::Allowed => {
                         let t = expected.expect("allowed, but the model refuses");
                         assert_eq!(log.newest(), Some(UnixTime::from_secs(t)));
                         // Fewer than `max` events were in (t - interval, t].
@@ -112,10 +119,10 @@ fn run(input: Input, mut log: SendLog) {
                         new_events.push(t);
                         assert_eq!(log.revision(), before.revision() + 1);
                     }
-                    Err(wait) => {
+                    Admission::Locked => panic!("a send log never locks"),
+                    Admission::Wait { secs } => {
                         assert!(expected.is_none(), "refused, but the model allows");
                         assert_eq!(log, before);
-                        let secs = wait.secs();
                         assert!(secs > 0);
                         // Exact unless it saturated.
                         if let (Some(then), true) = (now.checked_add(secs), secs < u64::MAX) {
@@ -127,25 +134,31 @@ fn run(input: Input, mut log: SendLog) {
             }
             Step::Try => {
                 let before = tries;
-                match tries.try_verify(&lockout, UnixTime::from_secs(now)) {
-                    Attempt::Allowed => assert_eq!(tries.failures(), before.failures() + 1),
-                    Attempt::Wait { secs } => {
+                let step = tries.admit(&lockout, UnixTime::from_secs(now));
+                assert_eq!(step.write().is_some(), step.answer().is_allowed());
+                match step.into_answer() {
+                    Admission::Allowed => assert_eq!(tries.failures(), before.failures() + 1),
+                    Admission::Wait { secs } => {
                         assert!(secs > 0);
                         assert_eq!(tries, before);
                         // Exact unless it saturated.
                         if let (Some(then), true) = (now.checked_add(secs), secs < u64::MAX) {
                             let at = UnixTime::from_secs(then);
-                            assert_eq!(tries.check(&lockout, at), Attempt::Allowed);
+                            assert_eq!(tries.check(&lockout, at), Admission::Allowed);
                         }
                     }
-                    Attempt::Locked => {
+                    Admission::Locked => {
                         assert!(tries.failures() >= lockout.hard_limit());
                         assert_eq!(tries, before);
                     }
                 }
                 assert!(tries.failures() <= lockout.hard_limit());
             }
-            Step::Reset => tries.reset(),
+            Step::Reset => {
+                let before = tries;
+                let step = tries.reset();
+                assert_eq!(step.write().is_some(), before.failures() > 0);
+            }
         }
     }
     sound(&log);

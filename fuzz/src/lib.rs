@@ -65,6 +65,4 @@ impl TryRng for Counter {
 }
 impl TryCryptoRng for Counter {}
 
-#[path = "../../tests/common/sound.rs"]
-mod sound;
-pub use sound::assert_sound;
+pub use mfa_support::assert_sound;

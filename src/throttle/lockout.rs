@@ -1,11 +1,10 @@
 //! Failed-try lockout per subject: free tries, then doubling waits, then
 //! a lock the host must lift.
 
+use super::admission::Admission;
 use super::error::{LimitError, LimitField, LimitRule};
-use super::{
-    BASE_DELAY_SECS_DEFAULT, DELAY_SECS_MAX, DELAY_SECS_MIN, FREE_FAILURES_DEFAULT,
-    HARD_LIMIT_DEFAULT, HARD_LIMIT_MAX, HARD_LIMIT_MIN, MAX_DELAY_SECS_DEFAULT,
-};
+use crate::limits::{BASE_DELAY_SECS, FREE_FAILURES, HARD_LIMIT, MAX_DELAY_SECS};
+use crate::step::Step;
 use crate::time::UnixTime;
 
 /// How failed verifications of one subject are throttled.
@@ -42,6 +41,11 @@ impl LockoutPolicy {
     /// reported): `hard_limit` 1 to 100; `free_failures` at most
     /// `hard_limit`; `base_delay_secs` 1 to 86 400; `max_delay_secs` 1 to
     /// 86 400 and at least `base_delay_secs`. Values are never clamped.
+    ///
+    /// # Errors
+    ///
+    /// A [`LimitError`] naming the first field that breaks its rule, with
+    /// the rule and the value given.
     pub const fn new(
         free_failures: u8,
         base_delay_secs: u32,
@@ -61,6 +65,10 @@ impl LockoutPolicy {
     /// and a value too wide for the policy's fields is out of range with
     /// the value given (SPEC §9.2), never cut to fit.
     ///
+    /// # Errors
+    ///
+    /// As [`new`](Self::new).
+    ///
     /// ```
     /// use mfa_core::throttle::{LimitField, LimitRule, LockoutPolicy};
     /// let e = LockoutPolicy::try_new(5, 1, 900, 256).unwrap_err();
@@ -75,8 +83,8 @@ impl LockoutPolicy {
     ) -> Result<Self, LimitError> {
         if let Err(e) = LimitError::check_range(
             LimitField::HardLimit,
-            HARD_LIMIT_MIN as u64,
-            HARD_LIMIT_MAX as u64,
+            HARD_LIMIT.min as u64,
+            HARD_LIMIT.max as u64,
             hard_limit,
         ) {
             return Err(e);
@@ -93,16 +101,16 @@ impl LockoutPolicy {
         }
         if let Err(e) = LimitError::check_range(
             LimitField::BaseDelaySecs,
-            DELAY_SECS_MIN as u64,
-            DELAY_SECS_MAX as u64,
+            BASE_DELAY_SECS.min as u64,
+            BASE_DELAY_SECS.max as u64,
             base_delay_secs,
         ) {
             return Err(e);
         }
         if let Err(e) = LimitError::check_range(
             LimitField::MaxDelaySecs,
-            DELAY_SECS_MIN as u64,
-            DELAY_SECS_MAX as u64,
+            MAX_DELAY_SECS.min as u64,
+            MAX_DELAY_SECS.max as u64,
             max_delay_secs,
         ) {
             return Err(e);
@@ -171,30 +179,12 @@ impl Default for LockoutPolicy {
     /// [module docs](super#failed-try-lockout-lockoutpolicy-and-lockout)).
     fn default() -> Self {
         LockoutPolicy {
-            free_failures: FREE_FAILURES_DEFAULT,
-            base_delay_secs: BASE_DELAY_SECS_DEFAULT,
-            max_delay_secs: MAX_DELAY_SECS_DEFAULT,
-            hard_limit: HARD_LIMIT_DEFAULT,
+            free_failures: FREE_FAILURES.default,
+            base_delay_secs: BASE_DELAY_SECS.default,
+            max_delay_secs: MAX_DELAY_SECS.default,
+            hard_limit: HARD_LIMIT.default,
         }
     }
-}
-
-/// May the subject try a code now?
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[must_use = "a try that is not allowed must not be verified"]
-pub enum Attempt {
-    /// Yes. From [`Lockout::try_verify`], the try is already counted as a
-    /// failure: verify the code, and call [`Lockout::reset`] if it is right.
-    Allowed,
-    /// Not yet: refuse without looking at the code, and tell the user to
-    /// wait `secs` seconds (at least 1; counted from the `now` given).
-    Wait {
-        /// Seconds until a try is allowed.
-        secs: u64,
-    },
-    /// Not until the host lifts the lock with [`Lockout::reset`] (support,
-    /// a recovery flow): refuse without looking at the code.
-    Locked,
 }
 
 /// The failed-try state of one subject (an account or a number): the
@@ -222,9 +212,9 @@ impl Lockout {
     }
 
     /// Would a try at `now` be allowed? Changes nothing.
-    pub fn check(&self, policy: &LockoutPolicy, now: UnixTime) -> Attempt {
+    pub fn check(&self, policy: &LockoutPolicy, now: UnixTime) -> Admission {
         let Some(delay) = policy.delay_after(self.failures) else {
-            return Attempt::Locked;
+            return Admission::Locked;
         };
         let now = now.as_secs();
         // Never run backwards: a clock behind the last try reads as it.
@@ -232,41 +222,49 @@ impl Lockout {
         let since = t - self.last_try;
         let delay = u64::from(delay);
         if since >= delay {
-            Attempt::Allowed
+            Admission::Allowed
         } else {
-            Attempt::Wait {
+            Admission::Wait {
                 secs: (delay - since).saturating_add(t - now),
             }
         }
     }
 
-    /// Decides on a try at `now`. When it is allowed, counts it as a
-    /// failure at `max(now, last try)` and raises the revision, *before*
-    /// the code is compared; call [`reset`](Self::reset) if the code turns
-    /// out right. Otherwise nothing changes.
+    /// Admits a try at `now`, or refuses it. When it is allowed, counts it
+    /// as a failure at `max(now, last try)` and raises the revision,
+    /// *before* the code is compared; [`reset`](Self::reset) once the code
+    /// turns out right. A refusal changes nothing. It compares no code:
+    /// that is [`Challenge::verify`](crate::Challenge::verify)'s job, once
+    /// the step's write has landed.
     ///
     /// Counting first means a try is never lost (a host that crashes
     /// mid-verify has spent it) and two hosts cannot both pass on one
-    /// state: the second write fails its compare-and-swap.
-    pub fn try_verify(&mut self, policy: &LockoutPolicy, now: UnixTime) -> Attempt {
-        let attempt = self.check(policy, now);
-        if attempt == Attempt::Allowed {
+    /// state: the second write fails its compare-and-swap (the
+    /// [guide](crate::guide) has the protocol).
+    pub fn admit(&mut self, policy: &LockoutPolicy, now: UnixTime) -> Step<Admission> {
+        let before = self.revision;
+        let admission = self.check(policy, now);
+        let allowed = admission.is_allowed();
+        if allowed {
             // Allowed means failures < hard_limit <= 100: no overflow.
             self.failures += 1;
             self.last_try = self.last_try.max(now.as_secs());
             self.revision = self.revision.saturating_add(1);
         }
-        attempt
+        Step::new(admission, allowed, before, self.revision)
     }
 
     /// Clears the failures: after a verification that succeeded, or when
     /// the host lifts a lock. Raises the revision when there was anything
-    /// to clear.
-    pub fn reset(&mut self) {
-        if self.failures > 0 {
+    /// to clear; then the step asks for a write (else it asks for none).
+    pub fn reset(&mut self) -> Step<()> {
+        let before = self.revision;
+        let cleared = self.failures > 0;
+        if cleared {
             self.failures = 0;
             self.revision = self.revision.saturating_add(1);
         }
+        Step::new((), cleared, before, self.revision)
     }
 
     /// Consecutive failures counted (tries since the last reset).
@@ -297,7 +295,7 @@ mod stored {
 
     use serde::Deserialize;
 
-    use super::{HARD_LIMIT_MAX, LimitError, LimitField, LimitRule};
+    use super::{HARD_LIMIT, LimitError, LimitField, LimitRule};
 
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
@@ -336,7 +334,7 @@ mod stored {
             LimitError::check_range(
                 LimitField::Failures,
                 0,
-                u64::from(HARD_LIMIT_MAX),
+                u64::from(HARD_LIMIT.max),
                 u64::from(l.failures),
             )?;
             // Every counted failure raised the revision.
@@ -381,10 +379,10 @@ mod tests {
 
     #[test]
     fn huge_doublings_saturate_to_the_cap() {
-        let p = LockoutPolicy::new(0, DELAY_SECS_MAX, DELAY_SECS_MAX, 100).unwrap();
-        assert_eq!(p.delay_after(1), Some(DELAY_SECS_MAX));
-        assert_eq!(p.delay_after(66), Some(DELAY_SECS_MAX));
-        assert_eq!(p.delay_after(99), Some(DELAY_SECS_MAX));
+        let p = LockoutPolicy::new(0, BASE_DELAY_SECS.max, BASE_DELAY_SECS.max, 100).unwrap();
+        assert_eq!(p.delay_after(1), Some(BASE_DELAY_SECS.max));
+        assert_eq!(p.delay_after(66), Some(BASE_DELAY_SECS.max));
+        assert_eq!(p.delay_after(99), Some(BASE_DELAY_SECS.max));
         let p = LockoutPolicy::new(0, 3, 7, 100).unwrap();
         assert_eq!(
             [1, 2, 3].map(|f| p.delay_after(f)),

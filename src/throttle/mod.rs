@@ -20,15 +20,15 @@
 //! event at `t` is allowed iff, for every window, fewer than `max` allowed
 //! events lie in `(t − interval, t]`, that is, the `max`-th most recent one
 //! is at or before `t − interval`. An allowed event is recorded; a refused
-//! one is not, and the answer, [`RetryAfter`], is the exact number of
-//! seconds until the event would be allowed (the largest over the windows),
-//! counted from the `now` given.
+//! one is not, and the answer, [`Admission::Wait`], carries the exact
+//! number of seconds until the event would be allowed (the largest over
+//! the windows), counted from the `now` given.
 //!
 //! | bound | value | why |
 //! |---|---|---|
-//! | `max` | [`WINDOW_MAX_MIN`]`..=`[`WINDOW_MAX_MAX`] (1–64) | the ring holds 64 events |
-//! | `interval_secs` | [`INTERVAL_SECS_MIN`]`..=`[`INTERVAL_SECS_MAX`] (1 s – `u32::MAX` s) | see below |
-//! | windows | [`WINDOWS_MIN`]`..=`[`WINDOWS_MAX`] (1–4) | fixed-size, `Copy` policy |
+//! | `max` | [`limits::WINDOW_MAX`] (1–64) | the ring holds 64 events |
+//! | `interval_secs` | [`limits::WINDOW_INTERVAL_SECS`] (1 s – `u32::MAX` s) | see below |
+//! | windows | [`limits::WINDOWS`] (1–4) | fixed-size, `Copy` policy |
 //!
 //! The longest interval is `u32::MAX` seconds (about 136 years) because an
 //! event older than that, measured from the newest one, can never count
@@ -51,8 +51,11 @@
 //! must wait `base_delay_secs · 2^k` (k = 0, 1, 2, …), at most
 //! `max_delay_secs`; after `hard_limit` failures the subject is locked
 //! until the host calls [`Lockout::reset`]. A success resets the count.
-//! A try is counted *before* the code is compared ([`Lockout::try_verify`]),
+//! A try is counted *before* the code is compared ([`Lockout::admit`]),
 //! so racing hosts cannot each slip a try through on the same state.
+//!
+//! Both limiters answer with an [`Admission`]: allowed, wait so many
+//! seconds, or (a lockout only) locked.
 //!
 //! Defaults ([`LockoutPolicy::default`]): **5 free failures, then 1 s
 //! doubling to at most 15 minutes, locked after 100**.
@@ -66,7 +69,7 @@
 //!   to 4 tries an hour.
 //! - 100: NIST SP 800-63B §5.2.2 requires that failed attempts on one
 //!   account be limited to no more than 100; it is also the largest
-//!   `hard_limit` accepted ([`HARD_LIMIT_MAX`]). Reaching it takes a
+//!   `hard_limit` accepted ([`limits::HARD_LIMIT`]). Reaching it takes a
 //!   guesser about 21 hours with the other defaults, and gives a 6-digit
 //!   code at most 100 guesses in a million.
 //!
@@ -78,100 +81,64 @@
 //! shortens a wait: a wait is counted from the `now` given, so it grows by
 //! the step. All arithmetic saturates; nothing panics on any input.
 //!
-//! # Sharing state: compare-and-swap on `revision`
+//! # Sharing state
 //!
-//! [`SendLog::revision`] (allowed events so far) and
-//! [`Lockout::revision`] (changes so far) rise by one with every change.
-//! Hosts that share a key's state do what they do for a challenge:
-//!
-//! 1. read the state and its revision;
-//! 2. decide on the copy ([`SendLog::try_send`], [`Lockout::try_verify`]);
-//! 3. if the revision changed, write the copy back **only if** the stored
-//!    revision is still the one read; if that write is refused, throw the
-//!    copy and the answer away and go back to 1;
-//! 4. act on the answer (send the SMS, compare the code) only after the
-//!    write has landed.
-//!
-//! A refusal changes nothing and needs no write. Racing hosts then never
-//! allow more than one host alone would (a test drives random
-//! interleavings of several hosts through a shared store to show it).
+//! [`SendLog::try_send`], [`Lockout::admit`] and [`Lockout::reset`] return
+//! a [`Step`](crate::Step): the answer, and the compare-and-swap write to
+//! make before acting on it (a refusal writes nothing). Hosts that share a
+//! key's state follow the protocol in the [guide](crate::guide); racing
+//! hosts then never allow more than one host alone would (a test drives
+//! random interleavings of several hosts through a shared store to show
+//! it).
 //!
 //! # Examples
 //!
 //! ```
 //! use mfa_core::UnixTime;
-//! use mfa_core::throttle::{Attempt, Lockout, LockoutPolicy, SendLog, SendPolicy, Window};
+//! use mfa_core::throttle::{Admission, Lockout, LockoutPolicy, SendLog, SendPolicy, Window};
 //!
 //! // At most 3 per minute and 10 per hour.
 //! let policy = SendPolicy::new(&[Window::new(3, 60)?, Window::new(10, 3600)?])?;
 //! let mut log = SendLog::new();
 //! let t0 = UnixTime::from_secs(1_700_000_000);
 //!
-//! assert!(log.try_send(&policy, t0).is_ok());
-//! assert!(log.try_send(&policy, t0.add_secs(1)).is_ok());
-//! assert!(log.try_send(&policy, t0.add_secs(2)).is_ok());
+//! for t in [t0, t0.add_secs(1), t0.add_secs(2)] {
+//!     let step = log.try_send(&policy, t);
+//!     assert!(step.write().is_some()); // write the log (compare-and-swap) ...
+//!     assert!(step.answer().is_allowed()); // ... then send
+//! }
 //! // A fourth within the minute is refused, with the exact wait: the first
 //! // send leaves the window (t0 − 60, t0 + 60] at t0 + 60.
-//! let refused = log.try_send(&policy, t0.add_secs(10)).unwrap_err();
-//! assert_eq!(refused.secs(), 50);
-//! assert_eq!(log.revision(), 3); // nothing recorded for a refusal
-//! assert!(log.try_send(&policy, t0.add_secs(60)).is_ok());
+//! let refused = log.try_send(&policy, t0.add_secs(10));
+//! assert_eq!(refused.write(), None); // nothing recorded for a refusal
+//! assert_eq!(refused.into_answer(), Admission::Wait { secs: 50 });
+//! assert_eq!(log.check(&policy, t0.add_secs(60)), Admission::Allowed);
 //!
 //! // Failed tries: 5 free, then 1 s, 2 s, 4 s … up to 15 min, locked at 100.
 //! let policy = LockoutPolicy::default();
 //! let mut tries = Lockout::new();
 //! for _ in 0..6 {
-//!     // Counted as a failure until the host calls `reset` on a success.
-//!     assert_eq!(tries.try_verify(&policy, t0), Attempt::Allowed);
+//!     // Counted as a failure until the host resets on a success.
+//!     assert_eq!(tries.admit(&policy, t0).into_answer(), Admission::Allowed);
 //! }
-//! assert_eq!(tries.try_verify(&policy, t0), Attempt::Wait { secs: 1 });
-//! assert_eq!(tries.try_verify(&policy, t0.add_secs(1)), Attempt::Allowed);
-//! assert_eq!(tries.check(&policy, t0.add_secs(1)), Attempt::Wait { secs: 2 });
-//! tries.reset(); // the code was right
+//! assert_eq!(tries.admit(&policy, t0).into_answer(), Admission::Wait { secs: 1 });
+//! assert_eq!(tries.admit(&policy, t0.add_secs(1)).into_answer(), Admission::Allowed);
+//! assert_eq!(tries.check(&policy, t0.add_secs(1)), Admission::Wait { secs: 2 });
+//! let reset = tries.reset(); // the code was right
+//! assert!(reset.write().is_some()); // the cleared count is written too
 //! assert_eq!(tries.failures(), 0);
 //! # Ok::<(), mfa_core::throttle::LimitError>(())
 //! ```
 
+#[cfg(doc)]
+use crate::limits;
+
+mod admission;
 mod error;
 mod lockout;
 mod send;
 
+pub use admission::Admission;
 pub use error::{LimitError, LimitField, LimitRule};
-pub use lockout::{Attempt, Lockout, LockoutPolicy};
-pub use send::{RetryAfter, SendLog, SendPolicy, Window};
-
-/// Fewest events a [`Window`] may allow (`max`).
-pub const WINDOW_MAX_MIN: u8 = 1;
-/// Most events a [`Window`] may allow (`max`): the [`SendLog`] keeps the
-/// times of the 64 most recent allowed events.
-pub const WINDOW_MAX_MAX: u8 = 64;
-/// Shortest window, in seconds (`interval_secs`).
-pub const INTERVAL_SECS_MIN: u32 = 1;
-/// Longest window, in seconds (`interval_secs`): `u32::MAX`, about 136
-/// years. Every event a valid window can still count then lies within
-/// `u32::MAX` seconds of the newest one, so the log stores `u32` offsets.
-pub const INTERVAL_SECS_MAX: u32 = u32::MAX;
-/// Fewest windows in a [`SendPolicy`].
-pub const WINDOWS_MIN: usize = 1;
-/// Most windows in a [`SendPolicy`].
-pub const WINDOWS_MAX: usize = 4;
-
-/// Most failures a [`LockoutPolicy`] may allow before locking
-/// (`hard_limit`): NIST SP 800-63B §5.2.2 caps consecutive failed
-/// attempts on one account at 100.
-pub const HARD_LIMIT_MAX: u8 = 100;
-/// Fewest failures before locking (`hard_limit`).
-pub const HARD_LIMIT_MIN: u8 = 1;
-/// `hard_limit` of [`LockoutPolicy::default`].
-pub const HARD_LIMIT_DEFAULT: u8 = 100;
-/// `free_failures` of [`LockoutPolicy::default`].
-pub const FREE_FAILURES_DEFAULT: u8 = 5;
-/// Shortest delay, in seconds (`base_delay_secs`, `max_delay_secs`).
-pub const DELAY_SECS_MIN: u32 = 1;
-/// Longest delay, in seconds (`base_delay_secs`, `max_delay_secs`): one
-/// day. Anything longer is a lock, which `hard_limit` already gives.
-pub const DELAY_SECS_MAX: u32 = 86_400;
-/// `base_delay_secs` of [`LockoutPolicy::default`].
-pub const BASE_DELAY_SECS_DEFAULT: u32 = 1;
-/// `max_delay_secs` of [`LockoutPolicy::default`]: 15 minutes.
-pub const MAX_DELAY_SECS_DEFAULT: u32 = 900;
+pub use lockout::{Lockout, LockoutPolicy};
+pub use send::{SendLog, SendPolicy, Window};

@@ -3,14 +3,14 @@
 
 use core::fmt;
 
+use super::admission::Admission;
 use super::error::{LimitError, LimitField};
-use super::{
-    INTERVAL_SECS_MAX, INTERVAL_SECS_MIN, WINDOW_MAX_MAX, WINDOW_MAX_MIN, WINDOWS_MAX, WINDOWS_MIN,
-};
+use crate::limits::{WINDOW_INTERVAL_SECS, WINDOW_MAX, WINDOWS};
+use crate::step::Step;
 use crate::time::UnixTime;
 
 /// Event times a [`SendLog`] keeps: enough for the largest `max`.
-const CAPACITY: usize = WINDOW_MAX_MAX as usize;
+const CAPACITY: usize = WINDOW_MAX.max as usize;
 
 /// At most `max` events in any `interval_secs` seconds: no half-open
 /// interval `(a, a + interval_secs]` holds more than `max` allowed events.
@@ -33,6 +33,12 @@ impl Window {
     /// A window of `max` events (1 to 64) per `interval_secs` seconds (1 to
     /// `u32::MAX`). An out-of-range value is an error naming the field,
     /// never clamped.
+    ///
+    /// # Errors
+    ///
+    /// A [`LimitError`] for `max` ([`LimitField::Max`]), else for
+    /// `interval_secs` ([`LimitField::IntervalSecs`]), with the range and
+    /// the value given.
     pub const fn new(max: u8, interval_secs: u32) -> Result<Window, LimitError> {
         Self::try_new(max as u64, interval_secs as u64)
     }
@@ -41,6 +47,10 @@ impl Window {
     /// configuration, a stored policy): `max` is checked, then
     /// `interval_secs`, and a value too wide for the window's fields is
     /// out of range with the value given (SPEC §9.1), never cut to fit.
+    ///
+    /// # Errors
+    ///
+    /// As [`new`](Self::new).
     ///
     /// ```
     /// use mfa_core::throttle::{LimitField, LimitRule, Window};
@@ -52,16 +62,16 @@ impl Window {
     pub const fn try_new(max: u64, interval_secs: u64) -> Result<Window, LimitError> {
         if let Err(e) = LimitError::check_range(
             LimitField::Max,
-            WINDOW_MAX_MIN as u64,
-            WINDOW_MAX_MAX as u64,
+            WINDOW_MAX.min as u64,
+            WINDOW_MAX.max as u64,
             max,
         ) {
             return Err(e);
         }
         if let Err(e) = LimitError::check_range(
             LimitField::IntervalSecs,
-            INTERVAL_SECS_MIN as u64,
-            INTERVAL_SECS_MAX as u64,
+            WINDOW_INTERVAL_SECS.min as u64,
+            WINDOW_INTERVAL_SECS.max as u64,
             interval_secs,
         ) {
             return Err(e);
@@ -93,17 +103,22 @@ impl Window {
 pub struct SendPolicy {
     /// The windows; slots from `len` on hold a fixed filler, so derived
     /// equality compares the windows only.
-    windows: [Window; WINDOWS_MAX],
+    windows: [Window; WINDOWS.max],
     len: u8,
 }
 
 const FILLER: Window = Window {
-    max: WINDOW_MAX_MIN,
-    interval_secs: INTERVAL_SECS_MIN,
+    max: WINDOW_MAX.min,
+    interval_secs: WINDOW_INTERVAL_SECS.min,
 };
 
 impl SendPolicy {
     /// A policy of the given windows (1 to 4 of them).
+    ///
+    /// # Errors
+    ///
+    /// A [`LimitError`] for [`LimitField::Windows`] with none or more than
+    /// four.
     ///
     /// ```
     /// use mfa_core::throttle::{LimitField, SendPolicy, Window};
@@ -115,11 +130,11 @@ impl SendPolicy {
     pub fn new(windows: &[Window]) -> Result<SendPolicy, LimitError> {
         LimitError::check_range(
             LimitField::Windows,
-            WINDOWS_MIN as u64,
-            WINDOWS_MAX as u64,
+            WINDOWS.min as u64,
+            WINDOWS.max as u64,
             windows.len() as u64,
         )?;
-        let mut all = [FILLER; WINDOWS_MAX];
+        let mut all = [FILLER; WINDOWS.max];
         all[..windows.len()].copy_from_slice(windows);
         Ok(SendPolicy {
             windows: all,
@@ -158,33 +173,6 @@ impl Default for SendPolicy {
     }
 }
 
-/// A refused event: try again in `secs` seconds.
-///
-/// The wait is exact and counted from the `now` that was given: with no
-/// other event in between, the same event is allowed at `now + secs` and
-/// refused at `now + secs − 1`. It saturates at `u64::MAX` (reachable only
-/// with clocks within 136 years of the end of `u64` time).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[must_use = "a refused event must not be sent"]
-pub struct RetryAfter {
-    secs: u64,
-}
-
-impl RetryAfter {
-    /// Seconds to wait (at least 1), e.g. for an HTTP `Retry-After` header.
-    pub const fn secs(self) -> u64 {
-        self.secs
-    }
-}
-
-impl fmt::Display for RetryAfter {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "limit reached; retry after {} seconds", self.secs)
-    }
-}
-
-impl core::error::Error for RetryAfter {}
-
 /// The send-limit state of one key (a number, an account, an IP): the
 /// times of the most recent allowed events, and a revision.
 ///
@@ -221,21 +209,30 @@ impl SendLog {
         }
     }
 
-    /// Would an event at `now` be allowed? Changes nothing.
-    pub fn check(&self, policy: &SendPolicy, now: UnixTime) -> Result<(), RetryAfter> {
-        self.decide(policy, now.as_secs()).map(drop)
+    /// Would an event at `now` be allowed? Changes nothing. The answer is
+    /// never [`Admission::Locked`].
+    pub fn check(&self, policy: &SendPolicy, now: UnixTime) -> Admission {
+        match self.decide(policy, now.as_secs()) {
+            Ok(_) => Admission::Allowed,
+            Err(secs) => Admission::Wait { secs },
+        }
     }
 
     /// Decides on an event at `now` and, when it is allowed, records it at
     /// `max(now, newest recorded time)` and raises the revision by one.
-    /// A refusal records nothing.
+    /// A refusal ([`Admission::Wait`]; never `Locked`) records nothing.
     ///
-    /// Only send when this returns `Ok` and, for a shared log, the write
-    /// of the new state has landed (see the [module docs](super)).
-    pub fn try_send(&mut self, policy: &SendPolicy, now: UnixTime) -> Result<(), RetryAfter> {
-        let at = self.decide(policy, now.as_secs())?;
-        self.push(at);
-        Ok(())
+    /// Only send when the answer is [`Admission::Allowed`] and the step's
+    /// write has landed (the [guide](crate::guide) has the protocol).
+    pub fn try_send(&mut self, policy: &SendPolicy, now: UnixTime) -> Step<Admission> {
+        let before = self.revision;
+        match self.decide(policy, now.as_secs()) {
+            Ok(at) => {
+                self.push(at);
+                Step::new(Admission::Allowed, true, before, self.revision)
+            }
+            Err(secs) => Step::new(Admission::Wait { secs }, false, before, before),
+        }
     }
 
     /// Allowed events so far: the compare-and-swap token of a shared log.
@@ -266,8 +263,9 @@ impl SendLog {
         (k <= len).then(|| self.at(len - k))
     }
 
-    /// The decision at `now`: the time to record the event at, or the wait.
-    fn decide(&self, policy: &SendPolicy, now: u64) -> Result<u64, RetryAfter> {
+    /// The decision at `now`: the time to record the event at, or the
+    /// seconds to wait (at least 1).
+    fn decide(&self, policy: &SendPolicy, now: u64) -> Result<u64, u64> {
         // Never run backwards: evaluate at the newest recorded time if the
         // clock reads earlier.
         let t = match self.newest() {
@@ -288,11 +286,7 @@ impl SendLog {
                 }
             }
         }
-        if wait == 0 {
-            Ok(t)
-        } else {
-            Err(RetryAfter { secs: wait })
-        }
+        if wait == 0 { Ok(t) } else { Err(wait) }
     }
 
     /// Records an event at `t`, at or after every kept time.
@@ -505,6 +499,12 @@ mod tests {
         UnixTime::from_secs(s)
     }
 
+    /// Asserts a send was allowed (and so asks for a write).
+    fn admitted(step: Step<Admission>) {
+        assert!(step.write().is_some());
+        assert_eq!(step.into_answer(), Admission::Allowed);
+    }
+
     fn policy(windows: &[(u8, u32)]) -> SendPolicy {
         let ws: [Window; 4] = core::array::from_fn(|i| {
             windows
@@ -520,7 +520,7 @@ mod tests {
         let mut log = SendLog::new();
         assert_eq!(log.nth_newest(1), None);
         for s in [10, 20, 30] {
-            log.try_send(&p, at(s)).unwrap();
+            admitted(log.try_send(&p, at(s)));
         }
         assert_eq!(log.nth_newest(1), Some(30));
         assert_eq!(log.nth_newest(3), Some(10));
@@ -532,7 +532,7 @@ mod tests {
         let p = policy(&[(64, 1)]);
         let mut log = SendLog::new();
         for s in 0..100 {
-            log.try_send(&p, at(s)).unwrap();
+            admitted(log.try_send(&p, at(s)));
         }
         assert_eq!(log.revision(), 100);
         assert!(log.events().map(UnixTime::as_secs).eq(36..100));
@@ -542,16 +542,16 @@ mod tests {
     fn forgets_only_what_no_window_can_count() {
         let p = policy(&[(2, u32::MAX)]);
         let mut log = SendLog::new();
-        log.try_send(&p, at(5)).unwrap();
-        log.try_send(&p, at(6)).unwrap();
+        admitted(log.try_send(&p, at(5)));
+        admitted(log.try_send(&p, at(6)));
         let max = u64::from(u32::MAX);
         // At 5 + u32::MAX the event at 5 has just left the window.
-        assert_eq!(log.check(&p, at(4 + max)), Err(RetryAfter { secs: 1 }));
-        log.try_send(&p, at(5 + max)).unwrap();
+        assert_eq!(log.check(&p, at(4 + max)), Admission::Wait { secs: 1 });
+        admitted(log.try_send(&p, at(5 + max)));
         // Still within u32::MAX of the base: nothing forgotten yet.
         assert!(log.events().map(UnixTime::as_secs).eq([5, 6, 5 + max]));
-        assert_eq!(log.check(&p, at(5 + max)), Err(RetryAfter { secs: 1 }));
-        log.try_send(&p, at(6 + max)).unwrap();
+        assert_eq!(log.check(&p, at(5 + max)), Admission::Wait { secs: 1 });
+        admitted(log.try_send(&p, at(6 + max)));
         // 5 is more than u32::MAX old: forgotten; 6 is exactly u32::MAX
         // old and kept (SPEC §9.1); rebased on the oldest kept.
         assert!(
@@ -562,7 +562,7 @@ mod tests {
         assert_eq!(log.base, 6);
         assert_eq!(log.offsets[usize::from(log.start)], 0);
         // A jump far ahead forgets everything.
-        log.try_send(&p, at(10 * max)).unwrap();
+        admitted(log.try_send(&p, at(10 * max)));
         assert!(log.events().map(UnixTime::as_secs).eq([10 * max]));
         assert_eq!(log.base, 10 * max);
         assert_eq!(log.revision(), 5);
@@ -577,14 +577,14 @@ mod tests {
         let p = policy(&[(2, u32::MAX)]);
         let max = u64::from(u32::MAX);
         let mut log = SendLog::new();
-        log.try_send(&p, at(6)).unwrap();
-        log.try_send(&p, at(6 + max)).unwrap();
+        admitted(log.try_send(&p, at(6)));
+        admitted(log.try_send(&p, at(6 + max)));
         assert!(log.events().map(UnixTime::as_secs).eq([6, 6 + max]));
         let mut log = SendLog::new();
-        log.try_send(&p, at(5)).unwrap();
-        log.try_send(&p, at(6)).unwrap();
-        log.try_send(&p, at(5 + max)).unwrap();
-        log.try_send(&p, at(6 + max)).unwrap();
+        admitted(log.try_send(&p, at(5)));
+        admitted(log.try_send(&p, at(6)));
+        admitted(log.try_send(&p, at(5 + max)));
+        admitted(log.try_send(&p, at(6 + max)));
         assert!(
             log.events()
                 .map(UnixTime::as_secs)
@@ -592,7 +592,7 @@ mod tests {
             "{log:?}"
         );
         // A refusal forgets nothing, even a time that is now far behind.
-        assert!(log.try_send(&p, at(7 + max)).is_err());
+        assert!(!log.try_send(&p, at(7 + max)).answer().is_allowed());
         assert!(
             log.events()
                 .map(UnixTime::as_secs)
@@ -601,8 +601,8 @@ mod tests {
         // A time more than u32::MAX older than the newest is forgotten.
         let mut wide = SendLog::new();
         let one = policy(&[(64, 1)]);
-        wide.try_send(&one, at(6)).unwrap();
-        wide.try_send(&one, at(7 + max)).unwrap();
+        admitted(wide.try_send(&one, at(6)));
+        admitted(wide.try_send(&one, at(7 + max)));
         assert!(wide.events().map(UnixTime::as_secs).eq([7 + max]));
     }
 
@@ -610,14 +610,14 @@ mod tests {
     fn the_end_of_time_saturates() {
         let p = policy(&[(1, u32::MAX)]);
         let mut log = SendLog::new();
-        log.try_send(&p, at(u64::MAX)).unwrap();
+        admitted(log.try_send(&p, at(u64::MAX)));
         assert_eq!(
             log.check(&p, at(u64::MAX)),
-            Err(RetryAfter {
+            Admission::Wait {
                 secs: u64::from(u32::MAX)
-            })
+            }
         );
         // From an early clock the exact wait would not fit a u64.
-        assert_eq!(log.check(&p, at(0)), Err(RetryAfter { secs: u64::MAX }));
+        assert_eq!(log.check(&p, at(0)), Admission::Wait { secs: u64::MAX });
     }
 }

@@ -6,7 +6,7 @@
 
 use core::fmt;
 
-use crate::limits::{TOKEN_LENGTH_MAX, TOKEN_LENGTH_MIN};
+use crate::limits::TOKEN_LENGTH;
 
 mod generate;
 mod normalize;
@@ -17,7 +17,7 @@ pub use normalize::Normalized;
 use words::{Symbols, Words, ct_eq};
 
 /// Bytes of a token buffer: room for the longest token.
-const MAX: usize = TOKEN_LENGTH_MAX as usize;
+const MAX: usize = TOKEN_LENGTH.max as usize;
 
 /// Which symbols a token is made of (`allow_alphas`).
 ///
@@ -115,7 +115,8 @@ impl fmt::Display for TokenError {
         match *self {
             TokenError::Length { given } => write!(
                 f,
-                "must have {TOKEN_LENGTH_MIN} to {TOKEN_LENGTH_MAX} characters (given {given})"
+                "must have {} to {} characters (given {given})",
+                TOKEN_LENGTH.min, TOKEN_LENGTH.max
             ),
             TokenError::Alphabet { position, alphabet } => {
                 write!(f, "character {position} is not in the {alphabet} alphabet")
@@ -131,6 +132,12 @@ impl Token {
     /// test number): 4 to 20 characters, every one a symbol of `alphabet`,
     /// exactly as it will be sent (no normalisation is applied here).
     ///
+    /// # Errors
+    ///
+    /// [`TokenError::Length`] outside 4 to 20 characters, else
+    /// [`TokenError::Alphabet`] naming the first character outside
+    /// `alphabet`.
+    ///
     /// ```
     /// use mfa_core::{Alphabet, Token, TokenError};
     /// assert_eq!(Token::new("4321", Alphabet::Numeric)?.len(), 4);
@@ -140,7 +147,7 @@ impl Token {
     /// ```
     pub fn new(text: &str, alphabet: Alphabet) -> Result<Token, TokenError> {
         let n = text.chars().count();
-        if !(usize::from(TOKEN_LENGTH_MIN)..=MAX).contains(&n) {
+        if !(usize::from(TOKEN_LENGTH.min)..=MAX).contains(&n) {
             return Err(TokenError::Length { given: n });
         }
         // All characters are ASCII once past this check, so byte positions

@@ -4,7 +4,10 @@
 use core::fmt;
 
 use super::words::{Symbols, Words};
-use crate::limits::{TOKEN_LENGTH_MAX, TOKEN_LENGTH_MIN};
+use crate::limits::TOKEN_LENGTH;
+
+/// The longest token, as a pattern bound.
+const TOKEN_MAX: u8 = TOKEN_LENGTH.max;
 
 /// A submission after normalisation: 4 to 20 symbols from `0-9` and the
 /// alphanumeric alphabet's letters.
@@ -95,7 +98,7 @@ pub(super) fn normalize(submitted: &str) -> Option<Typed> {
         };
         out.push(symbol)?;
     }
-    (out.len >= TOKEN_LENGTH_MIN).then_some(Typed {
+    (out.len >= TOKEN_LENGTH.min).then_some(Typed {
         symbols: Words([out.low as u64, (out.low >> 64) as u64, out.high]),
         len: out.len,
     })
@@ -121,7 +124,7 @@ impl Gathered {
         }
         match self.len {
             0..16 => self.low |= u128::from(symbol) << (8 * self.len),
-            16..TOKEN_LENGTH_MAX => self.high |= u64::from(symbol) << (8 * (self.len - 16)),
+            16..TOKEN_MAX => self.high |= u64::from(symbol) << (8 * (self.len - 16)),
             _ => return None,
         }
         self.len += 1;

@@ -12,7 +12,7 @@ use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::channel::Channel;
-use crate::params::Request;
+use crate::params::IssueRequest;
 use crate::secret::{SecretText, refuse_all_but, unknown_field};
 
 /// The body of `POST /mfa/sms` and `POST /mfa/call`: every field of the
@@ -52,8 +52,8 @@ pub struct RequestBody {
 impl RequestBody {
     /// The request for `channel` (the endpoint: `/mfa/sms` or `/mfa/call`),
     /// borrowing this body's strings. Host-side settings stay unset.
-    pub fn to_request(&self, channel: Channel) -> Request<'_> {
-        Request {
+    pub fn to_request(&self, channel: Channel) -> IssueRequest<'_> {
+        IssueRequest {
             to: self.to.as_deref(),
             from: self.from.as_deref(),
             message: self.message.as_deref(),
@@ -61,7 +61,7 @@ impl RequestBody {
             max_attempts: self.max_attempts,
             allow_alphas: self.allow_alphas,
             valid_for: self.valid_for,
-            ..Request::empty(channel)
+            ..IssueRequest::empty(channel)
         }
     }
 }

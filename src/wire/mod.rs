@@ -51,7 +51,9 @@
 //!
 //! // POST /mfa/{id}/verify
 //! let verify: VerifyBody = serde_json::from_str(r#"{"token":"000000"}"#)?;
-//! let answer = HttpResponse::verification(&challenge.verify(&verify.token, now));
+//! let step = challenge.verify(&verify.token, now);
+//! // Write the challenge back as `step.write()` says (guide), then answer:
+//! let answer = HttpResponse::verification(step.answer());
 //! assert_eq!((answer.status, serde_json::to_string(&answer.body)?.as_str()), (200, r#"{"success":false}"#));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```

@@ -1,7 +1,7 @@
 //! Test helpers: deterministic RNGs and small builders.
 #![allow(dead_code)]
 
-use mfa_core::{Challenge, Channel, Delivery, Params, Request, UnixTime};
+use mfa_core::{Challenge, Channel, Delivery, IssueRequest, Params, UnixTime};
 use rand_chacha::ChaCha20Rng;
 use rand_core::{SeedableRng, TryCryptoRng, TryRng};
 
@@ -10,10 +10,9 @@ pub fn rng(seed: u64) -> ChaCha20Rng {
     ChaCha20Rng::seed_from_u64(seed)
 }
 
-mod stream_rng;
 // Not every test file uses it.
 #[allow(unused_imports)]
-pub use stream_rng::{Exhausted, StreamRng};
+pub use mfa_support::{Exhausted, StreamRng};
 
 /// An RNG whose every call fails.
 pub struct FailingRng;
@@ -35,7 +34,7 @@ pub const TO: &str = "+15557788999";
 pub const T0: UnixTime = UnixTime::from_secs(1_700_000_000);
 
 /// Validates `req` or fails the test with the violations.
-pub fn params(req: Request<'_>) -> Params<'_> {
+pub fn params(req: IssueRequest<'_>) -> Params<'_> {
     match req.validate() {
         Ok(p) => p,
         Err(v) => panic!("request should be valid: {v}"),
@@ -43,7 +42,7 @@ pub fn params(req: Request<'_>) -> Params<'_> {
 }
 
 /// Issues `req` at `T0` with the seeded RNG `seed`.
-pub fn issue<'a>(req: Request<'a>, seed: u64) -> (Challenge, Delivery<'a>) {
+pub fn issue<'a>(req: IssueRequest<'a>, seed: u64) -> (Challenge, Delivery<'a>) {
     let p = params(req);
     Challenge::issue(&p, &mut rng(seed), T0).expect("rng never fails")
 }
@@ -61,12 +60,12 @@ pub fn wrong(right: &str) -> String {
     s
 }
 
-pub fn sms(to: &str) -> Request<'_> {
-    Request::new(Channel::Sms, to)
+pub fn sms(to: &str) -> IssueRequest<'_> {
+    IssueRequest::new(Channel::Sms, to)
 }
 
-pub fn call(to: &str) -> Request<'_> {
-    Request::new(Channel::Call, to)
+pub fn call(to: &str) -> IssueRequest<'_> {
+    IssueRequest::new(Channel::Call, to)
 }
 
 /// `Delivery::text` without the `alloc` feature: the same text, written

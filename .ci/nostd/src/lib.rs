@@ -4,7 +4,7 @@
 use core::convert::Infallible;
 use core::fmt::Write;
 
-use mfa_core::{Challenge, Channel, Request, UnixTime};
+use mfa_core::{Challenge, Channel, IssueRequest, UnixTime};
 use rand_core::{TryCryptoRng, TryRng};
 
 #[panic_handler]
@@ -48,7 +48,7 @@ impl Write for Buf {
 /// Issues, renders and verifies; returns 1 on success.
 #[unsafe(no_mangle)]
 pub extern "C" fn mfa_nostd_flow(now: u64) -> u32 {
-    let Ok(params) = Request::new(Channel::Sms, "+15557788999").validate() else {
+    let Ok(params) = IssueRequest::new(Channel::Sms, "+15557788999").validate() else {
         return 0;
     };
     let Ok((mut c, d)) = Challenge::issue(&params, &mut Counter(7), UnixTime::from_secs(now))
@@ -61,5 +61,5 @@ pub extern "C" fn mfa_nostd_flow(now: u64) -> u32 {
     }
     let text = core::str::from_utf8(&buf.0[..buf.1]).unwrap_or("");
     let code = &text[text.len() - 6..];
-    u32::from(c.verify(code, UnixTime::from_secs(now)).is_verified())
+    u32::from(c.verify(code, UnixTime::from_secs(now)).into_answer().is_verified())
 }

@@ -7,7 +7,7 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use mfa_core::{Challenge, Channel, OsRng, Request, UnixTime};
+use mfa_core::{Challenge, Channel, IssueRequest, OsRng, UnixTime};
 use mfa_server::seal::{Keyring, Row};
 
 const ROUNDS: u32 = 200_000;
@@ -27,7 +27,7 @@ fn time(label: &str, mut f: impl FnMut()) -> f64 {
 
 fn main() {
     let ring = Keyring::parse(&format!("1 {}", "42".repeat(32))).unwrap();
-    let params = Request::new(Channel::Sms, "+15557788999")
+    let params = IssueRequest::new(Channel::Sms, "+15557788999")
         .validate()
         .unwrap();
     let (challenge, _) = Challenge::issue(&params, &mut OsRng, UnixTime::now()).unwrap();

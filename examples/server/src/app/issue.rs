@@ -167,11 +167,18 @@ impl App {
                     } else {
                         self.read_limit::<SendRecord>(key).await?
                     };
-                if let Err(wait) = log.try_send(&policy, now) {
-                    counter!("mfa_rate_limited_total", "limit" => "send").increment(1);
-                    return Err(HttpResponse::rate_limited(wait.secs()).into());
+                match log.try_send(&policy, now).into_parts() {
+                    // Counted: the log's write goes in the list.
+                    (_, Some(_)) => {
+                        writes.push(kind, self.limit_write(key, read, &log, keep_until)?)
+                    }
+                    // Refused: nothing to write.
+                    (refused, None) => {
+                        counter!("mfa_rate_limited_total", "limit" => "send").increment(1);
+                        let wait = refused.retry_after().unwrap_or(1);
+                        return Err(HttpResponse::rate_limited(wait).into());
+                    }
                 }
-                writes.push(kind, self.limit_write(key, read, &log, keep_until)?);
             }
             first_round.store(false, Relaxed);
             // Limits read for real have passed: spend the budgets now. A
@@ -213,10 +220,10 @@ impl App {
             let Some(mut current) = self.load(id, project).await? else {
                 return Ok(Round::Done(()));
             };
-            // Already terminal: nothing changes, nothing to write.
+            // Already terminal: the refusal writes nothing.
             let now = UnixTime::now();
-            let _ = current.record.challenge.cancel(now);
-            let Some(swap) = self.swap_challenge(project, id, &current, now)? else {
+            let step = current.record.challenge.cancel(now);
+            let Some(swap) = self.swap_challenge(project, id, &current, step.write(), now)? else {
                 return Ok(Round::Done(()));
             };
             Ok(match self.store.apply(vec![swap]).await? {

@@ -44,9 +44,8 @@ impl App {
     pub async fn reset_lockout(&self, key: &str) -> Result<bool, Refusal> {
         until_landed("reset a lockout", || async {
             let (mut tries, read) = self.read_limit::<LockRecord>(key).await?;
-            let before = tries.lockout.revision();
-            tries.lockout.reset();
-            if tries.lockout.revision() == before {
+            if tries.lockout.reset().write().is_none() {
+                // Nothing to clear, nothing to write.
                 return Ok(Round::Done(false));
             }
             tries.revision += 1;

@@ -2,7 +2,7 @@
 //! limiter state (a send log, a lockout). Everything read is opened and
 //! checked against its columns; a row that fails is a [`Refusal::Tampered`].
 
-use mfa_core::{Challenge, UnixTime};
+use mfa_core::{Challenge, Swap, UnixTime};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -132,24 +132,25 @@ impl App {
         })
     }
 
-    /// The write that stores a changed challenge, if it changed since the
-    /// read (`None`: nothing to write).
+    /// The write a challenge's step asks for, sealed (`None`: the step
+    /// asks for none): a compare-and-swap from the revision it expects.
     pub fn swap_challenge(
         &self,
         project: &str,
         id: &str,
         loaded: &Loaded,
+        write: Option<Swap>,
         now: UnixTime,
     ) -> Result<Option<Write>, Refusal> {
+        let Some(swap) = write else {
+            return Ok(None);
+        };
         let ChallengeRecord {
             challenge,
             lock_revision,
         } = &loaded.record;
-        if rev(challenge.revision()) == loaded.read {
-            return Ok(None);
-        }
         Ok(Some(Write::SwapChallenge {
-            read: loaded.read,
+            read: rev(swap.expected()),
             to: self.seal_challenge(project, id, challenge, *lock_revision, now)?,
             closed: challenge.parts().state.is_terminal(),
         }))

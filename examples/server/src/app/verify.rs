@@ -15,9 +15,9 @@ use std::sync::atomic::AtomicBool;
 use std::sync::atomic::Ordering::Relaxed;
 
 use metrics::counter;
-use mfa_core::throttle::Attempt;
+use mfa_core::throttle::Admission;
 use mfa_core::wire::{HttpResponse, VerifyBody};
-use mfa_core::{ChallengeId, State, UnixTime, Verification};
+use mfa_core::{ChallengeId, ChallengeState, UnixTime, Verification};
 
 use crate::record::{LockRecord, Tamper};
 
@@ -93,14 +93,14 @@ impl App {
         let now = UnixTime::now();
         // A closed challenge answers its reason whatever the lockouts say.
         let mut locks = (None, None);
-        if loaded.record.challenge.state_at(now) == State::Pending {
+        if loaded.record.challenge.state_at(now) == ChallengeState::Pending {
             match self.gates(id, caller, &loaded, now, counted).await? {
                 Some(gated) => locks = gated,
                 None => return Ok(Round::Again),
             }
         }
-        let outcome = loaded.record.challenge.verify(token, now);
-        let verified = outcome == Verification::Verified;
+        let step = loaded.record.challenge.verify(token, now);
+        let verified = step.answer().is_verified();
         let mut writes = WriteList::default();
         let mut resets = Vec::new();
         if let Some((key, mut tries, read)) = locks.0 {
@@ -120,14 +120,12 @@ impl App {
             let write = self.limit_write(&key, read, &tries, tries.keep_until(now))?;
             writes.push(VerifyWrite::SubjectCount, write);
         }
-        if let Some(swap) = self.swap_challenge(caller.project, id, &loaded, now)? {
+        if let Some(swap) = self.swap_challenge(caller.project, id, &loaded, step.write(), now)? {
             writes.push(VerifyWrite::Challenge, swap);
         }
         let mut reset_keys = Vec::new();
         for (kind, key, mut tries) in resets {
-            let before = tries.lockout.revision();
-            tries.lockout.reset();
-            if tries.lockout.revision() != before {
+            if tries.lockout.reset().write().is_some() {
                 let read = Some(rev(tries.revision));
                 tries.revision += 1;
                 writes.push(
@@ -159,7 +157,8 @@ impl App {
             }
             None => {}
         }
-        Ok(Round::Done(outcome))
+        // Every write landed: the answer may go out.
+        Ok(Round::Done(step.into_answer()))
     }
 
     /// Reads the lockout rows of a live challenge, checks them against the
@@ -214,16 +213,20 @@ impl App {
         let lifted_at = tries
             .last_counted
             .saturating_add(self.settings.hard_lock.as_secs());
-        if tries.lockout.check(&policy, now) == Attempt::Locked && now.as_secs() >= lifted_at {
-            tries.lockout.reset();
+        if tries.lockout.check(&policy, now) == Admission::Locked && now.as_secs() >= lifted_at {
+            // Lifted: the cleared count is written with the try counted
+            // next (a try after a reset is always admitted).
+            let _lifted = tries.lockout.reset();
         }
-        let wait = match tries.lockout.try_verify(&policy, now) {
-            Attempt::Allowed => {
+        // Admitted: the count is in `tries`, which the round writes before
+        // it answers. Refused: nothing to write.
+        let wait = match tries.lockout.admit(&policy, now).into_answer() {
+            Admission::Allowed => {
                 tries.last_counted = tries.last_counted.max(now.as_secs());
                 return Ok(());
             }
-            Attempt::Wait { secs } => secs,
-            Attempt::Locked => lifted_at.saturating_sub(now.as_secs()).max(1),
+            Admission::Wait { secs } => secs,
+            Admission::Locked => lifted_at.saturating_sub(now.as_secs()).max(1),
         };
         counter!("mfa_rate_limited_total", "limit" => "lockout").increment(1);
         Err(HttpResponse::locked(Some(wait)).into())

@@ -11,19 +11,19 @@
 //!    allowed), else 415: the guide sends JSON, and a body sent as a form
 //!    or as text is not read as JSON by accident.
 //! 4. **The body: at most [`HttpLimits::max_body`] bytes, within
-//!    [`HttpLimits::body_timeout`].** A `Content-Length` over the limit is
-//!    a 413 from the headers; a body that grows past it while it arrives
-//!    is a 413 at that point; one that takes longer than the deadline is a
-//!    408. The handler then gets the whole body, already in memory.
+//!    [`HttpLimits::body_timeout`]** (`guards/body.rs`, with guard 3). A
+//!    `Content-Length` over the limit is a 413 from the headers; a body
+//!    that grows past it while it arrives is a 413 at that point; one that
+//!    takes longer than the deadline is a 408. The handler then gets the
+//!    whole body, already in memory.
 //!
 //! The header timeout, the connection cap and the shutdown bound are the
 //! connection's business: see [`super::serve`].
 
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::body::Body;
-use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, header};
@@ -35,20 +35,14 @@ use metrics::counter;
 
 use super::reply;
 
+mod body;
 mod credentials;
 mod logins;
 
+pub use body::HttpLimits;
+use body::is_json;
 pub use credentials::Credentials;
 pub use logins::FailedLogins;
-
-/// Limits on one request.
-#[derive(Clone, Copy, Debug)]
-pub struct HttpLimits {
-    /// Largest body read, in bytes.
-    pub max_body: usize,
-    /// Longest wait for the whole body once the headers are in.
-    pub body_timeout: Duration,
-}
 
 /// The project a request was authenticated as, and the requester it
 /// names: put in the request's extensions by [`api_guard`] for the
@@ -214,26 +208,6 @@ pub fn authenticate(
         .ok_or(AuthRefusal::Unauthorized)
 }
 
-fn is_json(headers: &HeaderMap) -> bool {
-    let Some(value) = headers.get(header::CONTENT_TYPE) else {
-        return false;
-    };
-    let Ok(value) = value.to_str() else {
-        return false;
-    };
-    let essence = value.split(';').next().unwrap_or("").trim();
-    essence.eq_ignore_ascii_case("application/json")
-}
-
-fn declared_length(headers: &HeaderMap) -> Option<u64> {
-    headers
-        .get(header::CONTENT_LENGTH)?
-        .to_str()
-        .ok()?
-        .parse()
-        .ok()
-}
-
 /// Middleware for the API routes: credentials, content type, then the
 /// body within its limits; the handler gets [`Authenticated`] and the
 /// whole body.
@@ -258,44 +232,9 @@ pub async fn api_guard(State(guard): State<Arc<Guard>>, request: Request, next: 
             "the body must be sent as Content-Type: application/json",
         );
     }
-    let limits = guard.limits;
-    let too_large = || {
-        refused(
-            413,
-            "body_too_large",
-            "the request body is larger than this server accepts",
-        )
-    };
-    if declared_length(&parts.headers).is_some_and(|n| n > limits.max_body as u64) {
-        return too_large();
-    }
-    let read = axum::body::to_bytes(body, limits.max_body);
-    tokio::pin!(read);
-    // A body already in the buffer needs no deadline (nor its timer).
-    let read = tokio::select! {
-        biased;
-        read = &mut read => Ok(read),
-        () = std::future::ready(()) => tokio::time::timeout(limits.body_timeout, read).await,
-    };
-    let bytes = match read {
-        Ok(Ok(bytes)) => bytes,
-        Ok(Err(e)) => {
-            // Over the limit (a chunked body), or the client went away.
-            let over = std::error::Error::source(&e)
-                .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
-            return if over {
-                too_large()
-            } else {
-                refused(400, "bad_request", "the request body could not be read")
-            };
-        }
-        Err(_) => {
-            return refused(
-                408,
-                "request_timeout",
-                "the request body did not arrive in time",
-            );
-        }
+    let bytes = match body::read(&parts.headers, body, guard.limits).await {
+        Ok(bytes) => bytes,
+        Err(refusal) => return refusal,
     };
     parts.extensions.insert(Authenticated { project, subject });
     next.run(Request::from_parts(parts, Body::from(bytes)))

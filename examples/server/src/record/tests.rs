@@ -32,6 +32,6 @@ fn kept_while_a_challenge_may_live_or_a_week_after_a_failure() {
     r.note("a", 1, t.add_secs(3_600), t);
     assert_eq!(r.keep_until(t), t.add_secs(3_600 + KEEP_MARGIN_SECS));
     let policy = mfa_core::throttle::LockoutPolicy::default();
-    let _ = r.lockout.try_verify(&policy, t);
+    let _ = r.lockout.admit(&policy, t);
     assert_eq!(r.keep_until(t), t.add_secs(LOCKOUT_KEEP_SECS));
 }

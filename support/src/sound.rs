@@ -1,7 +1,7 @@
 //! Every invariant of SPEC §5 that can be checked from outside a challenge.
 //! Shared by the tests (`tests/store.rs`) and the fuzz targets.
 
-use mfa_core::{Challenge, State};
+use mfa_core::{Challenge, ChallengeState};
 
 /// Panics if `c` breaks a rule no challenge may break.
 pub fn assert_sound(c: &Challenge) {
@@ -14,11 +14,11 @@ pub fn assert_sound(c: &Challenge) {
     assert!((4..=20).contains(&t.len()));
     assert!(t.bytes().all(|b| c.parts().alphabet.contains(b)));
     match c.parts().state {
-        State::Pending | State::Expired | State::Canceled => {
+        ChallengeState::Pending | ChallengeState::Expired | ChallengeState::Canceled => {
             assert!(c.parts().attempts_used < c.parts().max_attempts)
         }
-        State::Exhausted => assert_eq!(c.parts().attempts_used, c.parts().max_attempts),
-        State::Verified => assert!(c.parts().attempts_used >= 1),
+        ChallengeState::Exhausted => assert_eq!(c.parts().attempts_used, c.parts().max_attempts),
+        ChallengeState::Verified => assert!(c.parts().attempts_used >= 1),
     }
     assert!(Challenge::from_parts(c.parts().clone()).is_ok());
 }

@@ -1,8 +1,7 @@
 //! Chi-square goodness of fit for token symbols, shared by the CI-sized
 //! test (`tests/token_stats.rs`) and the full run (`examples/token_stats.rs`).
-#![allow(dead_code)]
 
-use mfa_core::{Alphabet, Challenge, Channel, Request, UnixTime};
+use mfa_core::{Alphabet, Challenge, Channel, IssueRequest, UnixTime};
 use rand_chacha::ChaCha20Rng;
 use rand_core::Rng;
 
@@ -13,10 +12,10 @@ pub fn issued(alphas: bool, len: i64, n: u64, rng: &mut ChaCha20Rng) -> Counts {
     } else {
         Alphabet::Numeric.symbols()
     };
-    let params = Request {
+    let params = IssueRequest {
         allow_alphas: Some(alphas),
         token_length: Some(len),
-        ..Request::new(Channel::Sms, "+15557788999")
+        ..IssueRequest::new(Channel::Sms, "+15557788999")
     }
     .validate()
     .unwrap();

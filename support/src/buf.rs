@@ -8,11 +8,18 @@ pub struct Buf {
 }
 
 impl Buf {
+    /// An empty buffer.
     pub const fn new() -> Self {
         Buf {
             bytes: [0; 2048],
             len: 0,
         }
+    }
+}
+
+impl Default for Buf {
+    fn default() -> Self {
+        Buf::new()
     }
 }
 

@@ -1,5 +1,5 @@
 //! The oracle: the per-family logic behind the test vectors, shared by the
-//! vector generators (`tests/vectors.rs`, and `tests/vector_templates.rs`
+//! vector generators (`tests/vectors/`, and `tests/vector_templates.rs`
 //! for `templates`), the oracle binary
 //! (`examples/oracle.rs`) and its fuzz target (`fuzz/fuzz_targets/oracle.rs`).
 //!
@@ -14,16 +14,15 @@
 //! family, a missing or ill-typed field, a request the crate refuses where
 //! the family needs it accepted) is an `Err` with a message, which
 //! [`answer_line`] writes as `{"error": "<message>"}`.
-#![allow(dead_code)]
 
 use mfa_core::sms::segments;
 use mfa_core::throttle::{
-    Attempt, LimitError, LimitRule, Lockout, LockoutPolicy, SendLog, SendPolicy, Window,
+    Admission, LimitError, LimitRule, Lockout, LockoutPolicy, SendLog, SendPolicy, Window,
 };
 use mfa_core::wire::{HttpResponse, RequestBody, VerifyBody};
 use mfa_core::{
-    Alphabet, Challenge, ChallengeId, Channel, Closed, IdError, Normalized, PhoneError,
-    PhoneNumber, Request, ResendError, Rule, UnixTime, Verification, Violations, check_template,
+    Alphabet, Challenge, ChallengeId, Channel, Closed, IdError, IssueRequest, Normalized,
+    PhoneError, PhoneNumber, ResendError, Rule, UnixTime, Verification, Violations, check_template,
 };
 use serde_json::{Map, Value, json};
 
@@ -162,7 +161,7 @@ pub fn hex(b: &[u8]) -> String {
 }
 
 pub fn unhex(s: &str) -> Result<Vec<u8>, String> {
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return Err("hex: odd length".into());
     }
     (0..s.len())
@@ -185,9 +184,7 @@ pub fn channel_of(v: &Value) -> Result<Channel, String> {
 
 // --- an RNG that serves given bytes --------------------------------------------------
 
-#[path = "../common/stream_rng.rs"]
-mod stream_rng;
-pub use stream_rng::StreamRng;
+pub use crate::StreamRng;
 
 // --- shapes shared by several families -------------------------------------------------
 
@@ -281,8 +278,8 @@ impl Req {
         })
     }
 
-    pub fn request(&self) -> Request<'_> {
-        Request {
+    pub fn request(&self) -> IssueRequest<'_> {
+        IssueRequest {
             max_deliveries: self.max_deliveries,
             token: self.token.as_deref(),
             ..self.body.to_request(self.channel)
@@ -290,7 +287,7 @@ impl Req {
     }
 }
 
-fn must_validate<'a>(r: &Request<'a>) -> Result<mfa_core::Params<'a>, String> {
+fn must_validate<'a>(r: &IssueRequest<'a>) -> Result<mfa_core::Params<'a>, String> {
     r.validate().map_err(|v| match violations_json(&v) {
         Ok(j) => format!("the request is invalid: {j}"),
         Err(e) => e,
@@ -312,11 +309,11 @@ fn tokens(v: &Value) -> Answer {
         None => Some(i64_field(v, "token_length")?),
     };
     let stream = unhex(str_field(v, "rng")?)?;
-    let req = Request {
+    let req = IssueRequest {
         token_length,
         allow_alphas: Some(alphas),
         token: host,
-        ..Request::new(Channel::Sms, TO)
+        ..IssueRequest::new(Channel::Sms, TO)
     };
     let params = must_validate(&req)?;
     let mut rng = StreamRng::new(&stream);
@@ -365,12 +362,12 @@ fn render(v: &Value) -> Answer {
     let message = opt_str(v, "message")?;
     let token = str_field(v, "token")?;
     let alphas = token.bytes().any(|b| b.is_ascii_alphabetic());
-    let req = Request {
+    let req = IssueRequest {
         from: Some(RENDER_FROM),
         message,
         allow_alphas: Some(alphas),
         token: Some(token),
-        ..Request::new(ch, TO)
+        ..IssueRequest::new(ch, TO)
     };
     let p = must_validate(&req)?;
     let (_, d) = Challenge::issue(&p, &mut StreamRng::new(&[0; 16]), UnixTime::from_secs(0))
@@ -437,14 +434,14 @@ fn snapshot(c: &Challenge, at: UnixTime) -> Map<String, Value> {
 pub fn perform(c: &mut Challenge, step: &Value) -> Answer {
     let now = UnixTime::from_secs(u64_field(step, "at")?);
     Ok(match str_field(step, "op")? {
-        "verify" => verification_json(&c.verify(str_field(step, "token")?, now)),
-        "cancel" => match c.cancel(now) {
+        "verify" => verification_json(&c.verify(str_field(step, "token")?, now).into_answer()),
+        "cancel" => match c.cancel(now).into_answer() {
             Ok(()) => json!({"kind": "canceled"}),
             Err(r) => json!({"kind": "rejected", "reason": r.code()}),
         },
         "resend" => {
             let ch = channel_of(field(step, "channel")?)?;
-            match c.resend(ch, opt_str(step, "message")?, now) {
+            match c.resend(ch, opt_str(step, "message")?, now).into_answer() {
                 Ok(d) => {
                     json!({"kind": "delivered", "channel": d.channel().name(), "text": d.text()})
                 }
@@ -528,9 +525,9 @@ fn wire(v: &Value) -> Answer {
             let id =
                 ChallengeId::parse(str_field(o, "id")?).map_err(|e| format!("field `id`: {e}"))?;
             let ch = channel_of(field(o, "channel")?)?;
-            let req = Request {
+            let req = IssueRequest {
                 token: Some("000000"),
-                ..Request::new(ch, str_field(o, "to")?)
+                ..IssueRequest::new(ch, str_field(o, "to")?)
             };
             let p = must_validate(&req)?;
             let (c, _) = Challenge::issue(
@@ -554,12 +551,15 @@ fn wire(v: &Value) -> Answer {
         "resend_invalid" => {
             // A challenge issued by SMS without `from`, resent on
             // `channel` with `message`.
-            let p = must_validate(&Request::new(Channel::Sms, TO))?;
+            let p = must_validate(&IssueRequest::new(Channel::Sms, TO))?;
             let (mut c, _) =
                 Challenge::issue(&p, &mut StreamRng::new(&[0xAB; 32]), UnixTime::from_secs(0))
                     .map_err(|e| format!("rng: {e}"))?;
             let ch = channel_of(field(o, "channel")?)?;
-            match c.resend(ch, opt_str(o, "message")?, UnixTime::from_secs(0)) {
+            match c
+                .resend(ch, opt_str(o, "message")?, UnixTime::from_secs(0))
+                .into_answer()
+            {
                 Err(e @ ResendError::Invalid(_)) => HttpResponse::resend_refused(&e),
                 _ => return Err("the resend is not refused as invalid".into()),
             }
@@ -788,20 +788,23 @@ fn limits(v: &Value) -> Answer {
     for step in array_field(v, "steps")? {
         let now = UnixTime::from_secs(u64_field(step, "at")?);
         let decision = match str_field(step, "op")? {
-            "send" => log.try_send(&policy, now),
+            "send" => log.try_send(&policy, now).into_answer(),
             "check" => log.check(&policy, now),
             op => return Err(format!("unknown op {op:?}")),
         };
         // The log's stored form after the step: its kept times (SPEC §9.1).
         let events: Vec<u64> = log.events().map(UnixTime::as_secs).collect();
         let after = match decision {
-            Ok(()) => json!({"decision": "allowed", "revision": log.revision(), "events": events}),
-            Err(r) => json!({
+            Admission::Allowed => {
+                json!({"decision": "allowed", "revision": log.revision(), "events": events})
+            }
+            Admission::Wait { secs } => json!({
                 "decision": "refused",
-                "retry_after": r.secs(),
+                "retry_after": secs,
                 "revision": log.revision(),
                 "events": events,
             }),
+            Admission::Locked => return Err("a send log answered `locked`".into()),
         };
         steps.push(json!({ "after": after }));
     }
@@ -829,10 +832,14 @@ fn lockout(v: &Value) -> Answer {
     let mut steps = Vec::new();
     for step in array_field(v, "steps")? {
         let attempt = match str_field(step, "op")? {
-            "try" => Some(state.try_verify(&policy, UnixTime::from_secs(u64_field(step, "at")?))),
+            "try" => Some(
+                state
+                    .admit(&policy, UnixTime::from_secs(u64_field(step, "at")?))
+                    .into_answer(),
+            ),
             "check" => Some(state.check(&policy, UnixTime::from_secs(u64_field(step, "at")?))),
             "success" | "reset" => {
-                state.reset();
+                let _ = state.reset();
                 None
             }
             op => return Err(format!("unknown op {op:?}")),
@@ -840,14 +847,14 @@ fn lockout(v: &Value) -> Answer {
         let mut m = Map::new();
         match attempt {
             None => {}
-            Some(Attempt::Allowed) => {
+            Some(Admission::Allowed) => {
                 m.insert("answer".into(), json!("allowed"));
             }
-            Some(Attempt::Wait { secs }) => {
+            Some(Admission::Wait { secs }) => {
                 m.insert("answer".into(), json!("wait"));
                 m.insert("secs".into(), json!(secs));
             }
-            Some(Attempt::Locked) => {
+            Some(Admission::Locked) => {
                 m.insert("answer".into(), json!("locked"));
             }
         }
@@ -998,20 +1005,20 @@ pub fn split(family: &str, vector: &Value) -> Value {
         m.insert("steps".into(), steps_without_after(vector));
     }
     // The claims the crate does not decide stay in the request.
-    if family == "bodies" {
-        if let Some(bad) = vector.pointer("/result/bad_body") {
-            let keep = ["detail_names", "detail_must_not_contain"];
-            let claim: Map<String, Value> = without(bad, &[])
-                .into_iter()
-                .filter(|(k, _)| keep.contains(&k.as_str()))
-                .collect();
-            m.insert("result".into(), json!({ "bad_body": claim }));
-        }
+    if family == "bodies"
+        && let Some(bad) = vector.pointer("/result/bad_body")
+    {
+        let keep = ["detail_names", "detail_must_not_contain"];
+        let claim: Map<String, Value> = without(bad, &[])
+            .into_iter()
+            .filter(|(k, _)| keep.contains(&k.as_str()))
+            .collect();
+        m.insert("result".into(), json!({ "bad_body": claim }));
     }
-    if family == "stored" {
-        if let Some(claim) = vector.pointer("/result/refused") {
-            m.insert("result".into(), json!({ "refused": claim }));
-        }
+    if family == "stored"
+        && let Some(claim) = vector.pointer("/result/refused")
+    {
+        m.insert("result".into(), json!({ "refused": claim }));
     }
     m.into()
 }
