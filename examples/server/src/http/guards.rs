@@ -7,9 +7,10 @@
 //!    costs the server its headers and no more.
 //! 2. **`MFA-Subject`**, if given: once, 1 to 128 printable ASCII
 //!    characters (400 `invalid_subject` otherwise).
-//! 3. **`Content-Type: application/json`** (parameters such as a charset
-//!    allowed), else 415: the guide sends JSON, and a body sent as a form
-//!    or as text is not read as JSON by accident.
+//! 3. **`Content-Type: application/json`** on the routes that take a
+//!    body (parameters such as a charset allowed), else 415: the guide
+//!    sends JSON, and a body sent as a form or as text is not read as
+//!    JSON by accident. `GET` asks for none ([`read_guard`]).
 //! 4. **The body: at most [`HttpLimits::max_body`] bytes, within
 //!    [`HttpLimits::body_timeout`].** A `Content-Length` over the limit is
 //!    a 413 from the headers; a body that grows past it while it arrives
@@ -35,6 +36,7 @@ use metrics::counter;
 
 use super::reply;
 
+mod body;
 mod credentials;
 mod logins;
 
@@ -225,19 +227,21 @@ fn is_json(headers: &HeaderMap) -> bool {
     essence.eq_ignore_ascii_case("application/json")
 }
 
-fn declared_length(headers: &HeaderMap) -> Option<u64> {
-    headers
-        .get(header::CONTENT_LENGTH)?
-        .to_str()
-        .ok()?
-        .parse()
-        .ok()
+/// Middleware for the API routes that take a JSON body: credentials,
+/// content type, then the body within its limits; the handler gets
+/// [`Authenticated`] and the whole body.
+pub async fn api_guard(State(guard): State<Arc<Guard>>, request: Request, next: Next) -> Response {
+    guarded(&guard, request, next, true).await
 }
 
-/// Middleware for the API routes: credentials, content type, then the
-/// body within its limits; the handler gets [`Authenticated`] and the
-/// whole body.
-pub async fn api_guard(State(guard): State<Arc<Guard>>, request: Request, next: Next) -> Response {
+/// Middleware for the API routes that take no body (`GET`): credentials,
+/// then any body read within the same limits and dropped; no content type
+/// is asked for.
+pub async fn read_guard(State(guard): State<Arc<Guard>>, request: Request, next: Next) -> Response {
+    guarded(&guard, request, next, false).await
+}
+
+async fn guarded(guard: &Guard, request: Request, next: Next, json: bool) -> Response {
     let (mut parts, body) = request.into_parts();
     let address = parts
         .extensions
@@ -251,51 +255,17 @@ pub async fn api_guard(State(guard): State<Arc<Guard>>, request: Request, next: 
         Ok(subject) => subject,
         Err(refusal) => return refusal.into_response(),
     };
-    if !is_json(&parts.headers) {
+    if json && !is_json(&parts.headers) {
         return refused(
             415,
             "unsupported_media_type",
             "the body must be sent as Content-Type: application/json",
         );
     }
-    let limits = guard.limits;
-    let too_large = || {
-        refused(
-            413,
-            "body_too_large",
-            "the request body is larger than this server accepts",
-        )
-    };
-    if declared_length(&parts.headers).is_some_and(|n| n > limits.max_body as u64) {
-        return too_large();
-    }
-    let read = axum::body::to_bytes(body, limits.max_body);
-    tokio::pin!(read);
-    // A body already in the buffer needs no deadline (nor its timer).
-    let read = tokio::select! {
-        biased;
-        read = &mut read => Ok(read),
-        () = std::future::ready(()) => tokio::time::timeout(limits.body_timeout, read).await,
-    };
-    let bytes = match read {
-        Ok(Ok(bytes)) => bytes,
-        Ok(Err(e)) => {
-            // Over the limit (a chunked body), or the client went away.
-            let over = std::error::Error::source(&e)
-                .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
-            return if over {
-                too_large()
-            } else {
-                refused(400, "bad_request", "the request body could not be read")
-            };
-        }
-        Err(_) => {
-            return refused(
-                408,
-                "request_timeout",
-                "the request body did not arrive in time",
-            );
-        }
+    let bytes = match body::read(guard.limits, &parts.headers, body).await {
+        Ok(bytes) if json => bytes,
+        Ok(_) => Default::default(),
+        Err(refusal) => return refusal,
     };
     parts.extensions.insert(Authenticated { project, subject });
     next.run(Request::from_parts(parts, Body::from(bytes)))
