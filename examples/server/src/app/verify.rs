@@ -159,6 +159,7 @@ impl App {
             }
             None => {}
         }
+        self.note_verify(caller.project, &loaded, &outcome);
         Ok(Round::Done(outcome))
     }
 
