@@ -94,7 +94,7 @@ mod tests {
     #[test]
     fn masks_all_but_the_country_and_two_digits() {
         assert_eq!(super::mask("+15557788999", Some(1)), "+1********99");
-        assert_eq!(super::mask("+447700900123", Some(44)), "+44*********23");
+        assert_eq!(super::mask("+447700900123", Some(44)), "+44********23");
         assert_eq!(super::mask("+2812345678", None), "+********78");
         assert_eq!(super::mask("+123", Some(1)), "+123");
     }

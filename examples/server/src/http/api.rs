@@ -13,7 +13,7 @@ use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use mfa_core::Channel;
 use serde::Serialize;
-use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
 use utoipa_axum::routes;
 
 use super::guards::{self, Authenticated, Guard};
@@ -40,20 +40,37 @@ impl<T: Serialize> IntoResponse for Json<T> {
 
 /// The API routes behind their guards, with their descriptions.
 pub fn routes(app: Arc<App>, guard: Arc<Guard>) -> OpenApiRouter {
-    let with_body = OpenApiRouter::new()
-        .routes(routes!(sms))
-        .routes(routes!(call))
-        .routes(routes!(verify))
-        .routes(routes!(resend))
-        .routes(routes!(cancel))
-        .route_layer(middleware::from_fn_with_state(
+    let json = |r| guarded(r, &guard, true);
+    OpenApiRouter::new()
+        .routes(json(routes!(sms)))
+        .routes(json(routes!(call)))
+        .routes(json(routes!(verify)))
+        .routes(json(routes!(resend)))
+        .routes(json(routes!(cancel)))
+        .routes(guarded(routes!(status), &guard, false))
+        .with_state(app)
+}
+
+/// `routes` behind the guard for a JSON body (`json`) or for none. The
+/// guard wraps the method's handler alone: a wrong method is a 405
+/// whoever asks, before any credentials are looked at.
+fn guarded(
+    (schemas, paths, method): UtoipaMethodRouter<Arc<App>>,
+    guard: &Arc<Guard>,
+    json: bool,
+) -> UtoipaMethodRouter<Arc<App>> {
+    let method = if json {
+        method.route_layer(middleware::from_fn_with_state(
             guard.clone(),
             guards::api_guard,
-        ));
-    let without_body = OpenApiRouter::new()
-        .routes(routes!(status))
-        .route_layer(middleware::from_fn_with_state(guard, guards::read_guard));
-    with_body.merge(without_body).with_state(app)
+        ))
+    } else {
+        method.route_layer(middleware::from_fn_with_state(
+            guard.clone(),
+            guards::read_guard,
+        ))
+    };
+    (schemas, paths, method)
 }
 
 fn caller(who: &Authenticated) -> Caller<'_> {
