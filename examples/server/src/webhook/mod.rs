@@ -39,6 +39,8 @@ pub struct Target {
     pub url: reqwest::Url,
     /// The signing secret.
     pub secret: Secret,
+    /// While the receiver fails: see [`queue`].
+    pub down: queue::Down,
 }
 
 /// Every project's target, and the queue in front of them.
@@ -142,7 +144,14 @@ pub fn read_file(path: &Path) -> Result<HashMap<String, Target>, String> {
         }
         let secret = Secret::parse(secret).map_err(at)?;
         if targets
-            .insert(project.to_owned(), Target { url, secret })
+            .insert(
+                project.to_owned(),
+                Target {
+                    url,
+                    secret,
+                    down: Default::default(),
+                },
+            )
             .is_some()
         {
             return Err(at("a second line for this project"));

@@ -12,8 +12,16 @@
 //!
 //! A request only serializes its event and takes a slot (a semaphore's
 //! `try_acquire`): it never waits on the queue.
+//!
+//! A receiver that fails is left alone for a while ([`Down`]): 1 s after
+//! its first failed try, doubling to a minute, until a try succeeds.
+//! Meanwhile its events skip their tries (each counted as failed), so a
+//! dead receiver costs one connection attempt per pause, not one per
+//! event and retry.
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::atomic::{AtomicU32, AtomicU64};
 use std::time::{Duration, Instant};
 
 use metrics::{counter, gauge, histogram};
@@ -94,6 +102,36 @@ impl Queue {
     }
 }
 
+/// A receiver's failures in a row, and until when it is left alone
+/// (milliseconds since the Unix epoch).
+#[derive(Debug, Default)]
+pub struct Down {
+    failures: AtomicU32,
+    until_ms: AtomicU64,
+}
+
+fn now_ms() -> u64 {
+    let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+    u64::try_from(since.unwrap_or_default().as_millis()).unwrap_or(u64::MAX)
+}
+
+impl Down {
+    fn is_down(&self) -> bool {
+        now_ms() < self.until_ms.load(Relaxed)
+    }
+
+    fn failed(&self) {
+        let n = self.failures.fetch_add(1, Relaxed).min(6);
+        let pause = (1_000u64 << n).min(60_000);
+        self.until_ms.store(now_ms() + pause, Relaxed);
+    }
+
+    fn succeeded(&self) {
+        self.failures.store(0, Relaxed);
+        self.until_ms.store(0, Relaxed);
+    }
+}
+
 /// A fresh message id: `msg_` and 128 random bits, the same on every try.
 fn message_id() -> String {
     let mut bytes = [0u8; 16];
@@ -122,6 +160,10 @@ async fn deliver(client: &reqwest::Client, trying: &Semaphore, target: &Target, 
         if !wait.is_zero() {
             tokio::time::sleep(jittered(wait)).await;
         }
+        if target.down.is_down() {
+            counter!("mfa_webhook_failed_tries_total").increment(1);
+            continue;
+        }
         let Ok(_try) = trying.acquire().await else {
             return;
         };
@@ -142,6 +184,7 @@ async fn deliver(client: &reqwest::Client, trying: &Semaphore, target: &Target, 
         histogram!("mfa_webhook_try_duration_seconds").record(start.elapsed().as_secs_f64());
         let outcome = match &sent {
             Ok(answer) if answer.status().is_success() => {
+                target.down.succeeded();
                 counter!("mfa_webhook_delivered_total").increment(1);
                 debug!(%id, tries = n + 1, "webhook delivered");
                 return;
@@ -150,6 +193,7 @@ async fn deliver(client: &reqwest::Client, trying: &Semaphore, target: &Target, 
             Err(e) if e.is_timeout() => "timed out".to_owned(),
             Err(_) => "could not be reached".to_owned(),
         };
+        target.down.failed();
         counter!("mfa_webhook_failed_tries_total").increment(1);
         debug!(%id, try_ = n + 1, outcome, "webhook try failed");
     }
