@@ -101,7 +101,7 @@ impl<'de> Deserialize<'de> for CancelBody {
 }
 
 /// Reads `bytes` as `T`, or answers 422 `invalid_body`. A body that is
-/// not an object gets [`OBJECT`] rather than the parser's words, which
+/// not an object gets "the body must be a JSON object" rather than the parser's words, which
 /// may quote it.
 pub fn parse<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, Refusal> {
     serde_json::from_slice(bytes).map_err(|e| {

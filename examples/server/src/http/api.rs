@@ -1,6 +1,6 @@
 //! The API's handlers, each with its OpenAPI description beside it: the
 //! router and `/openapi.json` are built from the same list
-//! ([`routes`]), so the document cannot leave a route out. The answers
+//! ([`routes()`]), so the document cannot leave a route out. The answers
 //! every guarded route shares (400, 401, 405, 408, 413, 415, 429, 500)
 //! are added to each by [`super::openapi`].
 

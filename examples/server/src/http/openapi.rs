@@ -2,7 +2,7 @@
 //! credentials: built by [`router`] from the same `routes!` lists that
 //! make the router, so a route cannot be served and left out. The
 //! answers every guarded route shares are added to each operation here
-//! ([`Shared`]), and the schemas below describe the guide's shapes (the
+//! (`Shared`), and the schemas below describe the guide's shapes (the
 //! property tests in `api-check.sh` check every answer against them).
 
 use std::sync::{Arc, OnceLock};
