@@ -187,6 +187,17 @@ pub struct Config {
     #[arg(long, env = "MFA_SWEEP_EVERY_SECS", default_value_t = 60)]
     pub sweep_every_secs: u64,
 
+    /// A file of `PROJECT_ID URL whsec_SECRET` lines (`#` comments,
+    /// owner-only like the key file): where each project's signed events
+    /// go (Standard Webhooks). None: no events are sent.
+    #[arg(long, env = "MFA_WEBHOOK_FILE")]
+    pub webhook_file: Option<PathBuf>,
+
+    /// Webhook events waiting or being retried at most; one more is
+    /// dropped and counted (`mfa_webhook_dropped_total`).
+    #[arg(long, env = "MFA_WEBHOOK_QUEUE", default_value_t = 10_000)]
+    pub webhook_queue: usize,
+
     /// Log as JSON lines (default: human-readable).
     #[arg(long, env = "MFA_LOG_JSON")]
     pub log_json: bool,

@@ -56,6 +56,7 @@ pub mod server;
 pub mod startup;
 pub mod store;
 pub mod transport;
+pub mod webhook;
 
 pub use app::{App, Caller, Refusal, Settings};
 pub use config::Config;

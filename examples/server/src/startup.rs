@@ -10,7 +10,7 @@ use tracing::{info, warn};
 use crate::app::{App, Settings};
 use crate::config::{self, Config};
 use crate::transport::Transport;
-use crate::{BoxError, budget, seal, store, transport};
+use crate::{BoxError, budget, seal, store, transport, webhook};
 
 /// The transport the configuration asks for.
 pub fn transport_from(config: &Config) -> Result<Arc<dyn Transport>, BoxError> {
@@ -132,7 +132,9 @@ pub async fn open(config: &Config, transport: Arc<dyn Transport>) -> Result<Arc<
             );
         }
     }
+    let webhooks = webhooks_from(config)?;
     Ok(Arc::new(App {
+        webhooks,
         store,
         keyring,
         transport,
@@ -147,6 +149,26 @@ pub async fn open(config: &Config, transport: Arc<dyn Transport>) -> Result<Arc<
             hard_lock: Duration::from_secs(config.hard_lock_secs),
         },
     }))
+}
+
+/// The webhooks of `--webhook-file`, if given.
+fn webhooks_from(config: &Config) -> Result<webhook::Webhooks, BoxError> {
+    let Some(path) = &config.webhook_file else {
+        return Ok(webhook::Webhooks::default());
+    };
+    let targets = webhook::read_file(path)?;
+    let (projects, _) = config.projects_or_dev()?;
+    for id in targets
+        .keys()
+        .filter(|id| !projects.iter().any(|p| &p.id == *id))
+    {
+        warn!(project = %id, "the webhook file names a project this server does not serve");
+    }
+    let limits = webhook::QueueLimits {
+        capacity: config.webhook_queue,
+        ..Default::default()
+    };
+    webhook::Webhooks::new(targets, limits)
 }
 
 /// Compares the key file with the key check the database holds, storing

@@ -18,6 +18,7 @@ use crate::store::Write;
 use crate::transport::{Message, TransportError};
 
 use super::cas::{Round, WriteList, until_landed};
+use super::events::Event;
 use super::{App, Caller, Refusal};
 
 /// The writes of an issue, by what they are for.
@@ -59,6 +60,7 @@ impl App {
         let stored = Write::InsertChallenge(stored);
         self.count_and_store(caller, &to, now, (&id, stored))
             .await?;
+        self.notify(caller.project, Event::Issued, &challenge);
 
         let message = Message {
             id: id.clone(),
@@ -78,17 +80,19 @@ impl App {
         if let Err(e) = sent {
             warn!(id = %id, project = caller.project, error = %e, "transport failed; canceling the challenge");
             counter!("mfa_transport_failures_total").increment(1);
-            self.cancel(caller.project, &id).await?;
+            self.notify(caller.project, Event::DeliveryFailed, &challenge);
+            self.close(caller.project, &id).await?;
             let detail = format!("the code could not be delivered; challenge {id} is canceled");
             return Err(failure(502, "transport_failed", detail).into());
         }
         counter!("mfa_issued_total", "channel" => channel.name()).increment(1);
+        self.notify(caller.project, Event::Sent, &challenge);
         debug!(id = %id, project = caller.project, channel = channel.name(), "issued");
         Ok(HttpResponse::issued(&challenge))
     }
 
     /// The allowed countries (403).
-    fn check_country(&self, to: &PhoneNumber) -> Result<(), Refusal> {
+    pub(super) fn check_country(&self, to: &PhoneNumber) -> Result<(), Refusal> {
         let country = to.country_code();
         let allowed = &self.settings.allow_countries;
         if allowed.is_empty() || country.is_some_and(|cc| allowed.contains(&cc)) {
@@ -105,7 +109,7 @@ impl App {
     /// one is spent). Called once the number's (and the requester's) send
     /// limits have passed: a send they refuse costs no budget, so one
     /// number asked again and again cannot spend its country's.
-    fn spend_budgets(&self, project: &str, to: &PhoneNumber) -> Result<(), Refusal> {
+    pub(super) fn spend_budgets(&self, project: &str, to: &PhoneNumber) -> Result<(), Refusal> {
         let Err((spent, wait)) = self.budgets.spend(project, to.country_code()) else {
             return Ok(());
         };

@@ -3,17 +3,25 @@
 //! has authenticated the caller and read the body by the time these run.
 //!
 //! One file a job: [`issue`] (`/mfa/sms`, `/mfa/call`), [`verify`]
-//! (`/mfa/{id}/verify`), [`manage`] (the operator's unlock), [`rows`]
+//! (`/mfa/{id}/verify`), [`status`] (`GET /mfa/{id}`), [`cancel`]
+//! (`/mfa/{id}/cancel`), [`resend`] (`/mfa/{id}/resend`), [`bodies`]
+//! (their bodies), [`events`] (what they tell the project's webhook),
+//! [`manage`] (the operator's unlock), [`rows`]
 //! (reading and writing sealed rows), [`cas`] (the one compare-and-swap
 //! retry loop and typed write lists), [`refusal`] (what goes wrong),
 //! [`health`] (whether the store takes writes).
 
+pub mod bodies;
+pub mod cancel;
 pub mod cas;
+pub mod events;
 pub mod health;
 pub mod issue;
 pub mod manage;
 pub mod refusal;
+pub mod resend;
 pub mod rows;
+pub mod status;
 pub mod verify;
 
 use std::sync::Arc;
@@ -73,4 +81,6 @@ pub struct App {
     pub settings: Settings,
     /// The last health probe.
     pub health: health::HealthProbe,
+    /// Where each project's events go.
+    pub webhooks: crate::webhook::Webhooks,
 }

@@ -158,7 +158,9 @@ impl App {
             None => {}
         }
         // Every write landed: the answer may go out.
-        Ok(Round::Done(step.into_answer()))
+        let outcome = step.into_answer();
+        self.note_verify(caller.project, &loaded, &outcome);
+        Ok(Round::Done(outcome))
     }
 
     /// Reads the lockout rows of a live challenge, checks them against the

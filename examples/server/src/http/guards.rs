@@ -7,23 +7,24 @@
 //!    costs the server its headers and no more.
 //! 2. **`MFA-Subject`**, if given: once, 1 to 128 printable ASCII
 //!    characters (400 `invalid_subject` otherwise).
-//! 3. **`Content-Type: application/json`** (parameters such as a charset
-//!    allowed), else 415: the guide sends JSON, and a body sent as a form
-//!    or as text is not read as JSON by accident.
+//! 3. **`Content-Type: application/json`** on the routes that take a
+//!    body (parameters such as a charset allowed), else 415: the guide
+//!    sends JSON, and a body sent as a form or as text is not read as
+//!    JSON by accident. `GET` asks for none ([`read_guard`]).
 //! 4. **The body: at most [`HttpLimits::max_body`] bytes, within
-//!    [`HttpLimits::body_timeout`]** (`guards/body.rs`, with guard 3). A
-//!    `Content-Length` over the limit is a 413 from the headers; a body
-//!    that grows past it while it arrives is a 413 at that point; one that
-//!    takes longer than the deadline is a 408. The handler then gets the
-//!    whole body, already in memory.
+//!    [`HttpLimits::body_timeout`].** A `Content-Length` over the limit is
+//!    a 413 from the headers; a body that grows past it while it arrives
+//!    is a 413 at that point; one that takes longer than the deadline is a
+//!    408. The handler then gets the whole body, already in memory.
 //!
 //! The header timeout, the connection cap and the shutdown bound are the
 //! connection's business: see [`super::serve`].
 
-use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::body::Body;
+use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, header};
@@ -39,10 +40,17 @@ mod body;
 mod credentials;
 mod logins;
 
-pub use body::HttpLimits;
-use body::is_json;
 pub use credentials::Credentials;
 pub use logins::FailedLogins;
+
+/// Limits on one request.
+#[derive(Clone, Copy, Debug)]
+pub struct HttpLimits {
+    /// Largest body read, in bytes.
+    pub max_body: usize,
+    /// Longest wait for the whole body once the headers are in.
+    pub body_timeout: Duration,
+}
 
 /// The project a request was authenticated as, and the requester it
 /// names: put in the request's extensions by [`api_guard`] for the
@@ -208,10 +216,32 @@ pub fn authenticate(
         .ok_or(AuthRefusal::Unauthorized)
 }
 
-/// Middleware for the API routes: credentials, content type, then the
-/// body within its limits; the handler gets [`Authenticated`] and the
-/// whole body.
+fn is_json(headers: &HeaderMap) -> bool {
+    let Some(value) = headers.get(header::CONTENT_TYPE) else {
+        return false;
+    };
+    let Ok(value) = value.to_str() else {
+        return false;
+    };
+    let essence = value.split(';').next().unwrap_or("").trim();
+    essence.eq_ignore_ascii_case("application/json")
+}
+
+/// Middleware for the API routes that take a JSON body: credentials,
+/// content type, then the body within its limits; the handler gets
+/// [`Authenticated`] and the whole body.
 pub async fn api_guard(State(guard): State<Arc<Guard>>, request: Request, next: Next) -> Response {
+    guarded(&guard, request, next, true).await
+}
+
+/// Middleware for the API routes that take no body (`GET`): credentials,
+/// then any body read within the same limits and dropped; no content type
+/// is asked for.
+pub async fn read_guard(State(guard): State<Arc<Guard>>, request: Request, next: Next) -> Response {
+    guarded(&guard, request, next, false).await
+}
+
+async fn guarded(guard: &Guard, request: Request, next: Next, json: bool) -> Response {
     let (mut parts, body) = request.into_parts();
     let address = parts
         .extensions
@@ -225,15 +255,16 @@ pub async fn api_guard(State(guard): State<Arc<Guard>>, request: Request, next: 
         Ok(subject) => subject,
         Err(refusal) => return refusal.into_response(),
     };
-    if !is_json(&parts.headers) {
+    if json && !is_json(&parts.headers) {
         return refused(
             415,
             "unsupported_media_type",
             "the body must be sent as Content-Type: application/json",
         );
     }
-    let bytes = match body::read(&parts.headers, body, guard.limits).await {
-        Ok(bytes) => bytes,
+    let bytes = match body::read(guard.limits, &parts.headers, body).await {
+        Ok(bytes) if json => bytes,
+        Ok(_) => Default::default(),
         Err(refusal) => return refusal,
     };
     parts.extensions.insert(Authenticated { project, subject });

@@ -1,8 +1,11 @@
-//! The HTTP face of the server: the routes ([`router`]), the guards in
-//! front of them ([`guards`]), the one shape of every answer ([`reply`]),
-//! and the connection loop with its limits ([`serve`]).
+//! The HTTP face of the server: the routes ([`router`], their handlers
+//! in [`api`]), the guards in front of them ([`guards`]), the one shape of
+//! every answer ([`reply`]), the OpenAPI document built with the router
+//! ([`openapi`]), and the connection loop with its limits ([`serve`]).
 
+pub mod api;
 pub mod guards;
+pub mod openapi;
 pub mod reply;
 pub mod serve;
 
@@ -11,20 +14,16 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{ConnectInfo, Extension, MatchedPath, Path, Request, State};
+use axum::extract::{ConnectInfo, MatchedPath, Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use metrics::histogram;
 use metrics_exporter_prometheus::PrometheusHandle;
-use mfa_core::Channel;
 
 use crate::App;
-use crate::app::Refusal;
-use guards::{Authenticated, Guard};
-use reply::Reply;
+use guards::Guard;
 
 /// The guide's base path.
 pub const BASE: &str = "/api/relay/rest/mfa";
@@ -38,42 +37,17 @@ pub enum MetricsOn {
     SeparateListener,
 }
 
-/// The API routes behind their guards, `/healthz`, and `/metrics` as
-/// `metrics_on` says; every answer in the guide's JSON shape, a latency
-/// histogram around each.
+/// The API routes behind their guards, `/healthz`, `/openapi.json`, and
+/// `/metrics` as `metrics_on` says; every answer in the guide's JSON
+/// shape, a latency histogram around each. A wrong method is a 405
+/// whoever asks: the guards run once a route and its method matched.
 pub fn router(
     app: Arc<App>,
     guard: Arc<Guard>,
     metrics: PrometheusHandle,
     metrics_on: MetricsOn,
 ) -> Router {
-    // The guard runs once a route and its method matched: a wrong method
-    // is a 405 whoever asks.
-    let guarded = || middleware::from_fn_with_state(guard.clone(), guards::api_guard);
-    let api = Router::new()
-        .route(&format!("{BASE}/sms"), post(sms).route_layer(guarded()))
-        .route(&format!("{BASE}/call"), post(call).route_layer(guarded()))
-        .route(
-            &format!("{BASE}/{{id}}/verify"),
-            post(verify).route_layer(guarded()),
-        )
-        .with_state(app.clone());
-    let mut router = Router::new()
-        .merge(api)
-        .route("/healthz", get(healthz).with_state(app));
-    if metrics_on == MetricsOn::ApiPortWithCredentials {
-        router = router.route(
-            "/metrics",
-            get(
-                move |ConnectInfo(peer): ConnectInfo<SocketAddr>, headers: HeaderMap| async move {
-                    match guard.login(Some(peer.ip()), &headers) {
-                        Ok(_) => metrics.render().into_response(),
-                        Err(refusal) => refusal.into_response(),
-                    }
-                },
-            ),
-        );
-    }
+    let (router, _) = openapi::router(app, guard, metrics, metrics_on);
     router
         .fallback(reply::no_route)
         .layer(middleware::map_response(reply::json_errors))
@@ -106,45 +80,27 @@ async fn track(request: Request, next: Next) -> Response {
     response
 }
 
-fn caller(who: &Authenticated) -> crate::app::Caller<'_> {
-    crate::app::Caller {
-        project: &who.project,
-        subject: who.subject.as_deref(),
+/// `/metrics` on the API's port: a project's credentials, through the
+/// failed-login throttle.
+#[utoipa::path(get, path = "/metrics", tag = "operations", security(("basic" = [])),
+    responses((status = 200, description = "Prometheus text", content_type = "text/plain", body = String)))]
+async fn metrics(
+    State((metrics, guard)): State<(PrometheusHandle, Arc<Guard>)>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> Response {
+    match guard.login(Some(peer.ip()), &headers) {
+        Ok(_) => metrics.render().into_response(),
+        Err(refusal) => refusal.into_response(),
     }
-}
-
-async fn sms(
-    State(app): State<Arc<App>>,
-    Extension(who): Extension<Authenticated>,
-    body: Bytes,
-) -> Result<Reply, Refusal> {
-    app.issue(Channel::Sms, caller(&who), &body)
-        .await
-        .map(Reply)
-}
-
-async fn call(
-    State(app): State<Arc<App>>,
-    Extension(who): Extension<Authenticated>,
-    body: Bytes,
-) -> Result<Reply, Refusal> {
-    app.issue(Channel::Call, caller(&who), &body)
-        .await
-        .map(Reply)
-}
-
-async fn verify(
-    State(app): State<Arc<App>>,
-    Extension(who): Extension<Authenticated>,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> Result<Reply, Refusal> {
-    app.verify(&id, caller(&who), &body).await.map(Reply)
 }
 
 /// 200 only when a write to the store landed within the last second: a store that can be
 /// read but not written (a read-only file, a full disk, a stopped writer)
 /// is not healthy.
+#[utoipa::path(get, path = "/healthz", tag = "operations",
+    responses((status = 200, description = "The store takes writes", body = openapi::Health),
+        (status = 503, description = "`unavailable`", body = openapi::Errors)))]
 async fn healthz(State(app): State<Arc<App>>) -> Response {
     match app.healthy().await {
         Ok(()) => (

@@ -3,6 +3,7 @@
 
 pub mod capture;
 pub mod process;
+pub mod receiver;
 
 pub use capture::{Capture, capture};
 

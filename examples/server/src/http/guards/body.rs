@@ -1,34 +1,12 @@
-//! Guards 3 and 4: the content type, then the body within its limits.
-
-use std::time::Duration;
+//! Reading a request's body within [`HttpLimits`]: a `Content-Length`
+//! over the limit is a 413 from the headers, a body that grows past it a
+//! 413 as it arrives, one slower than the deadline a 408.
 
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, header};
 use axum::response::Response;
 
-use super::refused;
-
-/// Limits on one request.
-#[derive(Clone, Copy, Debug)]
-pub struct HttpLimits {
-    /// Largest body read, in bytes.
-    pub max_body: usize,
-    /// Longest wait for the whole body once the headers are in.
-    pub body_timeout: Duration,
-}
-
-/// Whether the request says its body is JSON (parameters such as a
-/// charset allowed).
-pub(super) fn is_json(headers: &HeaderMap) -> bool {
-    let Some(value) = headers.get(header::CONTENT_TYPE) else {
-        return false;
-    };
-    let Ok(value) = value.to_str() else {
-        return false;
-    };
-    let essence = value.split(';').next().unwrap_or("").trim();
-    essence.eq_ignore_ascii_case("application/json")
-}
+use super::{HttpLimits, refused};
 
 fn declared_length(headers: &HeaderMap) -> Option<u64> {
     headers
@@ -39,14 +17,11 @@ fn declared_length(headers: &HeaderMap) -> Option<u64> {
         .ok()
 }
 
-/// Reads the whole body within `limits`, or the refusal to answer: 413
-/// for a `Content-Length` over the limit (from the headers) or a body
-/// that grows past it while it arrives, 408 for one slower than the
-/// deadline, 400 for one that cannot be read.
+/// The whole body, or the refusal to answer.
 pub(super) async fn read(
+    limits: HttpLimits,
     headers: &HeaderMap,
     body: Body,
-    limits: HttpLimits,
 ) -> Result<Bytes, Response> {
     let too_large = || {
         refused(
