@@ -21,6 +21,7 @@
 #     issues' and the pending ones'; wrong codes: pending ones); then the
 #     store's size per challenge (SQLite: database and WAL files).
 # Each answer must be 200: a non-2xx count other than 0 is printed.
+# KEEP_STORE=DIR keeps the store's directory (see the end).
 # Server flags: budgets are switched off here (they would refuse most of
 # the load by design); add --database etc.
 set -euo pipefail
@@ -140,3 +141,8 @@ if [ -f mfa-data/mfa.db ]; then
 fi
 kill "$pid"
 wait "$pid" 2>/dev/null || true
+# KEEP_STORE=DIR: the closed store (WAL copied in) is kept there, to look
+# at per table, e.g. with SQLite's dbstat.
+if [ -n "${KEEP_STORE:-}" ] && [ -d mfa-data ]; then
+  cp -r mfa-data "$KEEP_STORE"
+fi

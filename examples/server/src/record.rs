@@ -12,6 +12,9 @@
 //! - A requester's (`MFA-Subject`) lockout and send rows hold the same
 //!   as a number's, without cross-references.
 //!
+//! Each is written in the compact encoding of [`compact`] (seal format
+//! 3); the JSON of earlier versions (formats 1 and 2) is still read.
+//!
 //! Every verify of a live challenge reads both rows and writes both (the
 //! lockout row first, in one write list). So, on a store whose rows only
 //! this server wrote:
@@ -32,6 +35,12 @@
 use mfa_core::throttle::{Lockout, SendLog};
 use mfa_core::{Challenge, UnixTime};
 use serde::{Deserialize, Serialize};
+
+use crate::seal;
+
+pub mod compact;
+
+pub use compact::Unreadable;
 
 /// How long a lockout row with failures is kept after its last change.
 pub const LOCKOUT_KEEP_SECS: u64 = 7 * 86_400;
@@ -120,6 +129,66 @@ impl LockRecord {
 
 /// A number's send row's sealed content.
 pub type SendRecord = SendLog;
+
+impl ChallengeRecord {
+    /// The record of challenge `id` from the plain text of a record sealed
+    /// in `format` ([`crate::seal`]).
+    pub fn from_plain(format: u8, id: &str, plain: &[u8]) -> Result<Self, Unreadable> {
+        match format {
+            seal::FORMAT => compact::challenge_from_bytes(id, plain),
+            // Format 1 sealed the challenge alone.
+            seal::FORMAT_V1 => serde_json::from_slice(plain)
+                .map(|challenge| ChallengeRecord {
+                    challenge,
+                    lock_revision: 0,
+                })
+                .map_err(|_| Unreadable),
+            _ => serde_json::from_slice(plain).map_err(|_| Unreadable),
+        }
+    }
+}
+
+/// A limiter state kept, sealed, in the `limits` table.
+pub trait Limiter: Default + Sized {
+    /// Its revision (the row's compare-and-swap token).
+    fn revision(&self) -> u64;
+    /// Its plain text in the format sealed now.
+    fn to_plain(&self) -> Result<Vec<u8>, Unreadable>;
+    /// The state from the plain text of a record sealed in `format`.
+    fn from_plain(format: u8, plain: &[u8]) -> Result<Self, Unreadable>;
+}
+
+impl Limiter for SendRecord {
+    fn revision(&self) -> u64 {
+        SendRecord::revision(self)
+    }
+    fn to_plain(&self) -> Result<Vec<u8>, Unreadable> {
+        compact::send_to_bytes(self)
+    }
+    fn from_plain(format: u8, plain: &[u8]) -> Result<Self, Unreadable> {
+        match format {
+            seal::FORMAT => compact::send_from_bytes(plain),
+            seal::FORMAT_V2 => serde_json::from_slice(plain).map_err(|_| Unreadable),
+            _ => Err(Unreadable),
+        }
+    }
+}
+
+impl Limiter for LockRecord {
+    fn revision(&self) -> u64 {
+        self.revision
+    }
+    fn to_plain(&self) -> Result<Vec<u8>, Unreadable> {
+        compact::lock_to_bytes(self)
+    }
+    fn from_plain(format: u8, plain: &[u8]) -> Result<Self, Unreadable> {
+        match format {
+            seal::FORMAT => compact::lock_from_bytes(plain),
+            seal::FORMAT_V2 => serde_json::from_slice(plain).map_err(|_| Unreadable),
+            _ => Err(Unreadable),
+        }
+    }
+}
 
 /// A row the store gave back that this server did not write.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -99,10 +99,10 @@ async fn kill_9_under_load_loses_no_answered_challenge() {
         .collect();
     assert!(rows.len() >= answered.len());
     for (id, project, revision, record) in &rows {
-        let (_, plain) = keyring
+        let (format, plain) = keyring
             .open(Row::Challenge { id, project }, record)
             .unwrap();
-        let c = serde_json::from_slice::<ChallengeRecord>(&plain)
+        let c = ChallengeRecord::from_plain(format, id, &plain)
             .unwrap()
             .challenge;
         assert_eq!(c.revision() as i64, *revision);

@@ -66,7 +66,7 @@ async fn a_store_of_the_previous_version_is_read() {
         )
         .unwrap();
     assert_eq!((left, format.as_str()), (0, "2"));
-    // New challenges are sealed in format 2 and verify.
+    // New challenges are sealed in the format written now and verify.
     let a = common::post(
         &client,
         &base,

@@ -3,11 +3,10 @@
 //! checked against its columns; a row that fails is a [`Refusal::Tampered`].
 
 use mfa_core::{Challenge, Swap, UnixTime};
-use serde::Serialize;
-use serde::de::DeserializeOwned;
 
-use crate::record::{ChallengeRecord, LockRecord, SendRecord, Tamper};
-use crate::seal::{self, Row, SealError};
+pub use crate::record::Limiter;
+use crate::record::{ChallengeRecord, Tamper, compact};
+use crate::seal::{Row, SealError};
 use crate::store::{ChallengeColumns, LimitColumns, Write};
 
 use super::{App, Refusal};
@@ -29,24 +28,6 @@ pub struct Loaded {
     pub record: ChallengeRecord,
     /// The revision column: the compare-and-swap token.
     pub read: i64,
-}
-
-/// A limiter state kept, sealed, in the `limits` table.
-pub trait Limiter: Serialize + DeserializeOwned + Default {
-    /// Its revision (the row's compare-and-swap token).
-    fn revision(&self) -> u64;
-}
-
-impl Limiter for SendRecord {
-    fn revision(&self) -> u64 {
-        SendRecord::revision(self)
-    }
-}
-
-impl Limiter for LockRecord {
-    fn revision(&self) -> u64 {
-        self.revision
-    }
 }
 
 /// A limiter state as read: the state (default if there was no row) and
@@ -76,16 +57,8 @@ impl App {
             .keyring
             .open(Row::Challenge { id, project }, &row.record)
             .map_err(|e| refused_seal(e, Tamper::ChallengeSeal, id))?;
-        let record = if format == seal::FORMAT_V1 {
-            // Earlier versions sealed the challenge alone.
-            serde_json::from_slice(&plain).map(|challenge| ChallengeRecord {
-                challenge,
-                lock_revision: 0,
-            })
-        } else {
-            serde_json::from_slice::<ChallengeRecord>(&plain)
-        }
-        .map_err(|_| Refusal::tampered(Tamper::Unreadable, id))?;
+        let record = ChallengeRecord::from_plain(format, id, &plain)
+            .map_err(|_| Refusal::tampered(Tamper::Unreadable, id))?;
         if rev(record.challenge.revision()) != row.revision {
             return Err(Refusal::tampered(Tamper::RevisionColumn, id));
         }
@@ -104,16 +77,8 @@ impl App {
         lock_revision: u64,
         now: UnixTime,
     ) -> Result<ChallengeColumns, Refusal> {
-        #[derive(Serialize)]
-        struct Borrowed<'a> {
-            challenge: &'a Challenge,
-            lock_revision: u64,
-        }
-        let plain = serde_json::to_vec(&Borrowed {
-            challenge,
-            lock_revision,
-        })
-        .map_err(|e| Refusal::internal("serialize a challenge", e))?;
+        let plain = compact::challenge_to_bytes(challenge, lock_revision)
+            .map_err(|e| Refusal::internal("encode a challenge", e))?;
         let record = self
             .keyring
             .seal(Row::Challenge { id, project }, &plain)
@@ -162,11 +127,11 @@ impl App {
         let Some(row) = self.store.limit(key).await? else {
             return Ok((S::default(), None));
         };
-        let (_, plain) = self
+        let (format, plain) = self
             .keyring
             .open(Row::Limit { key }, &row.state)
             .map_err(|e| refused_seal(e, Tamper::LimitSeal, key))?;
-        let state: S = serde_json::from_slice(&plain)
+        let state = S::from_plain(format, &plain)
             .map_err(|_| Refusal::tampered(Tamper::Unreadable, key))?;
         if rev(state.revision()) != row.revision {
             return Err(Refusal::tampered(Tamper::RevisionColumn, key));
@@ -183,8 +148,9 @@ impl App {
         state: &S,
         keep_until: UnixTime,
     ) -> Result<Write, Refusal> {
-        let plain =
-            serde_json::to_vec(state).map_err(|e| Refusal::internal("serialize a limiter", e))?;
+        let plain = state
+            .to_plain()
+            .map_err(|e| Refusal::internal("encode a limiter", e))?;
         let sealed = self
             .keyring
             .seal(Row::Limit { key }, &plain)

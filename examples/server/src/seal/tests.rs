@@ -107,6 +107,25 @@ fn format_1_records_still_open() {
     assert!(ring.open(Row::Limit { key: "i" }, &record).is_err());
 }
 
+/// A format-2 record (JSON inside, written by the previous version)
+/// still opens, and says so; its format byte is bound like the rest.
+#[test]
+fn format_2_records_still_open_and_formats_are_bound() {
+    let ring = Keyring::parse(TWO_KEYS).unwrap();
+    let row = challenge("i", "p");
+    let old = ring.seal_as(FORMAT_V2, row, b"{}").unwrap();
+    assert_eq!(ring.open(row, &old).unwrap(), (FORMAT_V2, b"{}".to_vec()));
+    let new = ring.seal(row, b"{}").unwrap();
+    for (sealed, other) in [(&old, FORMAT), (&new, FORMAT_V2), (&new, FORMAT_V1)] {
+        let mut relabelled = sealed.clone();
+        relabelled[0] = other;
+        assert!(ring.open(row, &relabelled).is_err(), "as format {other}");
+    }
+    let mut unknown = new.clone();
+    unknown[0] = 4;
+    assert!(ring.open(row, &unknown).is_err());
+}
+
 #[test]
 fn old_keys_open_new_key_seals() {
     let old = Keyring::parse("1 0000000000000000000000000000000000000000000000000000000000000001")

@@ -16,7 +16,7 @@ pub struct ChallengeRow {
 pub struct LimitRow {
     /// The revision column (the compare-and-swap token).
     pub revision: i64,
-    /// The limiter state (JSON).
+    /// The sealed limiter state.
     pub state: Vec<u8>,
 }
 
@@ -48,7 +48,7 @@ pub struct LimitColumns {
     pub revision: i64,
     /// Unix seconds after which the row may be swept.
     pub expires_at: i64,
-    /// The limiter state (JSON).
+    /// The sealed limiter state.
     pub state: Vec<u8>,
 }
 
