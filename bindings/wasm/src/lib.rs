@@ -134,7 +134,8 @@ fn get(obj: &JsValue, key: &str) -> Result<JsValue, JsValue> {
     if obj.is_undefined() || obj.is_null() {
         return Ok(JsValue::UNDEFINED);
     }
-    Reflect::get(obj, &JsValue::from_str(key))
+    // Interned: the same few keys on every call, decoded to JS once.
+    Reflect::get(obj, &JsValue::from_str(wasm_bindgen::intern(key)))
 }
 
 fn opt_string(obj: &JsValue, key: &str) -> Result<Option<String>, JsValue> {
@@ -176,7 +177,11 @@ fn channel_arg(v: Option<String>) -> Result<Channel, JsValue> {
 
 fn set(obj: &Object, key: &str, value: impl Into<JsValue>) {
     // Setting a data property on a plain object cannot fail.
-    let _ = Reflect::set(obj, &JsValue::from_str(key), &value.into());
+    let _ = Reflect::set(
+        obj,
+        &JsValue::from_str(wasm_bindgen::intern(key)),
+        &value.into(),
+    );
 }
 
 fn data_object(data: &[(&'static str, Datum)]) -> Object {
