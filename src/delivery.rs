@@ -7,28 +7,53 @@ use crate::channel::Channel;
 use crate::limits::TOKEN_LENGTH_MAX;
 use crate::phone::PhoneNumber;
 use crate::sms::{SegmentCounter, SegmentInfo};
+use crate::template::{self, Piece, Pieces};
 use crate::token::Token;
 
-/// Writes the rendered text: `message`, then one space unless the message is
-/// empty or ends in white space (Unicode `White_Space`), then the token. On
-/// a call, the token is spelled one symbol at a time: `1, 2, 3, 4.`
+/// Writes the rendered text (SPEC §4.1, §4.10). A message with a `{code}`
+/// placeholder is a template: its text, with `{{` and `}}` written as one
+/// brace, and the token wherever `{code}` stands. Any other message: its
+/// text (braces unescaped the same way), then one space unless it is empty
+/// or ends in white space (Unicode `White_Space`), then the token. On a
+/// call the token is spelled one symbol at a time: `1, 2, 3, 4.`, the final
+/// `.` left out where a placeholder has template text after it.
 pub(crate) fn render_into<W: fmt::Write>(
     w: &mut W,
     channel: Channel,
     message: &str,
     token: &str,
 ) -> fmt::Result {
-    w.write_str(message)?;
+    if template::has_placeholder(message) {
+        let mut pieces = Pieces::new(message).peekable();
+        while let Some(piece) = pieces.next() {
+            match piece {
+                Piece::Text(t) => w.write_str(t)?,
+                Piece::Code => write_token(w, channel, token, pieces.peek().is_none())?,
+            }
+        }
+        return Ok(());
+    }
+    for piece in Pieces::new(message) {
+        if let Piece::Text(t) = piece {
+            w.write_str(t)?;
+        }
+    }
     if needs_separator(message) {
         w.write_char(' ')?;
     }
+    write_token(w, channel, token, true)
+}
+
+/// The token as sent: as is for SMS; spelled for a call, ending in `.`
+/// when `last` (nothing follows it in the text).
+fn write_token<W: fmt::Write>(w: &mut W, channel: Channel, token: &str, last: bool) -> fmt::Result {
     match channel {
         Channel::Sms => w.write_str(token),
         Channel::Call => {
             // "1, 2, 3." built on the stack, then written at once: each
             // symbol fills three bytes ("1, "), and the last ", " becomes
-            // "." (a token has at least one symbol; one of more than 20
-            // would be cut, never overrun the buffer).
+            // "." or nothing (a token has at least one symbol; one of more
+            // than 20 would be cut, never overrun the buffer).
             let mut spelled = [b' '; 3 * TOKEN_LENGTH_MAX as usize];
             let mut n = 0usize;
             for (three, b) in spelled.chunks_exact_mut(3).zip(token.bytes()) {
@@ -40,15 +65,17 @@ pub(crate) fn render_into<W: fmt::Write>(
                 return Ok(());
             };
             spelled[n] = b'.';
+            let end = if last { n + 1 } else { n };
             // Token symbols and the punctuation are ASCII.
-            w.write_str(core::str::from_utf8(&spelled[..=n]).map_err(|_| fmt::Error)?)
+            w.write_str(core::str::from_utf8(&spelled[..end]).map_err(|_| fmt::Error)?)
         }
     }
 }
 
 /// Whether a space goes between the message and the token: unless the
 /// message is empty or ends in white space (Unicode `White_Space`, which is
-/// what `char::is_whitespace` tests).
+/// what `char::is_whitespace` tests). An escaped brace is a brace, so the
+/// message as given and its text as sent end alike.
 fn needs_separator(message: &str) -> bool {
     message
         .chars()
@@ -56,12 +83,24 @@ fn needs_separator(message: &str) -> bool {
         .is_some_and(|c| !c.is_whitespace())
 }
 
-/// The length a call's text is held to (SPEC §4.5): the message, the
-/// separator and the token as written, `len` symbols, in characters
-/// (Unicode scalar values). The spelled-out form a speech engine reads is
-/// longer; the guide's limit counts the token itself.
+/// The length a call's text is held to (SPEC §4.5, §4.10): the text as
+/// sent (braces unescaped), plus the token as written, `len` symbols, once
+/// per `{code}` placeholder or, without one, after the separator; in
+/// characters (Unicode scalar values). The spelled-out form a speech engine
+/// reads is longer; the guide's limit counts the token itself.
 pub(crate) fn voice_length(message: &str, len: u8) -> usize {
-    message.chars().count() + usize::from(needs_separator(message)) + usize::from(len)
+    let (mut chars, mut codes) = (0usize, 0usize);
+    for piece in Pieces::new(message) {
+        match piece {
+            Piece::Text(t) => chars += t.chars().count(),
+            Piece::Code => codes += 1,
+        }
+    }
+    let tokens = match codes {
+        0 => usize::from(needs_separator(message)) + usize::from(len),
+        n => n * usize::from(len),
+    };
+    chars + tokens
 }
 
 /// Measures the text `render_into` would write for a token of `len`
@@ -123,12 +162,14 @@ impl<'m> Delivery<'m> {
         self.route.from
     }
 
-    /// The message part of the text (before the token).
+    /// The message as given: the text before the token or, when it holds
+    /// a `{code}` placeholder, the template (SPEC §4.10).
     pub fn message(&self) -> &'m str {
         self.message
     }
 
-    /// Writes the full text (message, separator, token) into `w`.
+    /// Writes the full text into `w`: message, separator and token, or the
+    /// template with the token in place of each `{code}` (SPEC §4.10).
     pub fn write_text<W: fmt::Write>(&self, w: &mut W) -> fmt::Result {
         render_into(
             w,

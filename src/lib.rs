@@ -125,7 +125,7 @@
 //! |---|---|---|
 //! | `to` | E.164: `+`, 2–15 digits, the first not 0 | required |
 //! | `from` | E.164; needed for an SMS with a custom message | none |
-//! | `message` | the rendered text fits one SMS segment / 500 voice characters | `Your Personal Authorization Code is:` (SMS), `… is` (call) |
+//! | `message` | a valid template; the rendered text fits one SMS segment / 500 voice characters | `Your Personal Authorization Code is:` (SMS), `… is` (call) |
 //! | `token_length` | 4–20 | 6 |
 //! | `max_attempts` | 1–20, every try counts, the first too | 3 |
 //! | `allow_alphas` (`allow_alpha`) | letters in the token | false |
@@ -154,6 +154,30 @@
 //! space, then the token. A call spells the token out: `1, 2, 3, 4, 5, 6.`.
 //! An SMS must fit one segment ([`sms`] has the arithmetic for any text); a
 //! call's text is at most 500 characters (SPEC §4).
+//!
+//! A `message` holding `{code}` is a template: the token goes where each
+//! `{code}` stands, and nothing is appended (SPEC §4.10). `{{` and `}}`
+//! write one brace; any other brace is refused as `template_invalid`
+//! ([`TemplateError`], [`check_template`]), never sent as it is. The
+//! length rules apply to the rendered text. On a call the spelled code
+//! ends in `.` only where it ends the text:
+//!
+//! ```
+//! use mfa_core::{Challenge, Channel, Request, UnixTime};
+//! # use rand_core::SeedableRng;
+//! # let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(1);
+//! let params = Request {
+//!     message: Some("Your code is {code}. Again: {code}"),
+//!     token: Some("4821"),
+//!     ..Request::new(Channel::Call, "+15557788999")
+//! }
+//! .validate()?;
+//! let (_, delivery) = Challenge::issue(&params, &mut rng, UnixTime::from_secs(0))?;
+//! let mut text = String::new();
+//! delivery.write_text(&mut text)?;
+//! assert_eq!(text, "Your code is 4, 8, 2, 1. Again: 4, 8, 2, 1.");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 //!
 //! # States
 //!
@@ -220,6 +244,7 @@ pub mod sms;
 mod state;
 #[cfg(feature = "serde")]
 mod stored;
+mod template;
 pub mod throttle;
 mod time;
 mod token;
@@ -237,6 +262,7 @@ pub use params::{Params, Request};
 pub use parts::{ChallengeParts, PartsError};
 pub use phone::{PhoneError, PhoneNumber};
 pub use state::{Closed, ResendError, State, Verification};
+pub use template::{TemplateError, check_template};
 pub use time::UnixTime;
 pub use token::{Alphabet, Normalized, Token, TokenError};
 pub use violation::{Field, Rule, Violation, Violations};

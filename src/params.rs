@@ -7,6 +7,7 @@ use crate::channel::Channel;
 use crate::delivery::{Route, measure, voice_length};
 use crate::limits::*;
 use crate::phone::PhoneNumber;
+use crate::template;
 use crate::token::{Alphabet, Token, TokenError};
 use crate::violation::{Field, Rule, Violations};
 
@@ -42,7 +43,9 @@ pub struct Request<'a> {
     pub to: Option<&'a str>,
     /// `from`: E.164 origin. Needed for an SMS with a custom message.
     pub from: Option<&'a str>,
-    /// `message`: the text before the token. Default: the channel's
+    /// `message`: the text before the token, or a template that puts the
+    /// token where `{code}` stands (`{{` and `}}` for literal braces,
+    /// SPEC §4.10). Default: the channel's
     /// [`default_message`](Channel::default_message).
     pub message: Option<&'a str>,
     /// `token_length`: 4 to 20, default 6 (or the host token's length).
@@ -264,11 +267,13 @@ fn int<T: Copy + Into<i64> + TryFrom<i64>>(
 }
 
 /// Checks `message` (or the channel's default) for `channel`: the `from`
-/// rule for custom SMS texts, then the length with a token of `token_len`
-/// symbols: an SMS's rendered text must fit one segment; a call's message,
-/// separator and token as written (not spelled out) must be at most 500
-/// characters, the guide's "500 characters including the token" read
-/// literally (SPEC §4.5). Returns the message in effect.
+/// rule for custom SMS texts (a template is custom), then the template
+/// syntax (SPEC §4.10), then the length of the rendered text with a token
+/// of `token_len` symbols: an SMS's rendered text must fit one segment; a
+/// call's text with the token as written (not spelled out) must be at most
+/// 500 characters, the guide's "500 characters including the token" read
+/// literally (SPEC §4.5). A malformed template gets no length judgement.
+/// Returns the message in effect.
 pub(crate) fn check_message<'a>(
     v: &mut Violations,
     channel: Channel,
@@ -279,6 +284,10 @@ pub(crate) fn check_message<'a>(
     let text = message.unwrap_or(channel.default_message());
     if channel == Channel::Sms && text != DEFAULT_SMS_MESSAGE && !has_from {
         v.push(Field::Message, Rule::FromRequired);
+    }
+    if let Err(error) = template::check(text) {
+        v.push(Field::Message, Rule::Template(error));
+        return text;
     }
     match channel {
         Channel::Sms => {

@@ -4,6 +4,7 @@ use core::fmt;
 
 use crate::phone::PhoneError;
 use crate::sms::Encoding;
+use crate::template::TemplateError;
 use crate::token::Alphabet;
 
 /// A request field, by its wire name.
@@ -73,8 +74,11 @@ pub enum Rule {
     /// An SMS with a message other than the default needs a `from` number:
     /// only the default text may go over the shared registered route.
     FromRequired,
-    /// The rendered SMS text (message, separator, token) does not fit one
-    /// segment.
+    /// `message` is not a valid template: a brace that is neither part of
+    /// `{{`, `}}` nor the `{code}` placeholder (SPEC §4.10).
+    Template(TemplateError),
+    /// The rendered SMS text (message, separator, token, or the template
+    /// with the token in place) does not fit one segment.
     SmsSegment {
         /// The encoding the text needs.
         encoding: Encoding,
@@ -84,9 +88,11 @@ pub enum Rule {
         limit: usize,
     },
     /// The voice text is longer than 500 characters: the message, the
-    /// separator and the token as written (not spelled out).
+    /// separator and the token as written (not spelled out), or the
+    /// template's text with the token as written at each placeholder.
     VoiceLength {
-        /// Characters (Unicode scalar values) of message, separator and token.
+        /// The voice length (SPEC §4.5): characters (Unicode scalar values)
+        /// of the text with the token as written.
         chars: usize,
         /// The limit (500).
         limit: usize,
@@ -115,6 +121,7 @@ impl Rule {
             Rule::Range { .. } => "out_of_range",
             Rule::E164(_) => "invalid_e164",
             Rule::FromRequired => "from_required",
+            Rule::Template(_) => "template_invalid",
             Rule::SmsSegment { .. } => "sms_too_long",
             Rule::VoiceLength { .. } => "voice_too_long",
             Rule::TokenAlphabet { .. } => "invalid_alphabet",
@@ -134,6 +141,7 @@ impl fmt::Display for Rule {
             Rule::FromRequired => f.write_str(
                 "needs a `from` number: an SMS with a custom message cannot use the shared route",
             ),
+            Rule::Template(error) => write!(f, "must be a valid template: {error}"),
             Rule::SmsSegment {
                 encoding,
                 units,
@@ -179,7 +187,7 @@ impl fmt::Display for Violation {
 }
 
 /// The most violations one request can have: one per field, and two on
-/// `message` (`from_required` and a length rule).
+/// `message` (`from_required`, then a template or length rule).
 const MAX_VIOLATIONS: usize = 9;
 
 /// Every rule a request broke, in field order. Never empty when returned as

@@ -110,6 +110,49 @@ fn the_whole_flow_allocates_nothing() {
 }
 
 #[test]
+fn templates_allocate_nothing() {
+    // SPEC §4.10: reading, checking, rendering and measuring a template.
+    let template = "Code {code}. {{Again}}: {code}";
+    let broken = "Code {Code}";
+    let mut rng = ChaCha20Rng::seed_from_u64(6);
+    let t0 = UnixTime::from_secs(1_700_000_000);
+    let mut buf = Buf::new();
+
+    let before = allocations();
+    for call in [false, true] {
+        let channel = if call { Channel::Call } else { Channel::Sms };
+        let req = Request {
+            from: Some("+15554433222"),
+            message: Some(template),
+            ..Request::new(channel, "+15557788999")
+        };
+        let params = req.validate().unwrap();
+        let bad = Request {
+            message: Some(broken),
+            ..req
+        };
+        assert!(bad.validate().is_err());
+        assert_eq!(mfa_core::check_template(template), Ok(2));
+        let (mut c, d) = Challenge::issue(&params, &mut rng, t0).unwrap();
+        buf.len = 0;
+        d.write_text(&mut buf).unwrap();
+        let _ = (d.segments(), d.chars());
+        let other = if call { Channel::Sms } else { Channel::Call };
+        let d2 = c.resend(other, Some("{code} is your code"), t0).unwrap();
+        buf.len = 0;
+        d2.write_text(&mut buf).unwrap();
+        assert!(c.resend(other, Some(broken), t0).is_err());
+    }
+    let after = allocations();
+    assert_eq!(
+        after - before,
+        0,
+        "templates allocated {} times",
+        after - before
+    );
+}
+
+#[test]
 fn the_counter_sees_an_allocation() {
     // Control: the counter itself works.
     let before = allocations();

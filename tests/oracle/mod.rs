@@ -1,5 +1,6 @@
 //! The oracle: the per-family logic behind the test vectors, shared by the
-//! vector generator (`tests/vectors.rs`), the oracle binary
+//! vector generators (`tests/vectors.rs`, and `tests/vector_templates.rs`
+//! for `templates`), the oracle binary
 //! (`examples/oracle.rs`) and its fuzz target (`fuzz/fuzz_targets/oracle.rs`).
 //!
 //! A **request** is a vector of `tests/vectors/<family>.json` without its
@@ -22,12 +23,12 @@ use mfa_core::throttle::{
 use mfa_core::wire::{HttpResponse, RequestBody, VerifyBody};
 use mfa_core::{
     Alphabet, Challenge, ChallengeId, Channel, Closed, IdError, Normalized, PhoneError,
-    PhoneNumber, Request, ResendError, Rule, UnixTime, Verification, Violations,
+    PhoneNumber, Request, ResendError, Rule, UnixTime, Verification, Violations, check_template,
 };
 use serde_json::{Map, Value, json};
 
 /// Every family, in the order of the vector files.
-pub const FAMILIES: [&str; 13] = [
+pub const FAMILIES: [&str; 14] = [
     "tokens",
     "params",
     "render",
@@ -41,6 +42,7 @@ pub const FAMILIES: [&str; 13] = [
     "limits",
     "lockout",
     "calling_codes",
+    "templates",
 ];
 
 /// The number every request-building family issues to.
@@ -98,6 +100,7 @@ pub fn answer(request: &Value) -> Answer {
         "limits" => limits(request),
         "lockout" => lockout(request),
         "calling_codes" => calling_codes(request),
+        "templates" => templates(request),
         other => Err(format!("unknown family {other:?}")),
     }
 }
@@ -216,6 +219,7 @@ fn rule_data(rule: &Rule) -> Result<Option<Value>, String> {
             limit,
         } => json!({"encoding": encoding.name(), "units": units, "limit": limit}),
         Rule::VoiceLength { chars, limit } => json!({"chars": chars, "limit": limit}),
+        Rule::Template(e) => json!({"kind": e.kind(), "position": e.position()}),
         Rule::TokenAlphabet { position, alphabet } => {
             json!({"position": position, "alphabet": alphabet_name(alphabet)})
         }
@@ -373,6 +377,13 @@ fn render(v: &Value) -> Answer {
         .map_err(|e| format!("rng: {e}"))?;
     let s = d.segments();
     let m = message.unwrap_or(ch.default_message());
+    if check_template(m) != Ok(0) {
+        return Err("field `message`: a {code} placeholder belongs to the templates family".into());
+    }
+    // The literal text (SPEC §4.10): a valid message without a
+    // placeholder holds braces only as `{{` and `}}`.
+    let literal = m.replace("{{", "{").replace("}}", "}");
+    let m = literal.as_str();
     // A valid token is 4 to 20 ASCII symbols.
     let spelled = match ch {
         Channel::Sms => token.chars().count(),
@@ -856,6 +867,49 @@ fn calling_codes(v: &Value) -> Answer {
     Ok(json!({ "country_code": n.country_code() }))
 }
 
+// --- templates ------------------------------------------------------------------------------
+
+/// `{channel, body, host}` → `{result}`: `{"ok": {placeholders, text,
+/// voice_length, chars, encoding, units, parts}}` for a valid request
+/// (which must give `host.token`, so that the text is fixed), else
+/// `{"violations": [...]}` as in params.
+fn templates(v: &Value) -> Answer {
+    let r = Req::from_json(v)?;
+    let req = r.request();
+    let p = match req.validate() {
+        Ok(p) => p,
+        Err(e) => return Ok(json!({"result": {"violations": violations_json(&e)?}})),
+    };
+    let token = r
+        .token
+        .as_deref()
+        .ok_or("a valid templates request gives `host.token`, so that the text is fixed")?;
+    let (_, d) = Challenge::issue(&p, &mut StreamRng::new(&[0; 16]), UnixTime::from_secs(0))
+        .map_err(|e| format!("rng: {e}"))?;
+    let m = p.message();
+    let k = check_template(m).map_err(|e| format!("a valid message with a template error: {e}"))?;
+    let s = d.segments();
+    // The voice length (SPEC §4.5, §4.10) counts the token as written, so
+    // on a call the spelled form's extra characters come off: each symbol
+    // after the first adds ", " and the token ends in "." when it ends the
+    // text (without a placeholder, or with one at the end).
+    let l = token.len();
+    let spelled_extra = match (d.channel(), k) {
+        (Channel::Sms, _) => 0,
+        (Channel::Call, 0) => 2 * l - 1,
+        (Channel::Call, k) => k * (2 * l - 2) + usize::from(m.ends_with("{code}")),
+    };
+    Ok(json!({"result": {"ok": {
+        "placeholders": k,
+        "text": d.text(),
+        "voice_length": d.chars() - spelled_extra,
+        "chars": d.chars(),
+        "encoding": s.encoding.name(),
+        "units": s.units,
+        "parts": s.parts,
+    }}}))
+}
+
 // --- vectors = request + answer ------------------------------------------------------------
 
 /// The vector of a request (without `family`) and its answer: the
@@ -934,6 +988,7 @@ pub fn split(family: &str, vector: &Value) -> Value {
         "wire" => &["status", "body", "text"],
         "limits" | "lockout" => &["invalid_policy"],
         "calling_codes" => &["country_code"],
+        "templates" => &["result"],
         _ => &[],
     };
     let mut m = Map::new();

@@ -16,6 +16,7 @@ from another language without the Rust crate:
 - limits.json     send limits: policy rules, the sliding-window decision (SPEC §9)
 - lockout.json    failed-try lockout: policy rules, waits, locks (SPEC §9)
 - calling_codes.json  E.164 number -> country calling code (SPEC §9)
+- templates.json  `{code}` templates: reading, errors, rendering, lengths (SPEC §4.10)
 
 Nd digits come from SPEC §3.5's list (Unicode 18.0.0), not from this
 Python's database; the list is cross-checked against the database as far as
@@ -174,17 +175,74 @@ WHITE_SPACE = set(
 assert len(WHITE_SPACE) == 25
 
 
-def separator(message):
-    return 0 if message == "" or message[-1] in WHITE_SPACE else 1
+def separator(text):
+    return 0 if text == "" or text[-1] in WHITE_SPACE else 1
+
+
+# --- templates (SPEC §4.10) ------------------------------------------------------------
+
+
+def template(message):
+    """(pieces, None), where pieces are literal strings (escapes resolved)
+    and None for each `{code}`; or (None, the error data of SPEC §4.10)."""
+    pieces, literal, i = [], "", 0
+    while i < len(message):
+        c = message[i]
+        if c not in "{}":
+            literal += c
+            i += 1
+        elif message[i + 1:i + 2] == c:
+            literal += c
+            i += 2
+        elif message.startswith("{code}", i):
+            pieces += [literal, None]
+            literal = ""
+            i += 6
+        else:
+            if c == "}":
+                kind = "lone_close_brace"
+            else:
+                after = [d for d in message[i + 1:] if d in "{}"]
+                kind = "unknown_placeholder" if after[:1] == ["}"] else "lone_open_brace"
+            # Python indexes strings by code point: a character position.
+            return None, {"kind": kind, "position": i}
+    return pieces + [literal], None
+
+
+def literal_text(pieces):
+    return "".join(p for p in pieces if p is not None)
+
+
+def spell(channel, token, last):
+    if channel == "sms":
+        return token
+    return ", ".join(token) + ("." if last else "")
 
 
 def render(channel, message, token):
-    spelled = token if channel == "sms" else ", ".join(token) + "."
-    return message + " " * separator(message) + spelled
+    pieces, error = template(message)
+    assert error is None, error
+    if None not in pieces:
+        text = literal_text(pieces)
+        return text + " " * separator(text) + spell(channel, token, True)
+    out = []
+    for i, p in enumerate(pieces):
+        if p is None:
+            # "." only for the template's last six characters: pieces
+            # always end in a literal, empty when `{code}` ends the text.
+            out.append(spell(channel, token, i == len(pieces) - 2 and pieces[-1] == ""))
+        else:
+            out.append(p)
+    return "".join(out)
 
 
 def voice_length(message, length):
-    return len(message) + separator(message) + length
+    pieces, error = template(message)
+    assert error is None, error
+    text, k = literal_text(pieces), pieces.count(None)
+    if k == 0:
+        return len(text) + separator(text) + length
+    return len(text) + k * length
 
 
 # --- parameters (SPEC §2) ----------------------------------------------------------------
@@ -241,7 +299,9 @@ def validate(channel, body, host):
         message = DEFAULT[channel]
     if channel == "sms" and message != SMS_DEFAULT and frm is None:
         add("message", "from_required")
-    if channel == "sms":
+    if template(message)[1] is not None:
+        add("message", "template_invalid", template(message)[1])
+    elif channel == "sms":
         enc, units, _ = segments(render("sms", message, "0" * length))
         if units > SINGLE_LIMIT[enc]:
             add("message", "sms_too_long",
@@ -934,9 +994,13 @@ def check_tokens(t):
 def check_render(t):
     for v in load("render.json"):
         message = v["message"] if v["message"] is not None else DEFAULT[v["channel"]]
+        pieces, error = template(message)
+        if error is not None or None in pieces:
+            t.check("render", v["name"], (error, pieces.count(None)), (None, 0))
+            continue
         text = render(v["channel"], message, v["token"])
         enc, units, parts = segments(text)
-        got = {"text": text, "separator": separator(message) == 1,
+        got = {"text": text, "separator": separator(literal_text(pieces)) == 1,
                "voice_length": voice_length(message, len(v["token"])),
                "chars": len(text), "encoding": enc, "units": units, "parts": parts}
         want = {k: v[k] for k in got}
@@ -1103,6 +1167,26 @@ def check_lockout(t):
         t.check("lockout", v["name"], lockout_answer(v), want)
 
 
+def templates_result(channel, body, host):
+    """A templates vector's `result`, from SPEC §2 and §4.10 alone."""
+    result = validate(channel, body, host)
+    if "violations" in result:
+        return result
+    message, token = result["ok"]["message"], host["token"]
+    text = render(channel, message, token)
+    enc, units, parts = segments(text)
+    return {"ok": {
+        "placeholders": template(message)[0].count(None), "text": text,
+        "voice_length": voice_length(message, len(token)), "chars": len(text),
+        "encoding": enc, "units": units, "parts": parts}}
+
+
+def check_templates(t):
+    for v in load("templates.json"):
+        t.check("templates", v["name"],
+                templates_result(v["channel"], v["body"], v["host"]), v["result"])
+
+
 def check_calling_codes(t):
     for v in load("calling_codes.json"):
         t.check("calling_codes", v["name"], (e164(v["number"]), calling_code(v["number"])),
@@ -1114,7 +1198,7 @@ def main():
     for check in (check_segments, check_normalize, check_tokens, check_render,
                   check_params, check_traces, check_ids, check_stored,
                   check_bodies, check_wire, check_limits, check_lockout,
-                  check_calling_codes):
+                  check_calling_codes, check_templates):
         check(t)
     print(f"Python {sys.version.split()[0]}, Unicode database "
           f"{unicodedata.unidata_version}")

@@ -7,7 +7,8 @@ many request lines per batch), and stops at the first disagreement, which
 it shrinks to a minimal input (delta debugging: drop chunks of characters,
 steps or windows, and simplify numbers, while the two still disagree).
 
-Parts: segments, normalize, ids, stored, limits, lockout, calling_codes.
+Parts: segments, normalize, ids, stored, limits, lockout, calling_codes,
+templates.
 
 Usage:
   cargo build --release --all-features --example oracle
@@ -322,6 +323,55 @@ def want_calling_codes(check, req):
     return {"country_code": check.calling_code(req["number"])}
 
 
+# Pieces of a template (SPEC §4.10): the good ones keep it valid, the bad
+# ones break it in every way the contract names.
+TEMPLATE_GOOD = ["{code}", "{code}", "{{", "}}", "Your code is ", " ", ". Again: ", "ж", "😀",
+                 "€", "ç", "\u3000", "\n", "a", "Code:", "{{code}}"]
+TEMPLATE_BAD = ["{", "}", "{x}", "{Code}", "{ code }", "{}", "{code", "code}", "{{code}",
+                "{code}}", "{cod}", "{codex}"]
+
+
+def gen_templates(rng, check):
+    pool = TEMPLATE_GOOD if rng.random() < 0.75 else TEMPLATE_GOOD + TEMPLATE_BAD
+    pieces = [rng.choice(pool) for _ in range(rng.randrange(0, 8))]
+    channel = rng.choice(["sms", "call"])
+    alphas = rng.random() < 0.3
+    alphabet = check.ALPHANUMERIC if alphas else check.NUMERIC
+    length = rng.choice([4, 6, 20, rng.randrange(4, 21)])
+    token = "".join(rng.choice(alphabet) for _ in range(length))
+    body = {"to": "+15557788999"}
+    if rng.random() < 0.8:
+        body["from"] = "+15554433222"
+    if alphas:
+        body["allow_alphas"] = True
+    host = {"token": token}
+    r = rng.random()
+    if r < 0.1:
+        body["token_length"] = length
+    elif r < 0.15:
+        # Out of range: judged with 4 (SPEC §2.5.2), and never valid.
+        body["token_length"] = rng.choice([0, 3, 21, 99])
+        del host["token"]
+    message = "".join(pieces)
+    if rng.random() < 0.6 and check.template(message)[1] is None:
+        # Pad with plain text to land within 2 of the length limit.
+        if channel == "sms":
+            enc, units, _ = check.segments(check.render("sms", message, "0" * length))
+            room = check.SINGLE_LIMIT[enc] - units
+        else:
+            room = 500 - check.voice_length(message, length)
+        pad = room + rng.randrange(-2, 3)
+        if pad > 0:
+            i = rng.randrange(len(pieces) + 1)
+            message = "".join(pieces[:i]) + "x" * pad + "".join(pieces[i:])
+    body["message"] = message
+    return {"family": "templates", "channel": channel, "body": body, "host": host}
+
+
+def want_templates(check, req):
+    return {"result": check.templates_result(req["channel"], req["body"], req["host"])}
+
+
 PARTS = {
     "segments": (gen_segments, want_segments, "text"),
     "normalize": (gen_normalize, want_normalize, "input"),
@@ -330,6 +380,7 @@ PARTS = {
     "limits": (gen_limits, want_limits, None),
     "lockout": (gen_lockout, want_lockout, None),
     "calling_codes": (gen_calling_codes, want_calling_codes, "number"),
+    "templates": (gen_templates, want_templates, "message"),
 }
 
 
@@ -348,22 +399,36 @@ def agree(check, part, req, answer):
 # --- shrinking -------------------------------------------------------------------------
 
 
+def string_variants(s, simplify=True):
+    """Smaller (and, with `simplify`, simpler) variants of a string, most
+    aggressive first."""
+    n = len(s)
+    size = n // 2
+    while size >= 1:
+        for i in range(0, n, size):
+            yield s[:i] + s[i + size:]
+        size //= 2
+    if not simplify:
+        return
+    # Then simplify characters: each one to a plain 'a' or '0'.
+    for i, c in enumerate(s):
+        for r in "a0":
+            if c != r:
+                yield s[:i] + r + s[i + 1:]
+
+
 def shrink_candidates(part, req):
     """Smaller variants of a request, most aggressive first."""
     key = PARTS[part][2]
+    if part == "templates":
+        # Deletions only: a template near a length limit is mostly
+        # padding, and rewriting it a character at a time is slow.
+        for m in string_variants(req["body"]["message"], simplify=False):
+            yield dict(req, body=dict(req["body"], message=m))
+        return
     if key and key in req:
-        s = req[key]
-        n = len(s)
-        size = n // 2
-        while size >= 1:
-            for i in range(0, n, size):
-                yield dict(req, **{key: s[:i] + s[i + size:]})
-            size //= 2
-        # Then simplify characters: each one to a plain 'a' or '0'.
-        for i, c in enumerate(s):
-            for r in "a0":
-                if c != r:
-                    yield dict(req, **{key: s[:i] + r + s[i + 1:]})
+        for v in string_variants(req[key]):
+            yield dict(req, **{key: v})
         return
     if "steps" in req:
         steps = req["steps"]

@@ -21,8 +21,8 @@ async fn sms_wrong_code_right_code_replay() {
 
     let m = s.last();
     assert_eq!(
-        (m.channel, m.to.as_str(), m.from.as_deref()),
-        ("sms", TO, None)
+        (m.id.as_str(), m.channel, m.to.as_str(), m.from.as_deref()),
+        (id.as_str(), "sms", TO, None)
     );
     assert!(
         m.text.starts_with("Your Personal Authorization Code is: "),
@@ -60,6 +60,79 @@ async fn call_spells_the_code() {
     let code = code_of(&m.text, 6);
     let a = s.verify(a.body["id"].as_str().unwrap(), &code).await;
     assert_eq!((a.status, &a.body), (200, &json!({"success": true})));
+}
+
+/// A `{code}` template (SPEC §4.10) reaches the transport rendered: the
+/// code where the placeholder stands, `{{`/`}}` as one brace, a call's
+/// spelled code ending in '.' only at the end; a broken template or one too
+/// long once rendered is 422 on `message`, and nothing is sent.
+#[tokio::test]
+async fn code_templates_arrive_rendered() {
+    let s = start(&[]).await;
+    let a = s
+        .sms(r#"{"to": "+15557788999", "from": "+15554433222", "message": "{{Acme}} {code} is your code"}"#)
+        .await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    let m = s.last();
+    let code = m.text["{Acme} ".len()..]
+        .strip_suffix(" is your code")
+        .unwrap_or_else(|| panic!("{m:?}"))
+        .to_string();
+    assert!(m.text.starts_with("{Acme} ") && code.len() == 6, "{m:?}");
+    let a = s.verify(a.body["id"].as_str().unwrap(), &code).await;
+    assert_eq!((a.status, &a.body), (200, &json!({"success": true})));
+
+    let a = s
+        .call(r#"{"to": "+15557788999", "message": "Your code is {code}. Again: {code}"}"#)
+        .await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    let m = s.last();
+    let (first, second) = m.text["Your code is ".len()..]
+        .split_once(". Again: ")
+        .unwrap_or_else(|| panic!("{m:?}"));
+    assert_eq!(format!("{first}."), second, "{m:?}");
+    assert_eq!(first.matches(", ").count(), 5, "{m:?}");
+
+    let sent = s.transport.captured().len();
+    let cases = [
+        (
+            "sms",
+            "Your code is {Code}".to_string(),
+            6,
+            "template_invalid",
+        ),
+        (
+            "call",
+            "Your code is {code".to_string(),
+            6,
+            "template_invalid",
+        ),
+        // Too long only once rendered: 121 + 2 × 20 = 161 septets, where
+        // the message with one code appended would be 137 + 1 + 20 = 158.
+        (
+            "sms",
+            format!("{}{{code}}{{code}}", "x".repeat(121)),
+            20,
+            "sms_too_long",
+        ),
+        // 461 + 2 × 20 = 501 characters (against 473 + 1 + 20 = 494).
+        (
+            "call",
+            format!("{}{{code}}{{code}}", "y".repeat(461)),
+            20,
+            "voice_too_long",
+        ),
+    ];
+    for (channel, message, len, code) in cases {
+        let body =
+            json!({"to": TO, "from": "+15554433222", "message": message, "token_length": len});
+        let a = s
+            .post(&format!("/api/relay/rest/mfa/{channel}"), &body.to_string())
+            .await;
+        assert_eq!((a.status, a.code()), (422, code), "{body}: {}", a.body);
+        assert_eq!(a.body["errors"][0]["title"], "Invalid parameter: message");
+    }
+    assert_eq!(s.transport.captured().len(), sent);
 }
 
 #[tokio::test]

@@ -61,6 +61,7 @@ impl App {
             .await?;
 
         let message = Message {
+            id: id.clone(),
             channel: channel.name(),
             to: delivery.to().to_string(),
             from: delivery.from().map(|f| f.to_string()),

@@ -1,6 +1,7 @@
 //! Transports: where a delivery goes once its challenge is stored.
 //!
-//! - [`stdout`]: one JSON line per delivery, `{"channel","to","from","text"}`.
+//! - [`stdout`]: one JSON line per delivery, `{"id","channel","to","from","text"}`
+//!   (the id pairs the line with the issue's answer).
 //!   For development: the one place a code is printed, on purpose; the
 //!   server refuses it on a non-loopback address unless told otherwise.
 //!   A thread of its own writes, behind a bounded queue.
@@ -31,6 +32,8 @@ pub type Sending<'a> = Pin<Box<dyn Future<Output = Result<(), TransportError>> +
 /// One delivery to make.
 #[derive(Clone, PartialEq, Eq, Serialize)]
 pub struct Message {
+    /// The challenge's id, as the issue answer gives it.
+    pub id: String,
     /// `"sms"` or `"call"`.
     pub channel: &'static str,
     /// E.164 destination.
@@ -45,6 +48,7 @@ impl std::fmt::Debug for Message {
     // The text holds the code: left out of Debug on purpose.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Message")
+            .field("id", &self.id)
             .field("channel", &self.channel)
             .field("to", &self.to)
             .field("from", &self.from)

@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# The server at a busy day's steady state (docs/PERFORMANCE.md): the rates
+# on an empty store, then again once the store holds ROWS challenges in
+# the states a day leaves, beside the HTTP ceiling of the same framework
+# (examples/ceiling.rs) measured in the same run.
+#
+#   cargo build --release --bin mfa-server --example ceiling
+#   load/steady.sh [--rows N] [--secs S] target/release/mfa-server [server flags...]
+#   load/steady.sh target/release/mfa-server --database postgres://... --seal-key-file K
+#
+# wrk: 2 threads, 32 connections, S seconds (default 10) a measure.
+#  1. ceiling: issue bodies against examples/ceiling (found beside the
+#     server binary, under examples/);
+#  2. empty store: issues (and as many again, unmeasured); right-code
+#     verifies of 80% of them; wrong-code verifies of the other 20%
+#     (each issued with max_attempts 20);
+#  3. fill to ROWS (default 1,000,000) challenges: 15% with valid_for 1
+#     (expired), the rest with the default hour, of which 70% of ROWS are
+#     verified with the right code and the rest left pending;
+#  4. steady state: the three measures again (right codes: the new
+#     issues' and the pending ones'; wrong codes: pending ones); then the
+#     store's size per challenge (SQLite: database and WAL files).
+# Each answer must be 200: a non-2xx count other than 0 is printed.
+# Server flags: budgets are switched off here (they would refuse most of
+# the load by design); add --database etc.
+set -euo pipefail
+rows=1000000
+secs=10
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --rows) rows=$2; shift 2 ;;
+    --secs) secs=$2; shift 2 ;;
+    *) break ;;
+  esac
+done
+here=$(cd "$(dirname "$0")" && pwd)
+bin=$(realpath "$1")
+shift
+ceiling="$(dirname "$bin")/examples/ceiling"
+work=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$work"' EXIT
+cd "$work"
+export THREADS=2
+url=http://127.0.0.1:8080
+
+wait_port() {
+  for _ in $(seq 200); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+    sleep 0.1
+  done
+  echo "nothing listens on port $1" >&2
+  exit 1
+}
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# name, wrk output, server CPU ticks: one line; the rate goes to $name.rate
+report() {
+  awk -v name="$1" -v ticks="$3" -v hz="$(getconf CLK_TCK)" '
+    / 50%/ { p50 = $2 } / 99%/ { p99 = $2 }
+    /requests in/ { n = $1 } /Non-2xx/ { bad = $NF } /Requests\/sec/ { rate = $2 }
+    END { printf "%-22s %9.0f/s  p50 %-8s p99 %-8s non-2xx %-6d server CPU %.0f us/request\n",
+                 name, rate, p50, p99, bad, ticks * 1e6 / hz / n
+          printf "%.0f\n", rate > (name ".rate") }' "$2"
+}
+measure() { # name, pid, wrk arguments...
+  local name=$1 pid=$2 before
+  shift 2
+  before=$(ticks "$pid")
+  wrk -t2 -c32 -d"${secs}s" --latency "$@" >"$name.txt"
+  report "$name" "$name.txt" $(($(ticks "$pid") - before))
+}
+# Deliveries (stdout JSON lines) -> "id code" lines, from line $2 on.
+pairs() {
+  tail -n +"$2" "$1" | python3 -c '
+import json, sys
+for line in sys.stdin:
+    d = json.loads(line)
+    print(d["id"], d["text"].rsplit(" ", 1)[1])'
+}
+# Pairs file, percent, prefix: the first percent of the pairs go to
+# prefix.right, the ids of the others to prefix.wrong (challenges no
+# right-code verify touches, for the wrong-code ones).
+split_pairs() {
+  local n
+  n=$(($(wc -l <"$1") * $2 / 100))
+  head -n "$n" "$1" >"$3.right"
+  tail -n +"$((n + 1))" "$1" | cut -d' ' -f1 >"$3.wrong"
+}
+ratio() { awk -v a="$(cat "$1.rate")" -v b="$(cat "$2.rate")" 'BEGIN { printf "%.2f", a / b }'; }
+
+"$ceiling" 127.0.0.1:8090 &
+ceiling_pid=$!
+wait_port 8090
+measure ceiling "$ceiling_pid" -s "$here/issue.lua" http://127.0.0.1:8090
+kill "$ceiling_pid"
+wait "$ceiling_pid" 2>/dev/null || true
+
+"$bin" --project-budget off --country-budget off "$@" >deliveries.jsonl 2>server.log &
+pid=$!
+wait_port 8080
+
+measure "empty issue" "$pid" -s "$here/issue.lua" "$url"
+# As many again, so the right-code verifies do not run out of codes.
+wrk -t2 -c32 -d"${secs}s" -s "$here/issue.lua" "$url" >/dev/null
+pairs deliveries.jsonl 1 >empty.pairs
+split_pairs empty.pairs 80 empty
+PAIRS_FILE=empty.right measure "empty verify right" "$pid" -s "$here/verify_right.lua" "$url"
+IDS_FILE=empty.wrong measure "empty verify wrong" "$pid" -s "$here/verify.lua" "$url"
+
+have=$(wc -l <deliveries.jsonl)
+start=$(date +%s)
+expired=$((rows * 15 / 100))
+COUNT=$expired VALID_FOR=1 wrk -t2 -c32 -d3600s -s "$here/fill.lua" "$url" >/dev/null
+mark=$(($(wc -l <deliveries.jsonl) + 1))
+COUNT=$((rows - expired - have > 1 ? rows - expired - have : 1)) wrk -t2 -c32 -d3600s -s "$here/fill.lua" "$url" >/dev/null
+pairs deliveries.jsonl "$mark" >fill.pairs
+verified=$((rows * 70 / 100))
+head -n "$verified" fill.pairs >fill.verified
+EXIT=1 PAIRS_FILE=fill.verified wrk -t2 -c32 -d3600s -s "$here/verify_right.lua" "$url" >/dev/null
+tail -n +"$((verified + 1))" fill.pairs >fill.pending
+stored=$(wc -l <deliveries.jsonl)
+echo "filled to $stored challenges in $(($(date +%s) - start)) s ($verified verified, about $expired expired, the rest pending)"
+
+mark=$(($(wc -l <deliveries.jsonl) + 1))
+measure "steady issue" "$pid" -s "$here/issue.lua" "$url"
+pairs deliveries.jsonl "$mark" | cat - fill.pending >steady.pairs
+split_pairs steady.pairs 80 steady
+PAIRS_FILE=steady.right measure "steady verify right" "$pid" -s "$here/verify_right.lua" "$url"
+IDS_FILE=steady.wrong measure "steady verify wrong" "$pid" -s "$here/verify.lua" "$url"
+
+echo
+echo "empty issues / ceiling:         $(ratio "empty issue" ceiling)"
+for m in issue "verify right" "verify wrong"; do
+  printf 'steady / empty, %-14s  %s\n' "$m:" "$(ratio "steady $m" "empty $m")"
+done
+total=$(wc -l <deliveries.jsonl)
+if [ -f mfa-data/mfa.db ]; then
+  db=$(wc -c <mfa-data/mfa.db)
+  wal=$(cat mfa-data/mfa.db-wal 2>/dev/null | wc -c)
+  echo "store: $total challenges; database $db bytes ($((db / total)) a challenge), WAL $wal bytes; together $(((db + wal) / total)) a challenge"
+fi
+kill "$pid"
+wait "$pid" 2>/dev/null || true
