@@ -22,7 +22,7 @@ use mfa_core::wire::{HttpResponse, RequestBody, VerifyBody};
 use mfa_core::{
     Challenge, ChallengeId, Channel as CoreChannel, Closed, Delivery, IdError, Normalized, OsRng,
     PhoneError, PhoneNumber, Request as CoreRequest, ResendError, Rule, UnixTime, Verification,
-    Violations,
+    Violations, check_template as core_check_template,
 };
 use rand_core::{TryCryptoRng, TryRng};
 
@@ -264,6 +264,10 @@ fn rule_data(rule: &Rule) -> Data {
         Rule::VoiceLength { chars, limit } => {
             vec![("chars", usize_int(chars)), ("limit", usize_int(limit))]
         }
+        Rule::Template(e) => vec![
+            ("kind", Datum::Text(e.kind())),
+            ("position", usize_int(e.position())),
+        ],
         Rule::TokenAlphabet { position, alphabet } => vec![
             ("position", usize_int(position)),
             (
@@ -405,6 +409,21 @@ impl From<SegmentInfo> for Segments {
 /// The segment arithmetic of any text (SPEC §4.8, §4.9).
 pub fn segments(text: &str) -> Segments {
     core_segments(text).into()
+}
+
+/// The `{code}` placeholders of a message (SPEC §4.10), or its first
+/// template error (`template_invalid` on `message`, with `kind` and the
+/// character `position`).
+pub fn check_template(message: &str) -> Result<usize, Problem> {
+    core_check_template(message).map_err(|e| Problem {
+        field: "message",
+        rule: "template_invalid",
+        data: vec![
+            ("kind", Datum::Text(e.kind())),
+            ("position", usize_int(e.position())),
+        ],
+        message: e.to_string(),
+    })
 }
 
 /// What a user typed, normalised (SPEC §3.4), or `None` when it can

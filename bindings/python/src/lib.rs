@@ -418,6 +418,30 @@ fn normalize(code: &str) -> Option<String> {
     crate::core::normalize(code)
 }
 
+/// The number of `{code}` placeholders in a message (SPEC §4.10); raises
+/// `InvalidRequest` with the one `template_invalid` violation when a brace
+/// is neither `{code}`, `{{` nor `}}`.
+#[pyfunction]
+fn check_template(py: Python<'_>, message: &str) -> PyResult<usize> {
+    crate::core::check_template(message).map_err(|p| {
+        let made = (|| -> PyResult<Bound<'_, PyTuple>> {
+            let list = PyList::empty(py);
+            list.append(Violation::from_problem(py, &p)?)?;
+            let response = HttpResponse::from(crate::core::error_response(
+                422,
+                "Invalid parameter: message",
+                p.rule,
+                &p.message,
+            ));
+            (p.message.as_str(), list, response).into_pyobject(py)
+        })();
+        match made {
+            Ok(args) => error(py, "InvalidRequest", args),
+            Err(e) => e,
+        }
+    })
+}
+
 /// A text to send. `text` holds the code; `repr()` does not.
 #[pyclass(module = "mfa_core", frozen)]
 pub struct Delivery(DeliveryData);
@@ -1351,6 +1375,7 @@ fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Lockout>()?;
     m.add_function(wrap_pyfunction!(segments, m)?)?;
     m.add_function(wrap_pyfunction!(normalize, m)?)?;
+    m.add_function(wrap_pyfunction!(check_template, m)?)?;
     m.add_function(wrap_pyfunction!(country_code, m)?)?;
     m.add_function(wrap_pyfunction!(parse_request_body, m)?)?;
     m.add_function(wrap_pyfunction!(parse_verify_body, m)?)?;

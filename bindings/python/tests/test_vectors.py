@@ -35,7 +35,7 @@ TO = "+15557788999"
 RENDER_FROM = "+15554433222"
 FAMILIES = [
     "tokens", "params", "render", "segments", "normalize", "traces", "wire",
-    "bodies", "ids", "stored", "limits", "lockout", "calling_codes",
+    "bodies", "ids", "stored", "limits", "lockout", "calling_codes", "templates",
 ]
 
 
@@ -141,6 +141,9 @@ def test_render(passed):
         _, d = Challenge.issue(r, now=0, rng=bytes(16))
         m = v["message"] if v["message"] is not None else (
             mfa_core.DEFAULT_SMS_MESSAGE if v["channel"] == "sms" else mfa_core.DEFAULT_CALL_MESSAGE)
+        assert mfa_core.check_template(m) == 0
+        # The literal text (SPEC §4.10): braces only as `{{` and `}}`.
+        m = m.replace("{{", "{").replace("}}", "}")
         spelled = len(token) if v["channel"] == "sms" else 3 * len(token) - 1
         separator = d.chars - (len(m) + spelled)
         assert separator in (0, 1), v
@@ -437,3 +440,38 @@ def test_calling_codes(passed):
             codes.add(got)
         passed("calling_codes.json")
     assert len(codes) == 216  # every assigned code appears
+
+
+def test_templates(passed):
+    for v in load("templates.json"):
+        r = request_of(v)
+        try:
+            p = r.validate()
+        except InvalidRequest as e:
+            assert {"violations": violations_json(e.violations)} == v["result"], v["name"]
+            passed("templates.json")
+            continue
+        _, d = Challenge.issue(r, now=0, rng=bytes(16))
+        k = mfa_core.check_template(p.message)
+        token_len = len(v["host"]["token"])
+        # The voice length counts the token as written (SPEC §4.5, §4.10).
+        if d.channel == "sms":
+            extra = 0
+        elif k == 0:
+            extra = 2 * token_len - 1
+        else:
+            extra = k * (2 * token_len - 2) + int(p.message.endswith("{code}"))
+        got = {"placeholders": k, "text": d.text, "voice_length": d.chars - extra,
+               "chars": d.chars, "encoding": d.segments.encoding,
+               "units": d.segments.units, "parts": d.segments.parts}
+        assert {"ok": got} == v["result"], v["name"]
+        passed("templates.json")
+
+
+def test_check_template_errors():
+    assert mfa_core.check_template("Code {code}, again {code}; {{literal}}") == 2
+    with pytest.raises(InvalidRequest) as e:
+        mfa_core.check_template("héllo {Code}")
+    (x,) = e.value.violations
+    assert (x.field, x.rule, x.data) == ("message", "template_invalid",
+                                         {"kind": "unknown_placeholder", "position": 6})

@@ -500,6 +500,21 @@ pub fn normalize(code: &str) -> Option<String> {
     crate::core::normalize(code)
 }
 
+/// The number of `{code}` placeholders in a message (SPEC §4.10); throws
+/// `InvalidRequestError` with the one `template_invalid` violation when a
+/// brace is neither `{code}`, `{{` nor `}}`.
+#[wasm_bindgen(js_name = checkTemplate)]
+pub fn check_template(message: &str) -> Result<usize, JsValue> {
+    crate::core::check_template(message).map_err(|p| {
+        let props = Object::new();
+        set(&props, "violations", problem_list(std::slice::from_ref(&p)));
+        let response =
+            crate::core::error_response(422, "Invalid parameter: message", p.rule, &p.message);
+        set(&props, "response", HttpResponse::from(response));
+        make_error("InvalidRequestError", &p.message, &props)
+    })
+}
+
 /// The message a channel uses when none is given.
 #[wasm_bindgen(js_name = defaultMessage)]
 pub fn default_message(

@@ -33,7 +33,7 @@ const TO = "+15557788999";
 const RENDER_FROM = "+15554433222";
 const FAMILIES = [
   "tokens", "params", "render", "segments", "normalize", "traces", "wire",
-  "bodies", "ids", "stored", "limits", "lockout", "calling_codes",
+  "bodies", "ids", "stored", "limits", "lockout", "calling_codes", "templates",
 ];
 
 const passed = new Map();
@@ -161,7 +161,9 @@ test("render.json", () => {
       allowAlphas: /[A-Za-z]/.test(token), token,
     });
     const { delivery: d } = Challenge.issue(r, { now: 0, rng: new Uint8Array(16) });
-    const m = v.message ?? mfa.defaultMessage(v.channel);
+    assert.equal(mfa.checkTemplate(v.message ?? mfa.defaultMessage(v.channel)), 0);
+    // The literal text (SPEC §4.10): braces only as `{{` and `}}`.
+    const m = (v.message ?? mfa.defaultMessage(v.channel)).replaceAll("{{", "{").replaceAll("}}", "}");
     const spelled = v.channel === "sms" ? token.length : 3 * token.length - 1;
     const separator = d.chars - (chars(m) + spelled);
     assert.ok(separator === 0 || separator === 1, v.name);
@@ -489,4 +491,40 @@ test("calling_codes.json", () => {
     pass("calling_codes.json");
   }
   assert.equal(codes.size, 216); // every assigned code appears
+});
+
+test("templates.json", () => {
+  for (const v of load("templates.json")) {
+    const r = requestOf(v);
+    let p;
+    try {
+      p = r.validate();
+    } catch (e) {
+      if (!(e instanceof InvalidRequestError)) throw e;
+      assert.deepEqual({ violations: violationsJson(e.violations) }, v.result, v.name);
+      pass("templates.json");
+      continue;
+    }
+    const { delivery: d } = Challenge.issue(r, { now: 0, rng: new Uint8Array(16) });
+    const k = mfa.checkTemplate(p.message);
+    const l = v.host.token.length;
+    // The voice length counts the token as written (SPEC §4.5, §4.10).
+    const extra = d.channel === "sms" ? 0 : k === 0 ? 2 * l - 1 : k * (2 * l - 2) + (p.message.endsWith("{code}") ? 1 : 0);
+    const s = d.segments;
+    assert.deepEqual(
+      { ok: { placeholders: k, text: d.text, voice_length: d.chars - extra, chars: d.chars,
+              encoding: s.encoding, units: s.units, parts: s.parts } },
+      v.result,
+      v.name,
+    );
+    pass("templates.json");
+  }
+});
+
+test("checkTemplate errors", () => {
+  assert.equal(mfa.checkTemplate("Code {code}, again {code}; {{literal}}"), 2);
+  const e = thrown(InvalidRequestError, () => mfa.checkTemplate("héllo {Code}"));
+  assert.deepEqual(violationsJson(e.violations), [
+    { field: "message", code: "template_invalid", data: { kind: "unknown_placeholder", position: 6 } },
+  ]);
 });

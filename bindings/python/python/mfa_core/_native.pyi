@@ -109,6 +109,9 @@ class Segments:
 
 def segments(text: str) -> Segments: ...
 def normalize(code: str) -> Optional[str]: ...
+def check_template(message: str) -> int:
+    """The number of {code} placeholders; raises InvalidRequest
+    (template_invalid: kind, position) for a stray brace."""
 def country_code(number: str) -> Optional[int]:
     """Raises InvalidPhone when not E.164."""
 
