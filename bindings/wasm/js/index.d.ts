@@ -1,0 +1,3 @@
+export { default } from "./mfa_core.js";
+export * from "./mfa_core.js";
+export * from "./errors.js";
