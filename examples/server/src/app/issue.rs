@@ -62,21 +62,9 @@ impl App {
             .await?;
         self.notify(caller.project, Event::Issued, &challenge);
 
-        let message = Message {
-            id: id.clone(),
-            channel: channel.name(),
-            to: delivery.to().to_string(),
-            from: delivery.from().map(|f| f.to_string()),
-            text: delivery.text(),
-        };
+        let message = Message::new(&id, &delivery);
         drop(delivery);
-        let sent = tokio::time::timeout(
-            self.settings.transport_timeout,
-            self.transport.send(&message),
-        )
-        .await
-        .unwrap_or(Err(TransportError::Timeout));
-        drop(message);
+        let sent = self.deliver(message).await;
         if let Err(e) = sent {
             warn!(id = %id, project = caller.project, error = %e, "transport failed; canceling the challenge");
             counter!("mfa_transport_failures_total").increment(1);
@@ -89,6 +77,19 @@ impl App {
         self.notify(caller.project, Event::Sent, &challenge);
         debug!(id = %id, project = caller.project, channel = channel.name(), "issued");
         Ok(HttpResponse::issued(&challenge))
+    }
+
+    /// Hands `message` to the transport, within the transport timeout;
+    /// the message (and its code) is dropped as soon as it is handed over.
+    pub(super) async fn deliver(&self, message: Message) -> Result<(), TransportError> {
+        let sent = tokio::time::timeout(
+            self.settings.transport_timeout,
+            self.transport.send(&message),
+        )
+        .await
+        .unwrap_or(Err(TransportError::Timeout));
+        drop(message);
+        sent
     }
 
     /// The allowed countries (403).

@@ -15,7 +15,7 @@ use tracing::warn;
 
 use crate::http::reply::failure;
 use crate::record::SendRecord;
-use crate::transport::{Message, TransportError};
+use crate::transport::Message;
 
 use super::bodies::{ResendBody, parse};
 use super::cas::{Round, WriteList, until_landed};
@@ -59,14 +59,7 @@ impl App {
         };
         let (challenge, message) =
             until_landed("resend", || self.resend_round(&id, caller, &body, &done)).await?;
-        let sent = tokio::time::timeout(
-            self.settings.transport_timeout,
-            self.transport.send(&message),
-        )
-        .await
-        .unwrap_or(Err(TransportError::Timeout));
-        drop(message);
-        if let Err(e) = sent {
+        if let Err(e) = self.deliver(message).await {
             warn!(id = %id, project = caller.project, error = %e, "transport failed on a resend");
             counter!("mfa_transport_failures_total").increment(1);
             self.notify(caller.project, Event::DeliveryFailed, &challenge);
@@ -98,13 +91,7 @@ impl App {
             .resend(channel, body.message.as_deref(), now)
             .into_parts();
         let message = match resent {
-            Ok(delivery) => Message {
-                id: id.to_owned(),
-                channel: channel.name(),
-                to: delivery.to().to_string(),
-                from: delivery.from().map(|f| f.to_string()),
-                text: delivery.text(),
-            },
+            Ok(delivery) => Message::new(id, &delivery),
             Err(refused) => {
                 // Nothing changed, unless the expiry was found now: write it.
                 if let Some(swap) = self.swap_challenge(caller.project, id, &loaded, write, now)? {

@@ -57,6 +57,17 @@ impl std::fmt::Debug for Message {
 }
 
 impl Message {
+    /// The delivery of challenge `id`, ready for a transport.
+    pub fn new(id: &str, delivery: &mfa_core::Delivery<'_>) -> Message {
+        Message {
+            id: id.to_owned(),
+            channel: delivery.channel().name(),
+            to: delivery.to().to_string(),
+            from: delivery.from().map(|f| f.to_string()),
+            text: delivery.text(),
+        }
+    }
+
     /// The channel, parsed back.
     pub fn is_call(&self) -> bool {
         self.channel == Channel::Call.name()
