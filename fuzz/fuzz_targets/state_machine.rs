@@ -92,7 +92,13 @@ fuzz_target!(|i: Input<'_>| {
                 if let Ok(d) = c.resend(ch, message, now).into_answer() {
                     assert!(open);
                     let text = d.text();
-                    assert!(text.starts_with(message.unwrap_or(ch.default_message())));
+                    let message = message.unwrap_or(ch.default_message());
+                    // A message with braces is a template (SPEC §4.10);
+                    // one without comes first in the text, as the guide
+                    // has it.
+                    if !message.contains(['{', '}']) {
+                        assert!(text.starts_with(message));
+                    }
                 }
             }
             Op::Status => {
