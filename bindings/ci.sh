@@ -65,8 +65,9 @@ have=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)
 if [ "$have" != "$want" ]; then
   # --locked first; the registry has at times lacked a locked dependency
   # of the CLI (webpki-roots), and then a fresh resolution builds it.
-  cargo install --locked wasm-bindgen-cli --version "$want" ||
-    cargo install wasm-bindgen-cli --version "$want"
+  # --force: cargo's record of an install may outlive its binary.
+  cargo install --force --locked wasm-bindgen-cli --version "$want" ||
+    cargo install --force wasm-bindgen-cli --version "$want"
 fi
 (cd wasm && npm ci --no-audit --no-fund)
 
