@@ -15,21 +15,26 @@
 #     verifies of 80% of them; wrong-code verifies of the other 20%
 #     (each issued with max_attempts 20);
 #  3. fill to ROWS (default 1,000,000) challenges: 15% with valid_for 1
-#     (expired), the rest with the default hour, of which 70% of ROWS are
+#     (expired), the rest valid for a day, of which 70% of ROWS are
 #     verified with the right code and the rest left pending;
 #  4. steady state: the three measures again (right codes: the new
 #     issues' and the pending ones'; wrong codes: pending ones); then the
 #     store's size per challenge (SQLite: database and WAL files).
 # Each answer must be 200: a non-2xx count other than 0 is printed.
-# KEEP_STORE=DIR keeps the store's directory (see the end).
+# KEEP_STORE=DIR keeps the store's directory and the pending challenges'
+# codes (see the end); --from DIR starts from such a kept store instead:
+# it skips the empty store and the fill and measures the steady state
+# only, so builds or settings can be compared on one store, alternately.
 # Server flags: budgets are switched off here (they would refuse most of
 # the load by design); add --database etc.
 set -euo pipefail
 rows=1000000
 secs=10
+from=
 while [ $# -gt 0 ]; do
   case "$1" in
     --rows) rows=$2; shift 2 ;;
+    --from) from=$(realpath "$2"); shift 2 ;;
     --secs) secs=$2; shift 2 ;;
     *) break ;;
   esac
@@ -95,31 +100,42 @@ measure ceiling "$ceiling_pid" -s "$here/issue.lua" http://127.0.0.1:8090
 kill "$ceiling_pid"
 wait "$ceiling_pid" 2>/dev/null || true
 
+if [ -n "$from" ]; then
+  cp -r "$from/mfa-data" mfa-data
+  cp "$from/fill.pending" fill.pending
+fi
 "$bin" --project-budget off --country-budget off "$@" >deliveries.jsonl 2>server.log &
 pid=$!
 wait_port 8080
 
-measure "empty issue" "$pid" -s "$here/issue.lua" "$url"
-# As many again, so the right-code verifies do not run out of codes.
-wrk -t2 -c32 -d"${secs}s" -s "$here/issue.lua" "$url" >/dev/null
-pairs deliveries.jsonl 1 >empty.pairs
-split_pairs empty.pairs 80 empty
-PAIRS_FILE=empty.right measure "empty verify right" "$pid" -s "$here/verify_right.lua" "$url"
-IDS_FILE=empty.wrong measure "empty verify wrong" "$pid" -s "$here/verify.lua" "$url"
+if [ -z "$from" ]; then
+  measure "empty issue" "$pid" -s "$here/issue.lua" "$url"
+  # As many again, so the right-code verifies do not run out of codes.
+  wrk -t2 -c32 -d"${secs}s" -s "$here/issue.lua" "$url" >/dev/null
+  pairs deliveries.jsonl 1 >empty.pairs
+  split_pairs empty.pairs 80 empty
+  PAIRS_FILE=empty.right measure "empty verify right" "$pid" -s "$here/verify_right.lua" "$url"
+  IDS_FILE=empty.wrong measure "empty verify wrong" "$pid" -s "$here/verify.lua" "$url"
 
-have=$(wc -l <deliveries.jsonl)
-start=$(date +%s)
-expired=$((rows * 15 / 100))
-COUNT=$expired VALID_FOR=1 wrk -t2 -c32 -d3600s -s "$here/fill.lua" "$url" >/dev/null
-mark=$(($(wc -l <deliveries.jsonl) + 1))
-COUNT=$((rows - expired - have > 1 ? rows - expired - have : 1)) wrk -t2 -c32 -d3600s -s "$here/fill.lua" "$url" >/dev/null
-pairs deliveries.jsonl "$mark" >fill.pairs
-verified=$((rows * 70 / 100))
-head -n "$verified" fill.pairs >fill.verified
-EXIT=1 PAIRS_FILE=fill.verified wrk -t2 -c32 -d3600s -s "$here/verify_right.lua" "$url" >/dev/null
-tail -n +"$((verified + 1))" fill.pairs >fill.pending
-stored=$(wc -l <deliveries.jsonl)
-echo "filled to $stored challenges in $(($(date +%s) - start)) s ($verified verified, about $expired expired, the rest pending)"
+  have=$(wc -l <deliveries.jsonl)
+  start=$(date +%s)
+  expired=$((rows * 15 / 100))
+  COUNT=$expired VALID_FOR=1 wrk -t2 -c32 -d3600s -s "$here/fill.lua" "$url" >/dev/null
+  mark=$(($(wc -l <deliveries.jsonl) + 1))
+  # Valid for a day, so that a kept store (KEEP_STORE) still has pending
+  # codes to verify when --from starts from it hours later.
+  COUNT=$((rows - expired - have > 1 ? rows - expired - have : 1)) VALID_FOR=86400 wrk -t2 -c32 -d3600s -s "$here/fill.lua" "$url" >/dev/null
+  pairs deliveries.jsonl "$mark" >fill.pairs
+  verified=$((rows * 70 / 100))
+  head -n "$verified" fill.pairs >fill.verified
+  EXIT=1 PAIRS_FILE=fill.verified wrk -t2 -c32 -d3600s -s "$here/verify_right.lua" "$url" >/dev/null
+  tail -n +"$((verified + 1))" fill.pairs >fill.pending
+  stored=$(wc -l <deliveries.jsonl)
+  echo "filled to $stored challenges in $(($(date +%s) - start)) s ($verified verified, about $expired expired, the rest pending)"
+else
+  # A store just opened has a cold page cache: warm it as a day would.
+  wrk -t2 -c32 -d"${secs}s" -s "$here/issue.lua" "$url" >/dev/null
+fi
 
 mark=$(($(wc -l <deliveries.jsonl) + 1))
 measure "steady issue" "$pid" -s "$here/issue.lua" "$url"
@@ -129,11 +145,14 @@ PAIRS_FILE=steady.right measure "steady verify right" "$pid" -s "$here/verify_ri
 IDS_FILE=steady.wrong measure "steady verify wrong" "$pid" -s "$here/verify.lua" "$url"
 
 echo
-echo "empty issues / ceiling:         $(ratio "empty issue" ceiling)"
-for m in issue "verify right" "verify wrong"; do
-  printf 'steady / empty, %-14s  %s\n' "$m:" "$(ratio "steady $m" "empty $m")"
-done
-total=$(wc -l <deliveries.jsonl)
+if [ -z "$from" ]; then
+  echo "empty issues / ceiling:         $(ratio "empty issue" ceiling)"
+  for m in issue "verify right" "verify wrong"; do
+    printf 'steady / empty, %-14s  %s\n' "$m:" "$(ratio "steady $m" "empty $m")"
+  done
+fi
+echo "steady issues / ceiling:        $(ratio "steady issue" ceiling)"
+total=$(($(wc -l <deliveries.jsonl) + $(cat "${from:-.}/kept" 2>/dev/null || echo 0)))
 if [ -f mfa-data/mfa.db ]; then
   db=$(wc -c <mfa-data/mfa.db)
   wal=$(cat mfa-data/mfa.db-wal 2>/dev/null | wc -c)
@@ -144,5 +163,8 @@ wait "$pid" 2>/dev/null || true
 # KEEP_STORE=DIR: the closed store (WAL copied in) is kept there, to look
 # at per table, e.g. with SQLite's dbstat.
 if [ -n "${KEEP_STORE:-}" ] && [ -d mfa-data ]; then
-  cp -r mfa-data "$KEEP_STORE"
+  mkdir -p "$KEEP_STORE"
+  cp -r mfa-data "$KEEP_STORE/"
+  cp fill.pending "$KEEP_STORE/"
+  echo "$total" >"$KEEP_STORE/kept"
 fi
