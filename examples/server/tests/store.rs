@@ -1,7 +1,9 @@
 //! The store through its public API, on SQLite and, with
 //! `MFA_TEST_POSTGRES` set, on PostgreSQL: a write list stops at its first
-//! lost write, only a closing swap moves `sweep_at`, the sweep goes in
-//! chunks; and SQLite's WAL stays bounded under a stream of commits.
+//! lost write (wherever it stands, however long the list, whichever kinds
+//! it holds, even one row written twice), only a closing swap moves
+//! `sweep_at`, the sweep goes in chunks; and SQLite's WAL stays bounded
+//! under a stream of commits.
 
 use mfa_server::store::sqlite::{Sqlite, WalTuning};
 use mfa_server::store::{ChallengeColumns, LimitColumns, SWEEP_CHUNK, Store, Write};
@@ -141,8 +143,216 @@ async fn the_sweep_takes_every_old_row_in_chunks(store: &Store) {
     store.sweep(301, 0).await.unwrap();
 }
 
+fn swap(id: &str, read: i64, revision: i64, closed: bool) -> Write {
+    Write::SwapChallenge {
+        read,
+        to: challenge(id, revision, 5),
+        closed,
+    }
+}
+
+async fn limit_revision(store: &Store, key: &str) -> Option<i64> {
+    store.limit(key).await.unwrap().map(|row| row.revision)
+}
+
+/// A meta name of this run (the store takes `&'static str` names).
+fn fresh_name(prefix: &str) -> &'static str {
+    Box::leak(fresh(prefix).into_boxed_str())
+}
+
+/// The cases a one-statement list on PostgreSQL must keep: a lost write
+/// stops the list wherever it stands, and what comes after it (inserts
+/// too) is not written.
+async fn a_lost_write_stops_the_list_wherever_it_stands(store: &Store) {
+    let (key, c1, c2, c3) = (fresh("lock:p1:"), fresh("c1-"), fresh("c2-"), fresh("c3-"));
+    let insert = |id: &str| Write::InsertChallenge(challenge(id, 0, 40_000));
+    assert_eq!(store.apply(vec![insert(&c1)]).await.unwrap(), 1);
+
+    // The first write, a swap, loses: the insert after it is not written.
+    let first = vec![swap(&c1, 7, 8, false), limit(&key, None, 1, 60_000)];
+    assert_eq!(store.apply(first).await.unwrap(), 0);
+    assert_eq!(limit_revision(store, &key).await, None);
+
+    // The second of three loses: the first stays, the third is not written.
+    let middle = vec![
+        limit(&key, None, 1, 60_000),
+        swap(&c1, 7, 8, false),
+        insert(&c2),
+    ];
+    assert_eq!(store.apply(middle).await.unwrap(), 1);
+    assert_eq!(limit_revision(store, &key).await, Some(1));
+    assert_eq!(revision_of(store, &c2).await, None);
+
+    // The last loses (an insert meeting its row): the two before stay.
+    let last = vec![
+        limit(&key, Some(1), 2, 60_000),
+        swap(&c1, 0, 1, false),
+        insert(&c1),
+    ];
+    assert_eq!(store.apply(last).await.unwrap(), 2);
+    assert_eq!(limit_revision(store, &key).await, Some(2));
+    assert_eq!(revision_of(store, &c1).await, Some(1));
+
+    // Longer than one statement holds (32 writes on PostgreSQL): a loss in
+    // the first part stops the rest, a loss in a later part keeps the
+    // parts before it.
+    let mut long: Vec<Write> = (0..40).map(|_| insert(&fresh("l-"))).collect();
+    long[3] = insert(&c1);
+    long[39] = insert(&c3);
+    assert_eq!(store.apply(long).await.unwrap(), 3);
+    assert_eq!(revision_of(store, &c3).await, None);
+    let mut long: Vec<Write> = (0..40).map(|_| insert(&fresh("l-"))).collect();
+    long[35] = insert(&c1);
+    long[39] = insert(&c3);
+    assert_eq!(store.apply(long).await.unwrap(), 35);
+    assert_eq!(revision_of(store, &c3).await, None);
+}
+
+/// A right code's list writes the number's lockout row twice (the count,
+/// then its reset from the count's revision): the second write sees the
+/// first, as it would in a transaction of one statement per write.
+async fn a_list_may_write_one_row_twice(store: &Store) {
+    let (key, id) = (fresh("lock:p1:"), fresh("c-"));
+    let insert = vec![Write::InsertChallenge(challenge(&id, 0, 40_000))];
+    assert_eq!(store.apply(insert).await.unwrap(), 1);
+
+    // A first try: the row is inserted, then swapped.
+    let first = vec![
+        limit(&key, None, 1, 60_000),
+        swap(&id, 0, 1, false),
+        limit(&key, Some(1), 2, 60_000),
+    ];
+    assert_eq!(store.apply(first).await.unwrap(), 3);
+    let row = store.limit(&key).await.unwrap().unwrap();
+    assert_eq!((row.revision, row.state), (2, b"state 2".to_vec()));
+
+    // The challenge between the two loses: the count stays, the reset is
+    // not written.
+    let stale = vec![
+        limit(&key, Some(2), 3, 60_000),
+        swap(&id, 0, 2, false),
+        limit(&key, Some(3), 4, 60_000),
+    ];
+    assert_eq!(store.apply(stale).await.unwrap(), 1);
+    assert_eq!(limit_revision(store, &key).await, Some(3));
+    assert_eq!(revision_of(store, &id).await, Some(1));
+
+    // A second write from the revision read before the first loses.
+    let twice = vec![
+        limit(&key, Some(3), 4, 60_000),
+        limit(&key, Some(3), 5, 60_000),
+    ];
+    assert_eq!(store.apply(twice).await.unwrap(), 1);
+    assert_eq!(limit_revision(store, &key).await, Some(4));
+}
+
+/// Each kind of write keeps its meaning inside a list: a pending swap
+/// leaves `sweep_at` alone, a closing one moves it; a meta insert lands
+/// only on a new name, a meta set always.
+async fn every_kind_of_write_keeps_its_meaning_in_a_list(store: &Store) {
+    // sweep_at below 100 only ever comes from these checks; clear what an
+    // interrupted earlier run left.
+    store.sweep(100, 0).await.unwrap();
+    let (key, id) = (fresh("lock:p1:"), fresh("c-"));
+    let new = vec![
+        limit(&key, None, 1, 60_000),
+        Write::InsertChallenge(challenge(&id, 0, 40_000)),
+    ];
+    assert_eq!(store.apply(new).await.unwrap(), 2);
+    let pending = vec![limit(&key, Some(1), 2, 60_000), swap(&id, 0, 1, false)];
+    assert_eq!(store.apply(pending).await.unwrap(), 2);
+    assert_eq!(store.sweep(100, 0).await.unwrap(), (0, 0));
+    let closing = vec![limit(&key, Some(2), 3, 60_000), swap(&id, 1, 2, true)];
+    assert_eq!(store.apply(closing).await.unwrap(), 2);
+    assert_eq!(store.sweep(100, 0).await.unwrap(), (1, 0));
+
+    let (once, set) = (fresh_name("test-once-"), fresh_name("test-set-"));
+    let meta = |name, value: &str| mfa_server::store::MetaColumns {
+        name,
+        value: value.to_owned(),
+    };
+    let first = vec![
+        Write::InsertMeta(meta(once, "a")),
+        Write::SetMeta(meta(set, "b")),
+    ];
+    assert_eq!(store.apply(first).await.unwrap(), 2);
+    let again = vec![
+        Write::InsertMeta(meta(once, "x")),
+        Write::SetMeta(meta(set, "c")),
+    ];
+    assert_eq!(store.apply(again).await.unwrap(), 0);
+    let then = vec![
+        Write::SetMeta(meta(set, "d")),
+        Write::InsertMeta(meta(once, "y")),
+    ];
+    assert_eq!(store.apply(then).await.unwrap(), 1);
+    assert_eq!(store.meta(once).await.unwrap().as_deref(), Some("a"));
+    assert_eq!(store.meta(set).await.unwrap().as_deref(), Some("d"));
+}
+
+/// `ClearLimits` lands whatever it deletes, and only once reached. It
+/// deletes every limiter row of the database: cargo runs one test binary
+/// at a time, and no other check of this one counts limiter rows while
+/// it runs.
+async fn clear_limits_lands_in_a_list_once_reached(store: &Store) {
+    let (key, other, name) = (
+        fresh("send:p1:"),
+        fresh("send:p1:"),
+        fresh_name("test-clear-"),
+    );
+    let set = |value: &str| {
+        Write::SetMeta(mfa_server::store::MetaColumns {
+            name,
+            value: value.to_owned(),
+        })
+    };
+    assert_eq!(
+        store
+            .apply(vec![limit(&key, None, 1, 60_000)])
+            .await
+            .unwrap(),
+        1
+    );
+
+    // Not reached: nothing is deleted.
+    let lost = vec![
+        limit(&key, Some(9), 10, 60_000),
+        Write::ClearLimits,
+        set("a"),
+    ];
+    assert_eq!(store.apply(lost).await.unwrap(), 0);
+    assert_eq!(limit_revision(store, &key).await, Some(1));
+
+    // Reached: deleted, and the write after it lands.
+    let clear = vec![set("b"), Write::ClearLimits, set("c")];
+    assert_eq!(store.apply(clear).await.unwrap(), 3);
+    assert_eq!(limit_revision(store, &key).await, None);
+    assert_eq!(store.meta(name).await.unwrap().as_deref(), Some("c"));
+
+    // Nothing left to delete: it lands all the same.
+    let empty = vec![set("d"), Write::ClearLimits, set("e")];
+    assert_eq!(store.apply(empty).await.unwrap(), 3);
+    assert_eq!(store.meta(name).await.unwrap().as_deref(), Some("e"));
+
+    // A limiter write after it sees the table cleared: its row is new.
+    assert_eq!(
+        store
+            .apply(vec![limit(&other, None, 1, 60_000)])
+            .await
+            .unwrap(),
+        1
+    );
+    let again = vec![Write::ClearLimits, limit(&other, None, 5, 60_000)];
+    assert_eq!(store.apply(again).await.unwrap(), 2);
+    assert_eq!(limit_revision(store, &other).await, Some(5));
+}
+
 async fn contract(store: &Store) {
     write_lists_stop_at_the_first_lost_write(store).await;
+    a_lost_write_stops_the_list_wherever_it_stands(store).await;
+    a_list_may_write_one_row_twice(store).await;
+    every_kind_of_write_keeps_its_meaning_in_a_list(store).await;
+    clear_limits_lands_in_a_list_once_reached(store).await;
     only_a_closing_swap_moves_sweep_at(store).await;
     the_sweep_takes_every_old_row_in_chunks(store).await;
 }

@@ -37,9 +37,11 @@
 //!   costs one wake-up and one commit however many requests it serves. A
 //!   second thread checkpoints the WAL, so requests seldom wait for it.
 //!   One server process per file.
-//! - **PostgreSQL** ([`postgres`]): a sqlx pool; a write list of more than
-//!   one write is one transaction. Several server processes may share the
-//!   database.
+//! - **PostgreSQL** ([`postgres`]): a sqlx pool; a write list is one
+//!   statement (one round trip, one commit), each write in it run only if
+//!   the one before landed; a list that writes one row twice (a right
+//!   code's lockout count and reset) is one transaction of two. Several
+//!   server processes may share the database.
 //!
 //! # Durability
 //!

@@ -1,5 +1,6 @@
 //! PostgreSQL through a sqlx pool. Several server processes may share the
-//! database: every change is a compare-and-swap in its own statement.
+//! database: every change is a compare-and-swap, and a write list is one
+//! statement (`postgres/batch.rs`).
 
 use std::time::Duration;
 
@@ -7,6 +8,10 @@ use sqlx::Row;
 use sqlx::postgres::{PgPool, PgPoolOptions};
 
 use super::{ChallengeRow, Error, LimitRow, Write, sql};
+
+mod batch;
+
+use batch::Kind;
 
 /// Several processes may start at once: one creates the schema at a time.
 const SCHEMA_LOCK: &str = "SELECT pg_advisory_xact_lock(727368)";
@@ -97,80 +102,47 @@ impl Postgres {
             .transpose()?)
     }
 
-    /// See [`super::Store::apply`]: one statement per write, in one
-    /// transaction when there are several.
+    /// See [`super::Store::apply`]: one statement, in autocommit (one
+    /// round trip, one commit). A list that touches a row twice, or is
+    /// longer than 32 writes, goes as several statements in one
+    /// transaction (see `postgres/batch.rs`).
     pub async fn apply(&self, writes: &[Write]) -> Result<usize, Error> {
-        if let [write] = writes {
-            return Ok(usize::from(Self::write(write, &self.0).await?));
+        let segments = batch::segments(writes);
+        match segments[..] {
+            [] => return Ok(0),
+            [segment] => return Self::run(segment, &self.0).await,
+            _ => {}
         }
         let mut tx = self.0.begin().await?;
         let mut landed = 0;
-        for write in writes {
-            if !Self::write(write, &mut *tx).await? {
+        for segment in segments {
+            let n = Self::run(segment, &mut *tx).await?;
+            landed += n;
+            if n < segment.len() {
                 break;
             }
-            landed += 1;
         }
         tx.commit().await?;
         Ok(landed)
     }
 
-    /// Runs one write; `true` if it changed its row.
-    async fn write<'e, E>(write: &Write, on: E) -> Result<bool, Error>
+    /// Runs `writes` (no two on one row) as one statement: the plain one
+    /// for a single write, else [`batch::statement`]'s. Returns how many
+    /// landed.
+    async fn run<'e, E>(writes: &[Write], on: E) -> Result<usize, Error>
     where
         E: sqlx::PgExecutor<'e>,
     {
-        let query = match write {
-            Write::InsertChallenge(c) => sqlx::query(sql::INSERT_CHALLENGE)
-                .bind(&c.id)
-                .bind(&c.project)
-                .bind(c.revision)
-                .bind(c.expires_at)
-                .bind(c.sweep_at)
-                .bind(&c.record),
-            Write::SwapChallenge {
-                read,
-                to: c,
-                closed: false,
-            } => sqlx::query(sql::SWAP_CHALLENGE)
-                .bind(&c.id)
-                .bind(&c.project)
-                .bind(c.revision)
-                .bind(&c.record)
-                .bind(read),
-            Write::SwapChallenge {
-                read,
-                to: c,
-                closed: true,
-            } => sqlx::query(sql::CLOSE_CHALLENGE)
-                .bind(&c.id)
-                .bind(&c.project)
-                .bind(c.revision)
-                .bind(&c.record)
-                .bind(c.sweep_at)
-                .bind(read),
-            Write::InsertMeta(m) => sqlx::query(sql::INSERT_META).bind(m.name).bind(&m.value),
-            Write::SetMeta(m) => sqlx::query(sql::SET_META).bind(m.name).bind(&m.value),
-            Write::ClearLimits => {
-                sqlx::query(sql::CLEAR_LIMITS).execute(on).await?;
-                return Ok(true);
-            }
-            Write::Limit { read, to: l } => {
-                let query = sqlx::query(match read {
-                    None => sql::INSERT_LIMIT,
-                    Some(_) => sql::SWAP_LIMIT,
-                })
-                .bind(&l.key)
-                .bind(l.revision)
-                .bind(l.expires_at)
-                .bind(&l.state);
-                match read {
-                    None => query,
-                    Some(read) => query.bind(read),
-                }
-            }
-        };
-        Ok(query.execute(on).await?.rows_affected() == 1)
+        if let [write] = writes {
+            let query = batch::bind(sqlx::query(Kind::of(write).plain()), write);
+            let changed = query.execute(on).await?.rows_affected() == 1;
+            return Ok(usize::from(changed || matches!(write, Write::ClearLimits)));
+        }
+        let kinds: Vec<Kind> = writes.iter().map(Kind::of).collect();
+        let sql = batch::statement(&kinds);
+        let query = writes.iter().fold(sqlx::query(&sql), batch::bind);
+        let landed: i64 = query.fetch_one(on).await?.try_get(0)?;
+        Ok(usize::try_from(landed).unwrap_or(0))
     }
 
     /// One step of [`super::Store::sweep`].
