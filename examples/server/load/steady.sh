@@ -21,8 +21,9 @@
 #     issues' and the pending ones'; wrong codes: pending ones); then the
 #     store's size per challenge (SQLite: database and WAL files).
 # Each answer must be 200: a non-2xx count other than 0 is printed.
-# KEEP_STORE=DIR keeps the store's directory and the pending challenges'
-# codes (see the end); --from DIR starts from such a kept store instead:
+# KEEP_STORE=DIR keeps a copy of the store once filled, with the codes
+# still pending in it (SQLite; look at it per table with SQLite's
+# dbstat); --from DIR starts from such a kept store instead:
 # it skips the empty store and the fill and measures the steady state
 # only, so builds or settings can be compared on one store, alternately.
 # Server flags: budgets are switched off here (they would refuse most of
@@ -132,6 +133,17 @@ if [ -z "$from" ]; then
   tail -n +"$((verified + 1))" fill.pairs >fill.pending
   stored=$(wc -l <deliveries.jsonl)
   echo "filled to $stored challenges in $(($(date +%s) - start)) s ($verified verified, about $expired expired, the rest pending)"
+  # KEEP_STORE=DIR: a copy of the filled store (SQLite's online backup,
+  # taken while the server idles) with the codes still pending, before
+  # the measures below use them; --from DIR starts from it.
+  if [ -n "${KEEP_STORE:-}" ] && [ -f mfa-data/mfa.db ]; then
+    mkdir -p "$KEEP_STORE/mfa-data"
+    python3 -c 'import sqlite3, sys; sqlite3.connect(sys.argv[1]).backup(sqlite3.connect(sys.argv[2]))' \
+      mfa-data/mfa.db "$KEEP_STORE/mfa-data/mfa.db"
+    cp mfa-data/mfa.key "$KEEP_STORE/mfa-data/"
+    cp fill.pending "$KEEP_STORE/"
+    echo "$stored" >"$KEEP_STORE/kept"
+  fi
 else
   # A store just opened has a cold page cache: warm it as a day would.
   wrk -t2 -c32 -d"${secs}s" -s "$here/issue.lua" "$url" >/dev/null
@@ -160,11 +172,3 @@ if [ -f mfa-data/mfa.db ]; then
 fi
 kill "$pid"
 wait "$pid" 2>/dev/null || true
-# KEEP_STORE=DIR: the closed store (WAL copied in) is kept there, to look
-# at per table, e.g. with SQLite's dbstat.
-if [ -n "${KEEP_STORE:-}" ] && [ -d mfa-data ]; then
-  mkdir -p "$KEEP_STORE"
-  cp -r mfa-data "$KEEP_STORE/"
-  cp fill.pending "$KEEP_STORE/"
-  echo "$total" >"$KEEP_STORE/kept"
-fi

@@ -21,6 +21,24 @@
 //! commit after each restart 15–40 ms) and is removed when the store
 //! closes.
 //!
+//! # A small page cache
+//!
+//! The writer's page cache holds 4 MiB ([`CACHE_KIB`]), SQLite's default
+//! order of size, not the working set: a larger cache made every commit
+//! slower in proportion to its size. When a B-tree page splits, SQLite
+//! numbers the new pages in ascending order, and to swap two numbers it
+//! parks one page for a moment at the number of the page that holds the
+//! file's lock bytes (262,145 with 4 KiB pages). The cache then counts
+//! that number as its highest, and at the end of every transaction on a
+//! file below 1 GiB it drops the pages past the file's end by walking its
+//! whole hash table: one pointer chase per cached page, at nearly every
+//! commit, as random inserts split index pages all the time. With the
+//! 256 MiB cache this server had, the walk took 7% of the CPU on an empty
+//! store and most of an issue's at a million challenges (427–447 µs of
+//! server CPU an issue against 193–204 µs with 4 MiB; docs/PERFORMANCE.md).
+//! Pages the cache misses come from the operating system's page cache,
+//! one read call each.
+//!
 //! # Layout
 //!
 //! Both tables are rowid tables with the key in a unique index, so rows
@@ -52,6 +70,10 @@ use writer::{Answer, Ask, Job, serve};
 
 /// How long a statement waits for a lock another connection holds.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The writer's page cache, in KiB (see the [module docs](self) for why it
+/// is small).
+const CACHE_KIB: i64 = 4_096;
 
 /// Most jobs in one transaction. Bounds how long the first job of a batch
 /// waits for the last; the queue holds a few batches more.
@@ -160,8 +182,8 @@ impl Sqlite {
                     let conn = match open_connection(&url).and_then(|conn| {
                         // The checkpointer copies the WAL, not the commits.
                         conn.pragma_update(None, "wal_autocheckpoint", 0)?;
-                        // A page cache for the working set: 256 MiB at most.
-                        conn.pragma_update(None, "cache_size", -262_144)?;
+                        // Small on purpose (see the module docs).
+                        conn.pragma_update(None, "cache_size", -CACHE_KIB)?;
                         conn.execute_batch(SCHEMA)?;
                         Ok(conn)
                     }) {
