@@ -23,7 +23,7 @@
 //!
 //! # A small page cache
 //!
-//! The writer's page cache holds 4 MiB ([`CACHE_KIB`]), SQLite's default
+//! The writer's page cache holds 4 MiB (`CACHE_KIB`), SQLite's default
 //! order of size, not the working set: a larger cache made every commit
 //! slower in proportion to its size. When a B-tree page splits, SQLite
 //! numbers the new pages in ascending order, and to swap two numbers it
