@@ -19,6 +19,7 @@ use crate::transport::{Message, TransportError};
 
 use super::cas::{Round, WriteList, until_landed};
 use super::events::Event;
+use super::rows::SendLogs;
 use super::{App, Caller, Refusal};
 
 /// The writes of an issue, by what they are for.
@@ -140,15 +141,12 @@ impl App {
         now: UnixTime,
         (id, stored): (&str, Write),
     ) -> Result<(), Refusal> {
+        let SendLogs {
+            number,
+            subject,
+            keep_until,
+        } = self.send_logs(caller, to, now);
         let policy = self.settings.send_policy;
-        let longest = policy.windows().iter().map(|w| w.interval_secs());
-        let keep_until = now.add_secs(longest.max().map_or(0, u64::from));
-        let number = self
-            .keyring
-            .limit_key("send", caller.project, &to.to_string());
-        let subject = caller
-            .subject
-            .map(|s| self.keyring.limit_key("send-subject", caller.project, s));
         let number_counted = AtomicBool::new(false);
         let subject_counted = AtomicBool::new(subject.is_none());
         let first_round = AtomicBool::new(true);

@@ -20,6 +20,7 @@ use crate::transport::Message;
 use super::bodies::{ResendBody, parse};
 use super::cas::{Round, WriteList, until_landed};
 use super::events::Event;
+use super::rows::SendLogs;
 use super::{App, Caller, Refusal};
 
 /// The writes of a resend, by what they are for.
@@ -105,15 +106,12 @@ impl App {
         };
         let to = challenge.parts().to;
         self.check_country(&to)?;
+        let SendLogs {
+            number,
+            subject,
+            keep_until,
+        } = self.send_logs(caller, &to, now);
         let policy = self.settings.send_policy;
-        let longest = policy.windows().iter().map(|w| w.interval_secs());
-        let keep_until = now.add_secs(longest.max().map_or(0, u64::from));
-        let number = self
-            .keyring
-            .limit_key("send", caller.project, &to.to_string());
-        let subject = caller
-            .subject
-            .map(|s| self.keyring.limit_key("send-subject", caller.project, s));
         let mut writes = WriteList::default();
         let logs = [
             (ResendWrite::NumberSends, Some(&number), &done.number),

@@ -2,14 +2,26 @@
 //! limiter state (a send log, a lockout). Everything read is opened and
 //! checked against its columns; a row that fails is a [`Refusal::Tampered`].
 
-use mfa_core::{Challenge, Swap, UnixTime};
+use mfa_core::{Challenge, PhoneNumber, Swap, UnixTime};
 
 pub use crate::record::Limiter;
 use crate::record::{ChallengeRecord, Tamper, compact};
 use crate::seal::{Row, SealError};
 use crate::store::{ChallengeColumns, LimitColumns, Write};
 
-use super::{App, Refusal};
+use super::{App, Caller, Refusal};
+
+/// The send logs one send is counted in (an issue or a resend): the
+/// number's, the requester's when the caller names one, and until when
+/// a log must be kept (its longest window).
+pub struct SendLogs {
+    /// The number's send log.
+    pub number: String,
+    /// The requester's send log.
+    pub subject: Option<String>,
+    /// When the logs may be swept.
+    pub keep_until: UnixTime,
+}
 
 /// Unix seconds as the store's integer.
 pub fn secs(t: UnixTime) -> i64 {
@@ -164,5 +176,25 @@ impl App {
                 state: sealed,
             },
         })
+    }
+
+    /// The keys of the send logs a send to `to` counts in, and how long
+    /// they are kept.
+    pub fn send_logs(&self, caller: Caller<'_>, to: &PhoneNumber, now: UnixTime) -> SendLogs {
+        let longest = self
+            .settings
+            .send_policy
+            .windows()
+            .iter()
+            .map(|w| w.interval_secs());
+        SendLogs {
+            number: self
+                .keyring
+                .limit_key("send", caller.project, &to.to_string()),
+            subject: caller
+                .subject
+                .map(|s| self.keyring.limit_key("send-subject", caller.project, s)),
+            keep_until: now.add_secs(longest.max().map_or(0, u64::from)),
+        }
     }
 }
