@@ -26,26 +26,43 @@
 # dbstat); --from DIR starts from such a kept store instead:
 # it skips the empty store and the fill and measures the steady state
 # only, so builds or settings can be compared on one store, alternately.
+# --sweep (with --from): the server starts with --grace-secs 0, so its
+# first sweep deletes every finished and expired challenge of the kept
+# store at once (a day's worth, and more); issues are measured while it
+# runs, cold as after a restart, then the sweep's time and the files'
+# sizes are printed (the WAL file keeps its high-water size).
 # Server flags: budgets are switched off here (they would refuse most of
 # the load by design); add --database etc.
 set -euo pipefail
 rows=1000000
 secs=10
 from=
+sweep=
 while [ $# -gt 0 ]; do
   case "$1" in
     --rows) rows=$2; shift 2 ;;
     --from) from=$(realpath "$2"); shift 2 ;;
     --secs) secs=$2; shift 2 ;;
+    --sweep) sweep=1; shift ;;
     *) break ;;
   esac
 done
+if [ -n "$sweep" ] && [ -z "$from" ]; then
+  echo "--sweep measures a kept store: give --from DIR too" >&2
+  exit 2
+fi
 here=$(cd "$(dirname "$0")" && pwd)
 bin=$(realpath "$1")
 shift
 ceiling="$(dirname "$bin")/examples/ceiling"
 work=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$work"' EXIT
+# SERVER_LOG=FILE keeps the server's log (RUST_LOG applies).
+finish() {
+  kill $(jobs -p) 2>/dev/null || true
+  if [ -n "${SERVER_LOG:-}" ]; then cp "$work/server.log" "$SERVER_LOG" || true; fi
+  rm -rf "$work"
+}
+trap finish EXIT
 cd "$work"
 export THREADS=2
 url=http://127.0.0.1:8080
@@ -105,9 +122,30 @@ if [ -n "$from" ]; then
   cp -r "$from/mfa-data" mfa-data
   cp "$from/fill.pending" fill.pending
 fi
-"$bin" --project-budget off --country-budget off "$@" >deliveries.jsonl 2>server.log &
+sweep_flags=()
+[ -n "$sweep" ] && sweep_flags=(--grace-secs 0 --sweep-every-secs 86400)
+"$bin" --project-budget off --country-budget off "${sweep_flags[@]}" "$@" >deliveries.jsonl 2>server.log &
 pid=$!
+started=$(date +%s.%N)
 wait_port 8080
+
+if [ -n "$sweep" ]; then
+  measure "sweep issue" "$pid" -s "$here/issue.lua" "$url"
+  # The sweep logs "swept" with its counts when it is done.
+  swept=$(grep -m1 ' swept ' server.log || true)
+  if [ -z "$swept" ]; then
+    echo "the sweep was still running after the measure: give more --secs"
+  else
+    at=$(date -d "$(echo "$swept" | cut -d' ' -f1)" +%s.%N)
+    echo "sweep: $(echo "$swept" | grep -o 'challenges=[0-9]* limits=[0-9]*') in $(awk -v a="$at" -v b="$started" 'BEGIN { printf "%.1f", a - b }') s"
+  fi
+  db=$(wc -c <mfa-data/mfa.db)
+  wal=$(cat mfa-data/mfa.db-wal 2>/dev/null | wc -c)
+  echo "store: database $db bytes, WAL high-water $wal bytes"
+  kill "$pid"
+  wait "$pid" 2>/dev/null || true
+  exit 0
+fi
 
 if [ -z "$from" ]; then
   measure "empty issue" "$pid" -s "$here/issue.lua" "$url"
