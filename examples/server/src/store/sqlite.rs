@@ -12,34 +12,49 @@
 //! beside the writer, and syncs the database file after every pass
 //! (SQLite syncs it only after a pass that reached the WAL's end, which a
 //! steady stream of commits never lets happen). Once the WAL has passed
-//! [`WalTuning::restart_frames`], it runs passes back to back, each
-//! leaving less behind; when the last one left at most
-//! [`WalTuning::tail_frames`], it asks the writer thread, which copies
-//! that tail itself between two batches and starts the WAL over. Requests
-//! wait for the tail only. The file keeps its largest size (truncating
-//! it with `journal_size_limit` and growing it again cost the first
-//! commit after each restart 15–40 ms) and is removed when the store
-//! closes.
+//! [`WalTuning::restart_bytes`], it runs passes back to back, each
+//! copying what the commits beside the last one wrote; when the last one
+//! had at most [`WalTuning::tail_bytes`] to copy, it asks the writer
+//! thread, which copies what is left itself between two batches and
+//! starts the WAL over. Requests wait for that tail only. When a pass had
+//! no less to copy than the one before, the writes are outrunning the
+//! passes (a bulk sweep under full load did, with 4 KiB pages): the
+//! checkpointer asks for the restart at once, and requests wait for a
+//! longer tail, rather than let the WAL grow pass after pass (it reached
+//! 1.2 GB that way). The file keeps its largest size (truncating it with
+//! `journal_size_limit` and growing it again cost the first commit after
+//! each restart 15–40 ms) and is removed when the store closes.
 //!
 //! # A small page cache
 //!
-//! The writer's page cache holds 4 MiB (`CACHE_KIB`), SQLite's default
-//! order of size, not the working set: a larger cache made every commit
-//! slower in proportion to its size. When a B-tree page splits, SQLite
-//! numbers the new pages in ascending order, and to swap two numbers it
-//! parks one page for a moment at the number of the page that holds the
-//! file's lock bytes (262,145 with 4 KiB pages). The cache then counts
+//! The writer's page cache holds 1,024 pages (`CACHE_PAGES`: 1 MiB with a
+//! new file's 1 KiB pages, 4 MiB with an older file's 4 KiB), SQLite's
+//! default order of size, not the working set: a larger cache made every
+//! commit slower in proportion to the pages it holds. When a B-tree page
+//! splits, SQLite numbers the new pages in ascending order, and to swap
+//! two numbers it parks one page for a moment at the number of the page
+//! that holds the file's lock bytes, at 1 GiB (page 262,145 with 4 KiB
+//! pages, 1,048,577 with 1 KiB). The cache then counts
 //! that number as its highest, and at the end of every transaction on a
 //! file below 1 GiB it drops the pages past the file's end by walking its
 //! whole hash table: one pointer chase per cached page, at nearly every
 //! commit, as random inserts split index pages all the time. With the
 //! 256 MiB cache this server had, the walk took 7% of the CPU on an empty
 //! store and most of an issue's at a million challenges (427–447 µs of
-//! server CPU an issue against 193–204 µs with 4 MiB; docs/PERFORMANCE.md).
+//! server CPU an issue against 193–204 µs with 4 MiB; with 1 KiB pages,
+//! 4,096 pages cached did no better than 1,024; docs/PERFORMANCE.md).
 //! Pages the cache misses come from the operating system's page cache,
 //! one read call each.
 //!
 //! # Layout
+//!
+//! A new file has 1 KiB pages (`PAGE_BYTES`; SQLite's default is 4 KiB).
+//! A request changes a few rows, each on a page of its own (a random
+//! page of a key index at least), and the WAL takes the whole page: with
+//! 1 KiB pages it takes less than half the bytes a request, the
+//! checkpointer has that much less to copy, and the WAL stays smaller at
+//! the same rates (docs/PERFORMANCE.md). A file made with other pages
+//! keeps them.
 //!
 //! Both tables are rowid tables with the key in a unique index, so rows
 //! lie in insertion order: a new challenge or number lands on the last
@@ -71,9 +86,12 @@ use writer::{Answer, Ask, Job, serve};
 /// How long a statement waits for a lock another connection holds.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The writer's page cache, in KiB (see the [module docs](self) for why it
-/// is small).
-const CACHE_KIB: i64 = 4_096;
+/// The writer's page cache, in pages (see the [module docs](self) for why
+/// it is small).
+const CACHE_PAGES: i64 = 1_024;
+
+/// The page size of a new file (see the [module docs](self) for why).
+const PAGE_BYTES: i64 = 1_024;
 
 /// Most jobs in one transaction. Bounds how long the first job of a batch
 /// waits for the last; the queue holds a few batches more.
@@ -84,27 +102,27 @@ const BATCH_MAX: usize = 128;
 pub struct WalTuning {
     /// How long the checkpointer rests between rounds of passes.
     pub every: Duration,
-    /// WAL size (in frames, one page each: 4 KiB) from which the WAL is
-    /// started over.
-    pub restart_frames: i64,
-    /// Frames left behind by the checkpointer's last pass that the writer
-    /// thread copies itself when it starts the WAL over.
-    pub tail_frames: i64,
+    /// WAL size from which the WAL is started over, in bytes (read as
+    /// whole pages).
+    pub restart_bytes: u64,
+    /// Most bytes left behind by the checkpointer's last pass that the
+    /// writer thread copies itself when it starts the WAL over (unless
+    /// the writes outrun the passes: see the [module docs](self)).
+    pub tail_bytes: u64,
     /// Passes after which the checkpointer asks for a restart anyway (a
     /// write rate the passes cannot outrun: the tail is then longer).
     pub max_passes: usize,
 }
 
 impl Default for WalTuning {
-    /// Every 100 ms; restart from 16,384 frames (64 MiB); a tail of at
-    /// most 1,024 frames (4 MiB); 8 passes at most. Under full load on a
-    /// 2-core virtual machine a restart holds requests for 2 to 13 ms, a
-    /// few times a second (docs/PERFORMANCE.md).
+    /// Every 100 ms; restart from 64 MiB; a tail of at most 2 MiB; 8
+    /// passes at most. What a restart costs requests under full load is
+    /// measured in docs/PERFORMANCE.md.
     fn default() -> Self {
         WalTuning {
             every: Duration::from_millis(100),
-            restart_frames: 16_384,
-            tail_frames: 1_024,
+            restart_bytes: 64 << 20,
+            tail_bytes: 2 << 20,
             max_passes: 8,
         }
     }
@@ -142,7 +160,8 @@ struct Threads {
 type Restart = Mutex<Option<sync_mpsc::Sender<()>>>;
 
 /// Opens `sqlite://FILE` (or `sqlite:FILE`); with `?PARAMS`, the rest is
-/// read as an SQLite URI (`file:FILE?PARAMS`, e.g. `mode=rwc`).
+/// read as an SQLite URI (`file:FILE?PARAMS`, e.g. `mode=rwc`). A file it
+/// creates gets pages of [`PAGE_BYTES`].
 fn open_connection(url: &str) -> Result<Connection, Error> {
     let rest = url
         .strip_prefix("sqlite://")
@@ -157,6 +176,9 @@ fn open_connection(url: &str) -> Result<Connection, Error> {
         Connection::open_with_flags(rest, flags)?
     };
     conn.busy_timeout(BUSY_TIMEOUT)?;
+    // Takes effect on a file with no tables yet, before the WAL mode is
+    // set; on any other it changes nothing.
+    conn.pragma_update(None, "page_size", PAGE_BYTES)?;
     let mode: String = conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))?;
     if !mode.eq_ignore_ascii_case("wal") {
         return Err(Error::Url(format!(
@@ -183,7 +205,7 @@ impl Sqlite {
                         // The checkpointer copies the WAL, not the commits.
                         conn.pragma_update(None, "wal_autocheckpoint", 0)?;
                         // Small on purpose (see the module docs).
-                        conn.pragma_update(None, "cache_size", -CACHE_KIB)?;
+                        conn.pragma_update(None, "cache_size", CACHE_PAGES)?;
                         conn.execute_batch(SCHEMA)?;
                         Ok(conn)
                     }) {

@@ -2,7 +2,7 @@
 
 use std::fs::File;
 use std::sync::mpsc as sync_mpsc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rusqlite::Connection;
 
@@ -13,13 +13,14 @@ use super::{BUSY_TIMEOUT, Restart, WalTuning, lock};
 /// waiting at most 100 ms for the locks this needs (another process may
 /// be reading; the next restart will try again).
 pub(super) fn restart_wal(conn: &Connection) {
+    let began = Instant::now();
     let restarted = conn
         .busy_timeout(Duration::from_millis(100))
         .and_then(|()| {
             conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |r| r.get::<_, i64>(0))
         });
     match restarted {
-        Ok(0) => {}
+        Ok(0) => tracing::debug!(took = ?began.elapsed(), "WAL tail copied"),
         Ok(_) => tracing::info!("WAL restart put off: the file is busy"),
         Err(e) => tracing::warn!(error = %e, "WAL restart failed"),
     }
@@ -30,10 +31,12 @@ pub(super) fn restart_wal(conn: &Connection) {
 
 /// The checkpointer's thread: every `tuning.every`, copies the WAL into
 /// the database file without waiting for anyone (passive), pass after
-/// pass while the WAL is past `tuning.restart_frames`; once a pass leaves
-/// at most `tuning.tail_frames` behind, or after `tuning.max_passes`, asks
-/// the writer thread to start the WAL over and waits for it. Stops when
-/// its channel closes.
+/// pass while the WAL is past `tuning.restart_bytes`; asks the writer
+/// thread to start the WAL over, and waits for it, once a pass leaves at
+/// most `tuning.tail_bytes` behind, or once a pass had no less to copy
+/// than the one before (the writes outrun the passes: waiting longer
+/// would only grow the WAL and the tail), or after `tuning.max_passes`.
+/// Stops when its channel closes.
 ///
 /// A pass that does not reach the end of the WAL (one with commits
 /// arriving beside it) leaves the pages it copied unsynced, and the
@@ -47,6 +50,15 @@ pub(super) fn checkpoint(
     restart: &Restart,
     tuning: WalTuning,
 ) {
+    let page = match conn.query_row("PRAGMA page_size", [], |r| r.get::<_, i64>(0)) {
+        Ok(bytes) => bytes.max(512),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot read the page size: no checkpoints");
+            return;
+        }
+    };
+    let frames = |bytes: u64| i64::try_from(bytes).unwrap_or(i64::MAX) / page;
+    let (restart_frames, tail_frames) = (frames(tuning.restart_bytes), frames(tuning.tail_bytes));
     let passive = || -> Result<i64, Error> {
         let wal = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get(1))?;
         if let Some(file) = database {
@@ -56,8 +68,10 @@ pub(super) fn checkpoint(
     };
     while let Err(sync_mpsc::RecvTimeoutError::Timeout) = stop.recv_timeout(tuning.every) {
         let mut copied_to = None;
+        let mut copied_before = i64::MAX;
         for pass in 1..=tuning.max_passes {
             // The WAL's length when the pass began: it copied up to there.
+            let began = Instant::now();
             let wal = match passive() {
                 Ok(frames) => frames,
                 Err(e) => {
@@ -65,14 +79,18 @@ pub(super) fn checkpoint(
                     break;
                 }
             };
-            if wal < tuning.restart_frames {
+            if wal < restart_frames {
                 break;
             }
-            // What this pass copied is what the last one left behind;
-            // what it leaves is no more, as passes only get shorter.
-            let left = copied_to.map_or(wal, |before| wal - before);
+            // What this pass copied is what the last one left behind, and
+            // about what it leaves: the writes beside it.
+            let copied = copied_to.map_or(wal, |before| wal - before);
             copied_to = Some(wal);
-            if left <= tuning.tail_frames || pass == tuning.max_passes {
+            tracing::debug!(pass, frames = wal, copied, took = ?began.elapsed(), "WAL pass");
+            let outrun = copied >= copied_before;
+            copied_before = copied;
+            if copied <= tail_frames || outrun || pass == tuning.max_passes {
+                let asked = Instant::now();
                 let (done, restarted) = sync_mpsc::channel();
                 *lock(restart) = Some(done);
                 // The writer answers after its next batch.
@@ -83,6 +101,7 @@ pub(super) fn checkpoint(
                         return;
                     }
                 }
+                tracing::debug!(took = ?asked.elapsed(), "WAL restarted");
                 break;
             }
         }
