@@ -8,7 +8,8 @@
 #   load/steady.sh [--rows N] [--secs S] target/release/mfa-server [server flags...]
 #   load/steady.sh target/release/mfa-server --database postgres://... --seal-key-file K
 #
-# wrk: 2 threads, 32 connections, S seconds (default 10) a measure.
+# wrk: 2 threads, 32 connections (CONNECTIONS=N: N for the measures, not
+# the fill), S seconds (default 10) a measure.
 #  1. ceiling: issue bodies against examples/ceiling (found beside the
 #     server binary, under examples/);
 #  2. empty store: issues (and as many again, unmeasured); right-code
@@ -89,7 +90,7 @@ measure() { # name, pid, wrk arguments...
   local name=$1 pid=$2 before
   shift 2
   before=$(ticks "$pid")
-  wrk -t2 -c32 -d"${secs}s" --latency "$@" >"$name.txt"
+  wrk -t2 -c"${CONNECTIONS:-32}" -d"${secs}s" --latency "$@" >"$name.txt"
   report "$name" "$name.txt" $(($(ticks "$pid") - before))
 }
 # Deliveries (stdout JSON lines) -> "id code" lines, from line $2 on.
