@@ -59,12 +59,14 @@ pub(super) fn checkpoint(
     };
     let frames = |bytes: u64| i64::try_from(bytes).unwrap_or(i64::MAX) / page;
     let (restart_frames, tail_frames) = (frames(tuning.restart_bytes), frames(tuning.tail_bytes));
-    let passive = || -> Result<i64, Error> {
+    // The WAL's length, and how long the sync took.
+    let passive = || -> Result<(i64, Duration), Error> {
         let wal = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get(1))?;
+        let synced = Instant::now();
         if let Some(file) = database {
             file.sync_data().map_err(Error::Io)?;
         }
-        Ok(wal)
+        Ok((wal, synced.elapsed()))
     };
     while let Err(sync_mpsc::RecvTimeoutError::Timeout) = stop.recv_timeout(tuning.every) {
         let mut copied_to = None;
@@ -72,8 +74,8 @@ pub(super) fn checkpoint(
         for pass in 1..=tuning.max_passes {
             // The WAL's length when the pass began: it copied up to there.
             let began = Instant::now();
-            let wal = match passive() {
-                Ok(frames) => frames,
+            let (wal, sync) = match passive() {
+                Ok(done) => done,
                 Err(e) => {
                     tracing::warn!(error = %e, "WAL checkpoint failed");
                     break;
@@ -86,7 +88,7 @@ pub(super) fn checkpoint(
             // about what it leaves: the writes beside it.
             let copied = copied_to.map_or(wal, |before| wal - before);
             copied_to = Some(wal);
-            tracing::debug!(pass, frames = wal, copied, took = ?began.elapsed(), "WAL pass");
+            tracing::debug!(pass, frames = wal, copied, took = ?began.elapsed(), ?sync, "WAL pass");
             let outrun = copied >= copied_before;
             copied_before = copied;
             if copied <= tail_frames || outrun || pass == tuning.max_passes {
