@@ -3,8 +3,8 @@
 //! lost write (wherever it stands, however long the list, whichever kinds
 //! it holds, even one row written twice), only a closing swap moves
 //! `sweep_at`, the sweep goes in chunks and rests between them; SQLite's
-//! WAL stays bounded under a stream of commits, and a new SQLite file has
-//! small pages.
+//! WAL stays bounded under a stream of commits and is cut back after it
+//! grew, and a new SQLite file has small pages.
 
 use mfa_server::store::sqlite::{Sqlite, WalTuning};
 use mfa_server::store::{ChallengeColumns, LimitColumns, SWEEP_CHUNK, SWEEP_PAUSE, Store, Write};
@@ -442,6 +442,7 @@ async fn sqlite_wal_stays_bounded_and_goes_at_close() {
         restart_bytes: 1 << 20,
         tail_bytes: 128 << 10,
         max_passes: 8,
+        keep_bytes: u64::MAX,
     };
     let never = WalTuning {
         every: std::time::Duration::from_secs(3_600),
@@ -520,4 +521,56 @@ async fn a_new_sqlite_file_has_small_pages_and_an_old_one_keeps_its_own() {
         store.close().await;
     }
     assert_eq!((page_size(&new), page_size(&old)), (1024, 4096));
+}
+
+/// One commit far past the WAL's restart size, then small ones: with
+/// `keep_bytes`, the first commit after the next restart cuts the file
+/// back; without (the control), twice as many small commits leave it at
+/// its high-water mark.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_wal_grown_past_keep_bytes_is_cut_back() {
+    const KEEP: u64 = 2 << 20;
+    let tuning = WalTuning {
+        every: std::time::Duration::from_millis(10),
+        restart_bytes: 1 << 20,
+        tail_bytes: 128 << 10,
+        max_passes: 8,
+        keep_bytes: KEEP,
+    };
+    let never = WalTuning {
+        keep_bytes: u64::MAX,
+        ..tuning
+    };
+    // Rounds of 160 small commits: until the file is back under KEEP (at
+    // most 20 s; the restarts come every few milliseconds here), then
+    // twice as many for the control.
+    let mut rounds = 0;
+    for (tuning, cut) in [(tuning, true), (never, false)] {
+        let dir = tempfile::tempdir().unwrap();
+        let wal = dir.path().join("mfa.db-wal");
+        let url = format!("sqlite://{}", dir.path().join("mfa.db").display());
+        let store = Store::Sqlite(Sqlite::open(&url, tuning).await.unwrap());
+        let burst: Vec<Write> = (0..40_000)
+            .map(|_| Write::InsertChallenge(challenge(&fresh("b-"), 0, 40_000)))
+            .collect();
+        assert_eq!(store.apply(burst).await.unwrap(), 40_000);
+        let grown = std::fs::metadata(&wal).unwrap().len();
+        assert!(grown > 2 * KEEP, "one commit grew the WAL to {grown} bytes");
+        let began = std::time::Instant::now();
+        let mut size = grown;
+        if cut {
+            while size > KEEP && began.elapsed() < std::time::Duration::from_secs(20) {
+                stream_of_commits(&store, &wal, 160).await;
+                size = std::fs::metadata(&wal).unwrap().len();
+                rounds += 1;
+            }
+        } else {
+            for _ in 0..2 * rounds {
+                stream_of_commits(&store, &wal, 160).await;
+            }
+            size = std::fs::metadata(&wal).unwrap().len();
+        }
+        assert_eq!(size <= KEEP, cut, "WAL {size} bytes after {grown}");
+        store.close().await;
+    }
 }

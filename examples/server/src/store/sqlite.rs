@@ -21,9 +21,14 @@
 //! passes (a bulk sweep under full load did, with 4 KiB pages): the
 //! checkpointer asks for the restart at once, and requests wait for a
 //! longer tail, rather than let the WAL grow pass after pass (it reached
-//! 1.2 GB that way). The file keeps its largest size (truncating it with
-//! `journal_size_limit` and growing it again cost the first commit after
-//! each restart 15–40 ms) and is removed when the store closes.
+//! 1.2 GB that way). The file keeps its size from one restart to the
+//! next (truncating it at each restart and growing it again cost the
+//! first commit after it 15–40 ms), up to [`WalTuning::keep_bytes`],
+//! twice the restart size: a file that grew past it (at a cold start, in
+//! a bulk sweep, under a load the passes cannot follow) is cut back to it
+//! by the first commit after the next restart (`journal_size_limit`),
+//! instead of holding its high-water mark for good. It is removed when
+//! the store closes.
 //!
 //! # A small page cache
 //!
@@ -114,18 +119,23 @@ pub struct WalTuning {
     /// Passes after which the checkpointer asks for a restart anyway (a
     /// write rate the passes cannot outrun: the tail is then longer).
     pub max_passes: usize,
+    /// The WAL file's size, in bytes, that the first commit after a
+    /// restart cuts it back to when it has grown past it (`u64::MAX`:
+    /// never).
+    pub keep_bytes: u64,
 }
 
 impl Default for WalTuning {
     /// Every 100 ms; restart from 64 MiB; a tail of at most 2 MiB; 8
-    /// passes at most. What a restart costs requests under full load is
-    /// measured in docs/PERFORMANCE.md.
+    /// passes at most; a file past 128 MiB cut back to it. What a restart
+    /// costs requests under full load is measured in docs/PERFORMANCE.md.
     fn default() -> Self {
         WalTuning {
             every: Duration::from_millis(100),
             restart_bytes: 64 << 20,
             tail_bytes: 2 << 20,
             max_passes: 8,
+            keep_bytes: 128 << 20,
         }
     }
 }
@@ -206,6 +216,9 @@ impl Sqlite {
                     let conn = match open_connection(&url).and_then(|conn| {
                         // The checkpointer copies the WAL, not the commits.
                         conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+                        // Cut back after a restart (see the module docs).
+                        let keep = i64::try_from(tuning.keep_bytes).unwrap_or(-1);
+                        conn.pragma_update(None, "journal_size_limit", keep)?;
                         // Small on purpose (see the module docs).
                         conn.pragma_update(None, "cache_size", CACHE_PAGES)?;
                         conn.execute_batch(SCHEMA)?;
