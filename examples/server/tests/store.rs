@@ -405,6 +405,18 @@ async fn postgres_start_beside_an_open_write_takes_no_table_lock() {
         .await;
 }
 
+/// A checkpointer that looks every 10 ms and starts the WAL over from
+/// 1 MiB, cutting a larger file back to `keep_bytes`.
+fn restarts_from_1_mib(keep_bytes: u64) -> WalTuning {
+    WalTuning {
+        every: std::time::Duration::from_millis(10),
+        restart_bytes: 1 << 20,
+        tail_bytes: 128 << 10,
+        max_passes: 8,
+        keep_bytes,
+    }
+}
+
 /// Writes `n` challenges from 16 tasks at once (so commits group) and
 /// returns the largest WAL file seen after a write.
 async fn stream_of_commits(store: &Store, wal: &std::path::Path, n: usize) -> u64 {
@@ -434,16 +446,10 @@ async fn sqlite_wal_stays_bounded_and_goes_at_close() {
     // Restarts from 1 MiB; the bound leaves room for the passes a restart
     // waits for on a busy machine (16 MiB was seen exceeded there with
     // 4 KiB pages; about 8 MiB was usual). With no checkpointer at work
-    // (the control), the same writes grow the WAL to about 56 MiB with
+    // (the control), the same writes grow the WAL to about 55 MiB with
     // the 1 KiB pages of a new file.
     const BOUND: u64 = 32 << 20;
-    let tuning = WalTuning {
-        every: std::time::Duration::from_millis(10),
-        restart_bytes: 1 << 20,
-        tail_bytes: 128 << 10,
-        max_passes: 8,
-        keep_bytes: u64::MAX,
-    };
+    let tuning = restarts_from_1_mib(u64::MAX);
     let never = WalTuning {
         every: std::time::Duration::from_secs(3_600),
         ..tuning
@@ -530,13 +536,7 @@ async fn a_new_sqlite_file_has_small_pages_and_an_old_one_keeps_its_own() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sqlite_wal_grown_past_keep_bytes_is_cut_back() {
     const KEEP: u64 = 2 << 20;
-    let tuning = WalTuning {
-        every: std::time::Duration::from_millis(10),
-        restart_bytes: 1 << 20,
-        tail_bytes: 128 << 10,
-        max_passes: 8,
-        keep_bytes: KEEP,
-    };
+    let tuning = restarts_from_1_mib(KEEP);
     let never = WalTuning {
         keep_bytes: u64::MAX,
         ..tuning
