@@ -50,11 +50,13 @@ pub(super) fn checkpoint(
     restart: &Restart,
     tuning: WalTuning,
 ) {
+    // Unreadable: SQLite's default, so that checkpoints go on (and log
+    // their own errors) rather than stop for good.
     let page = match conn.query_row("PRAGMA page_size", [], |r| r.get::<_, i64>(0)) {
         Ok(bytes) => bytes.max(512),
         Err(e) => {
-            tracing::error!(error = %e, "cannot read the page size: no checkpoints");
-            return;
+            tracing::error!(error = %e, "cannot read the page size: taking 4,096 bytes");
+            4_096
         }
     };
     let frames = |bytes: u64| i64::try_from(bytes).unwrap_or(i64::MAX) / page;
