@@ -111,6 +111,18 @@ split_pairs() {
   head -n "$n" "$1" >"$3.right"
   tail -n +"$((n + 1))" "$1" | cut -d' ' -f1 >"$3.wrong"
 }
+# The database's and the WAL's sizes in bytes (SQLite): sets db, wal and
+# wal_max (the largest sampled, or the last if larger).
+store_sizes() {
+  db=$(stat -c %s mfa-data/mfa.db)
+  wal=$(stat -c %s mfa-data/mfa.db-wal 2>/dev/null || echo 0)
+  wal_max=$(cat wal.max)
+  if [ "$wal" -gt "$wal_max" ]; then wal_max=$wal; fi
+}
+stop_server() {
+  kill "$pid"
+  wait "$pid" 2>/dev/null || true
+}
 ratio() { awk -v a="$(cat "$1.rate")" -v b="$(cat "$2.rate")" 'BEGIN { printf "%.2f", a / b }'; }
 
 "$ceiling" 127.0.0.1:8090 &
@@ -151,11 +163,9 @@ if [ -n "$sweep" ]; then
     at=$(date -d "$(echo "$swept" | cut -d' ' -f1)" +%s.%N)
     echo "sweep: $(echo "$swept" | grep -o 'challenges=[0-9]* limits=[0-9]*') in $(awk -v a="$at" -v b="$started" 'BEGIN { printf "%.1f", a - b }') s"
   fi
-  db=$(wc -c <mfa-data/mfa.db)
-  wal=$(cat mfa-data/mfa.db-wal 2>/dev/null | wc -c)
-  echo "store: database $db bytes, WAL $wal bytes (at most $(cat wal.max))"
-  kill "$pid"
-  wait "$pid" 2>/dev/null || true
+  store_sizes
+  echo "store: database $db bytes, WAL $wal bytes (at most $wal_max)"
+  stop_server
   exit 0
 fi
 
@@ -216,9 +226,7 @@ fi
 echo "steady issues / ceiling:        $(ratio "steady issue" ceiling)"
 total=$(($(wc -l <deliveries.jsonl) + $(cat "${from:-.}/kept" 2>/dev/null || echo 0)))
 if [ -f mfa-data/mfa.db ]; then
-  db=$(wc -c <mfa-data/mfa.db)
-  wal=$(cat mfa-data/mfa.db-wal 2>/dev/null | wc -c)
-  echo "store: $total challenges; database $db bytes ($((db / total)) a challenge), WAL $wal bytes (at most $(cat wal.max)); together $(((db + wal) / total)) a challenge"
+  store_sizes
+  echo "store: $total challenges; database $db bytes ($((db / total)) a challenge), WAL $wal bytes (at most $wal_max); together $(((db + wal) / total)) a challenge"
 fi
-kill "$pid"
-wait "$pid" 2>/dev/null || true
+stop_server
