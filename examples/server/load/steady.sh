@@ -16,8 +16,9 @@
 #     verifies of 80% of them; wrong-code verifies of the other 20%
 #     (each issued with max_attempts 20);
 #  3. fill to ROWS (default 1,000,000) challenges: 15% with valid_for 1
-#     (expired), the rest valid for a day, of which 70% of ROWS are
-#     verified with the right code and the rest left pending;
+#     (expired), the rest valid for a day, of which 15% of ROWS are left
+#     pending (for the measures below, and those of a kept store) and the
+#     others verified with the right code;
 #  4. steady state: the three measures again (right codes: the new
 #     issues' and the pending ones'; wrong codes: pending ones); then the
 #     store's size per challenge (SQLite: database and WAL files; the
@@ -87,12 +88,21 @@ report() {
                  name, rate, p50, p99, bad, ticks * 1e6 / hz / n
           printf "%.0f\n", rate > (name ".rate") }' "$2"
 }
+# PROFILE=DIR: each measure also samples the measured process's stacks
+# (perf record, 249 Hz, DWARF stacks) into DIR/NAME.perf; build with
+# CARGO_PROFILE_RELEASE_DEBUG=line-tables-only for the symbols' lines.
 measure() { # name, pid, wrk arguments...
-  local name=$1 pid=$2 before
+  local name=$1 pid=$2 before perf=
   shift 2
+  if [ -n "${PROFILE:-}" ]; then
+    mkdir -p "$PROFILE"
+    perf record -q -F 249 --call-graph dwarf -p "$pid" -o "$PROFILE/${name// /-}.perf" -- sleep "$secs" 2>/dev/null &
+    perf=$!
+  fi
   before=$(ticks "$pid")
   wrk -t2 -c"${CONNECTIONS:-32}" -d"${secs}s" --latency "$@" >"$name.txt"
   report "$name" "$name.txt" $(($(ticks "$pid") - before))
+  if [ -n "$perf" ]; then wait "$perf" || true; fi
 }
 # Deliveries (stdout JSON lines) -> "id code" lines, from line $2 on.
 pairs() {
@@ -187,7 +197,8 @@ if [ -z "$from" ]; then
   # codes to verify when --from starts from it hours later.
   COUNT=$((rows - expired - have > 1 ? rows - expired - have : 1)) VALID_FOR=86400 wrk -t2 -c32 -d3600s -s "$here/fill.lua" "$url" >/dev/null
   pairs deliveries.jsonl "$mark" >fill.pairs
-  verified=$((rows * 70 / 100))
+  pending=$((rows * 15 / 100))
+  verified=$(($(wc -l <fill.pairs) > pending ? $(wc -l <fill.pairs) - pending : 0))
   head -n "$verified" fill.pairs >fill.verified
   EXIT=1 PAIRS_FILE=fill.verified wrk -t2 -c32 -d3600s -s "$here/verify_right.lua" "$url" >/dev/null
   tail -n +"$((verified + 1))" fill.pairs >fill.pending

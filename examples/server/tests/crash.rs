@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use common::process::Process;
 use common::{P1, code_of, post};
+use mfa_core::ChallengeId;
 use mfa_server::record::ChallengeRecord;
 use mfa_server::seal::{Keyring, Row};
 use serde_json::json;
@@ -90,10 +91,14 @@ async fn kill_9_under_load_loses_no_answered_challenge() {
         .query_row("PRAGMA integrity_check", [], |r| r.get(0))
         .unwrap();
     assert_eq!(check, "ok");
+    // A new file stores each id as its 16 bytes.
     let rows: Vec<(String, String, i64, Vec<u8>)> = conn
         .prepare("SELECT id, project, revision, record FROM challenges")
         .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .query_map([], |r| {
+            let id = ChallengeId::from_bytes(r.get(0)?).unwrap();
+            Ok((id.to_string(), r.get(1)?, r.get(2)?, r.get(3)?))
+        })
         .unwrap()
         .map(Result::unwrap)
         .collect();

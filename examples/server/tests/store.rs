@@ -4,7 +4,8 @@
 //! it holds, even one row written twice), only a closing swap moves
 //! `sweep_at`, the sweep goes in chunks and rests between them; SQLite's
 //! WAL stays bounded under a stream of commits and is cut back after it
-//! grew, and a new SQLite file has small pages.
+//! grew, and a new SQLite file has small pages and keeps ids and keys as
+//! bytes.
 
 use mfa_server::store::sqlite::{Sqlite, WalTuning};
 use mfa_server::store::{ChallengeColumns, LimitColumns, SWEEP_CHUNK, SWEEP_PAUSE, Store, Write};
@@ -527,6 +528,89 @@ async fn a_new_sqlite_file_has_small_pages_and_an_old_one_keeps_its_own() {
         store.close().await;
     }
     assert_eq!((page_size(&new), page_size(&old)), (1024, 4096));
+}
+
+/// The type and length SQLite stored for each row's id and key, sorted.
+fn stored_forms(db: &std::path::Path) -> Vec<(String, i64)> {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let mut forms: Vec<(String, i64)> = conn
+        .prepare(
+            "SELECT typeof(id), length(CAST(id AS BLOB)) FROM challenges \
+             UNION ALL SELECT typeof(key), length(CAST(key AS BLOB)) FROM limits",
+        )
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    forms.sort();
+    forms
+}
+
+/// A new file stores ids and keys as bytes (16 and 17); a file of an
+/// earlier version, with rows in it, keeps them as text, and its rows are
+/// still found, changed and joined by new ones.
+#[tokio::test]
+async fn a_new_sqlite_file_keeps_ids_and_keys_as_bytes_and_an_old_one_as_text() {
+    let id = |n: u32| format!("{n:08x}-6ba6-4d82-98b2-b25666e0594d");
+    let key = |n: u32| format!("lock:{n:08x}3bf464ebb91272413a2c8453");
+    let dir = tempfile::tempdir().unwrap();
+    let (new, old) = (dir.path().join("new.db"), dir.path().join("old.db"));
+    let made = rusqlite::Connection::open(&old).unwrap();
+    made.execute_batch(
+        "CREATE TABLE challenges (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE,
+             project TEXT NOT NULL, revision INTEGER NOT NULL, expires_at INTEGER NOT NULL,
+             sweep_at INTEGER NOT NULL, record BLOB NOT NULL);
+         CREATE TABLE limits (seq INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE,
+             revision INTEGER NOT NULL, expires_at INTEGER NOT NULL, state BLOB NOT NULL);",
+    )
+    .unwrap();
+    made.execute(
+        "INSERT INTO challenges VALUES (1, ?1, 'p1', 0, 50000, 200, x'00')",
+        [id(1)],
+    )
+    .unwrap();
+    made.execute(
+        "INSERT INTO limits VALUES (1, ?1, 0, 50000, x'00')",
+        [key(1)],
+    )
+    .unwrap();
+    drop(made);
+    for db in [&new, &old] {
+        let store = Store::connect(&format!("sqlite://{}", db.display()))
+            .await
+            .unwrap();
+        let mut writes = vec![
+            Write::InsertChallenge(challenge(&id(2), 0, 200)),
+            limit(&key(2), None, 0, 50_000),
+        ];
+        if db == &old {
+            writes.extend([
+                swap(&id(1), 0, 1, false),
+                limit(&key(1), Some(0), 1, 50_000),
+            ]);
+        }
+        let n = writes.len();
+        assert_eq!(store.apply(writes).await.unwrap(), n);
+        assert_eq!(revision_of(&store, &id(2)).await, Some(0));
+        assert_eq!(limit_revision(&store, &key(2)).await, Some(0));
+        if db == &old {
+            assert_eq!(revision_of(&store, &id(1)).await, Some(1));
+            assert_eq!(limit_revision(&store, &key(1)).await, Some(1));
+        }
+        store.close().await;
+    }
+    let form = |kind: &str, len: i64| (kind.to_owned(), len);
+    assert_eq!(stored_forms(&new), vec![form("blob", 16), form("blob", 17)]);
+    assert_eq!(
+        stored_forms(&old),
+        vec![
+            form("text", 36),
+            form("text", 36),
+            form("text", 37),
+            form("text", 37)
+        ]
+    );
 }
 
 /// One commit far past the WAL's restart size, then small ones: with

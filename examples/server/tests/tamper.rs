@@ -8,7 +8,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{P1, TestServer, code_of, start, wrong};
+use common::{LOCK_ROW, P1, SEND_ROW, TestServer, code_of, start, stored_id, wrong};
 use mfa_server::Config;
 use serde_json::json;
 
@@ -26,7 +26,7 @@ fn snapshot(s: &TestServer, id: &str) -> Snapshot {
     db(s)
         .query_row(
             "SELECT revision, sweep_at, record FROM challenges WHERE id = ?1",
-            [id],
+            [stored_id(id)],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
         .unwrap()
@@ -36,7 +36,7 @@ fn restore(s: &TestServer, id: &str, (revision, sweep_at, record): &Snapshot) {
     let n = db(s)
         .execute(
             "UPDATE challenges SET revision = ?2, sweep_at = ?3, record = ?4 WHERE id = ?1",
-            rusqlite::params![id, revision, sweep_at, record],
+            rusqlite::params![stored_id(id), revision, sweep_at, record],
         )
         .unwrap();
     assert_eq!(n, 1);
@@ -97,7 +97,7 @@ async fn deleting_the_lockout_row_does_not_end_a_lockout() {
     let a = s.verify(&id, &code).await;
     assert_eq!((a.status, a.code()), (429, "locked"), "{}", a.body);
     let deleted = db(&s)
-        .execute("DELETE FROM limits WHERE key LIKE 'lock:%'", [])
+        .execute(&format!("DELETE FROM limits WHERE {LOCK_ROW}"), [])
         .unwrap();
     assert_eq!(deleted, 1);
     let a = s.verify(&id, &code).await;
@@ -125,9 +125,11 @@ async fn edited_limiter_rows_and_revision_columns_are_refused() {
     // One flipped byte in the lockout row: refused.
     db(&s)
         .execute(
-            "UPDATE limits \
-             SET state = CAST(substr(state, 1, 40) || x'00' || substr(state, 42) AS BLOB) \
-             WHERE key LIKE 'lock:%'",
+            &format!(
+                "UPDATE limits \
+                 SET state = CAST(substr(state, 1, 40) || x'00' || substr(state, 42) AS BLOB) \
+                 WHERE {LOCK_ROW}"
+            ),
             [],
         )
         .unwrap();
@@ -140,7 +142,10 @@ async fn edited_limiter_rows_and_revision_columns_are_refused() {
     );
     // The send row's revision column moved back: refused at the next send.
     db(&s)
-        .execute("UPDATE limits SET revision = 0 WHERE key LIKE 'send:%'", [])
+        .execute(
+            &format!("UPDATE limits SET revision = 0 WHERE {SEND_ROW}"),
+            [],
+        )
         .unwrap();
     let a = s.sms(r#"{"to": "+15557788999"}"#).await;
     assert_eq!((a.status, a.code()), (500, "internal"), "{}", a.body);
@@ -158,7 +163,7 @@ async fn a_record_naming_an_unknown_key_is_counted() {
             "UPDATE challenges \
              SET record = CAST(substr(record, 1, 1) || x'09' || substr(record, 3) AS BLOB) \
              WHERE id = ?1",
-            [&id],
+            [stored_id(&id)],
         )
         .unwrap();
     let a = s.verify(&id, &code).await;

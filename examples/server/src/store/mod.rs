@@ -14,7 +14,8 @@
 //! the row format, and the health probe's last write.
 //!
 //! (`id` and `key` are the primary keys on PostgreSQL; SQLite keeps rows
-//! in insertion order, see [`sqlite`].) `record` is the sealed challenge
+//! in insertion order, and a new SQLite file stores both as bytes, see
+//! [`sqlite`].) `record` is the sealed challenge
 //! (see [`crate::seal`]); `key` names a limiter's number without showing
 //! it (a keyed hash, see [`crate::seal`]); `state` is a limiter state as
 //! sealed record too (times, counts and challenge revisions; no code). `sweep_at` is `expires_at`

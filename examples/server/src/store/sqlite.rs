@@ -64,6 +64,9 @@
 //! makes for them are no fewer: it writes whole 4 KiB pages back, one per
 //! random page changed. A file made with other pages keeps them.
 //!
+//! A new file also stores ids and keys as bytes, not text (see `keys`):
+//! they are a third of a row and its index entry.
+//!
 //! Both tables are rowid tables with the key in a unique index, so rows
 //! lie in insertion order: a new challenge or number lands on the last
 //! page of its table and costs one random page of the key index, where a
@@ -86,6 +89,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::{ChallengeRow, Error, LimitRow, Write};
 
 mod checkpoint;
+mod keys;
 mod writer;
 
 use checkpoint::checkpoint;
@@ -214,7 +218,7 @@ impl Sqlite {
                 let url = url.to_owned();
                 let restart = restart.clone();
                 move || {
-                    let conn = match open_connection(&url).and_then(|conn| {
+                    let (conn, form) = match open_connection(&url).and_then(|conn| {
                         // The checkpointer copies the WAL, not the commits.
                         conn.pragma_update(None, "wal_autocheckpoint", 0)?;
                         // Cut back after a restart (see the module docs).
@@ -223,15 +227,16 @@ impl Sqlite {
                         // Small on purpose (see the module docs).
                         conn.pragma_update(None, "cache_size", CACHE_PAGES)?;
                         conn.execute_batch(SCHEMA)?;
-                        Ok(conn)
+                        let form = keys::settle(&conn)?;
+                        Ok((conn, form))
                     }) {
-                        Ok(conn) => conn,
+                        Ok(opened) => opened,
                         Err(e) => {
                             let _ = ready.send(Err(e));
                             return;
                         }
                     };
-                    serve(&conn, queue, ready, &restart);
+                    serve(&conn, form, queue, ready, &restart);
                 }
             })
             .map_err(Error::Io)?;

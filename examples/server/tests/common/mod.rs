@@ -181,6 +181,20 @@ pub async fn post(
     }
 }
 
+/// A challenge's id as a new SQLite file stores it: its 16 bytes.
+pub fn stored_id(id: &str) -> Vec<u8> {
+    mfa_core::ChallengeId::parse(id)
+        .unwrap()
+        .as_bytes()
+        .to_vec()
+}
+
+/// SQL true for a number's lockout row of a new SQLite file (its key's
+/// first byte names the kind).
+pub const LOCK_ROW: &str = "substr(key, 1, 1) = x'02'";
+/// SQL true for a number's send row of a new SQLite file.
+pub const SEND_ROW: &str = "substr(key, 1, 1) = x'01'";
+
 /// The code in a delivery text: its last `len` letters and digits (an SMS
 /// ends with the token, a call spells it out `1, 2, 3.`).
 pub fn code_of(text: &str, len: usize) -> String {

@@ -8,6 +8,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::super::{ChallengeRow, Error, LimitRow, Write, sql};
 use super::checkpoint::restart_wal;
+use super::keys::KeyForm;
 use super::{BATCH_MAX, Restart, lock};
 
 /// What a job asks.
@@ -63,10 +64,12 @@ struct Statements<'c> {
     insert_meta: Statement<'c>,
     set_meta: Statement<'c>,
     clear_limits: Statement<'c>,
+    /// How the file stores ids and keys.
+    form: KeyForm,
 }
 
 impl<'c> Statements<'c> {
-    fn prepare(conn: &'c Connection) -> rusqlite::Result<Self> {
+    fn prepare(conn: &'c Connection, form: KeyForm) -> rusqlite::Result<Self> {
         // `$N` (PostgreSQL) to `?N` (SQLite): the shared SQL has no other
         // `$`, and tests/store.rs runs every statement on both.
         let p = |sql: &str| conn.prepare(&sql.replace('$', "?"));
@@ -85,6 +88,7 @@ impl<'c> Statements<'c> {
             insert_meta: p(sql::INSERT_META)?,
             set_meta: p(sql::SET_META)?,
             clear_limits: p(sql::CLEAR_LIMITS)?,
+            form,
         })
     }
 
@@ -92,7 +96,7 @@ impl<'c> Statements<'c> {
         Ok(match ask {
             Ask::Challenge(id) => Answer::Challenge(
                 self.challenge
-                    .query_row([id], |r| {
+                    .query_row([self.form.id(id)], |r| {
                         Ok(ChallengeRow {
                             project: r.get(0)?,
                             revision: r.get(1)?,
@@ -103,7 +107,7 @@ impl<'c> Statements<'c> {
             ),
             Ask::Limit(key) => Answer::Limit(
                 self.limit
-                    .query_row([key], |r| {
+                    .query_row([self.form.key(key)], |r| {
                         Ok(LimitRow {
                             revision: r.get(0)?,
                             state: r.get(1)?,
@@ -136,9 +140,10 @@ impl<'c> Statements<'c> {
     }
 
     fn write(&mut self, write: &Write) -> rusqlite::Result<usize> {
+        let form = self.form;
         match write {
             Write::InsertChallenge(c) => self.insert_challenge.execute(params![
-                c.id,
+                form.id(&c.id),
                 c.project,
                 c.revision,
                 c.expires_at,
@@ -149,29 +154,44 @@ impl<'c> Statements<'c> {
                 read,
                 to: c,
                 closed: false,
-            } => self
-                .swap_challenge
-                .execute(params![c.id, c.project, c.revision, c.record, read]),
+            } => self.swap_challenge.execute(params![
+                form.id(&c.id),
+                c.project,
+                c.revision,
+                c.record,
+                read
+            ]),
             Write::SwapChallenge {
                 read,
                 to: c,
                 closed: true,
             } => self.close_challenge.execute(params![
-                c.id, c.project, c.revision, c.record, c.sweep_at, read
+                form.id(&c.id),
+                c.project,
+                c.revision,
+                c.record,
+                c.sweep_at,
+                read
             ]),
             Write::InsertMeta(m) => self.insert_meta.execute(params![m.name, m.value]),
             Write::SetMeta(m) => self.set_meta.execute(params![m.name, m.value]),
             Write::ClearLimits => self.clear_limits.execute([]).map(|_| 1),
-            Write::Limit { read: None, to: l } => {
-                self.insert_limit
-                    .execute(params![l.key, l.revision, l.expires_at, l.state])
-            }
+            Write::Limit { read: None, to: l } => self.insert_limit.execute(params![
+                form.key(&l.key),
+                l.revision,
+                l.expires_at,
+                l.state
+            ]),
             Write::Limit {
                 read: Some(read),
                 to: l,
-            } => self
-                .swap_limit
-                .execute(params![l.key, l.revision, l.expires_at, l.state, read]),
+            } => self.swap_limit.execute(params![
+                form.key(&l.key),
+                l.revision,
+                l.expires_at,
+                l.state,
+                read
+            ]),
         }
     }
 }
@@ -188,11 +208,12 @@ impl<'c> Statements<'c> {
 /// gets 500 and `/healthz` 503, for an operator to see.
 pub(super) fn serve(
     conn: &Connection,
+    form: KeyForm,
     mut queue: mpsc::Receiver<Job>,
     ready: oneshot::Sender<Result<(), Error>>,
     restart: &Restart,
 ) {
-    let mut statements = match Statements::prepare(conn) {
+    let mut statements = match Statements::prepare(conn, form) {
         Ok(s) => s,
         Err(e) => {
             let _ = ready.send(Err(e.into()));
