@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Where the server's CPU went in a profile taken by `PROFILE=DIR
 load/steady.sh` (perf record with DWARF stacks of a build with line
-tables): each thread's share of the samples, then, per thread, the share
-of its samples whose stack passes through each part below (a sample may
-pass through several: the parts are not meant to add up).
+tables): each thread's share of the samples, then, per thread, the part
+each sample is charged to (the first frame from the leaf up that a part
+below names; time in the kernel goes to the part that called it, and is
+shown beside it), so the parts of a thread add up to 100%.
 
     load/where.py DIR/steady-issue.perf [more.perf ...]
 """
@@ -13,25 +14,33 @@ import re
 import subprocess
 import sys
 
-# (part, pattern on a frame's symbol or object): the first frames that
-# match, from the leaf up, name what the time was spent in.
-PARTS = [
-    ("kernel (system calls, network, disk)", r"\[kernel\.kallsyms\]|^entry_SYSCALL|^__x64_sys"),
-    ("SQLite: commit (WAL append, sync)", r"^sqlite3PagerCommitPhaseOne|^sqlite3WalFrames|^pagerWalFrames"),
-    ("SQLite: statements", r"^sqlite3_step|^sqlite3VdbeExec"),
-    ("SQLite: checkpoint", r"^sqlite3WalCheckpoint|^walCheckpoint"),
+# Phases: a sample with any frame one of these names is charged to it
+# (the first from the leaf up), wherever in the stack it is.
+KERNEL = r"\[kernel\.kallsyms\]"
+PHASES = [
+    ("SQLite: commit (WAL append)", r"^sqlite3PagerCommitPhaseOne|^sqlite3WalFrames|^pagerWalFrames"),
+    ("SQLite: checkpoint (copy, sync)", r"^sqlite3WalCheckpoint|^walCheckpoint|fdatasync"),
     ("SQLite: page reads (cache misses)", r"^readDbPage|^sqlite3WalReadFrame|^walFindFrame"),
+]
+# Parts: otherwise, tried in this order on each frame from the leaf up
+# (kernel frames skipped): the first frame any part names decides.
+PARTS = [
+    ("SQLite: statements (B-trees, cache)", r"^sqlite3|^pcache|^btree|^vdbe|^balance|^pager|^wal"),
     ("sealing (XChaCha20-Poly1305)", r"chacha20poly1305|chacha20::|poly1305::"),
     ("keyed hashes (BLAKE3)", r"blake3"),
+    ("random bytes (getrandom)", r"getrandom|rand_core"),
     ("API token check (HMAC-SHA-256)", r"hmac::|sha2::"),
     ("record encoding (postcard)", r"postcard::"),
     ("JSON (serde_json)", r"serde_json::"),
-    ("HTTP (hyper, axum, tower)", r"^hyper::|^axum::|^tower::|^hyper_util::"),
-    ("mfa_core (challenge, throttle, render)", r"^mfa_core::"),
     ("logging and metrics", r"^tracing|^metrics"),
     ("allocation (mimalloc)", r"^_?mi_|mimalloc"),
-    ("tokio (scheduling, wake-ups)", r"^tokio::"),
+    ("mfa_core (challenge, throttle, render)", r"^mfa_core::"),
+    ("socket reads and writes", r"^mio::|tokio::net::|tokio::io::|^std::io::"),
+    ("HTTP (hyper, axum, tower)", r"^hyper::|^axum::|^tower::|^hyper_util::|^http::"),
+    ("the server's own code", r"^mfa_server::"),
+    ("tokio (scheduling, wake-ups, channels)", r"^tokio::|^std::thread|^std::sys::"),
 ]
+OTHER = "other (libc, std)"
 
 
 def stacks(path):
@@ -60,26 +69,36 @@ def stacks(path):
 def main():
     for path in sys.argv[1:]:
         threads = collections.Counter()
-        through = collections.defaultdict(collections.Counter)
+        charged = collections.defaultdict(collections.Counter)
+        in_kernel = collections.defaultdict(collections.Counter)
         total = 0
         for comm, frames in stacks(path):
             total += 1
             thread = re.sub(r"[-_]?\d+$", "", comm)
             threads[thread] += 1
-            hit = set()
-            for frame in frames:
-                for part, pattern in PARTS:
-                    if part not in hit and re.search(pattern, frame):
-                        hit.add(part)
-            for part in hit:
-                through[thread][part] += 1
+            part = OTHER
+            phases = [
+                p for frame in frames for p, pattern in PHASES if re.search(pattern, frame)
+            ]
+            for frame in [] if phases else frames:
+                if re.search(KERNEL, frame):
+                    continue
+                found = [p for p, pattern in PARTS if re.search(pattern, frame)]
+                if found:
+                    part = found[0]
+                    break
+            if phases:
+                part = phases[0]
+            charged[thread][part] += 1
+            if frames and re.search(KERNEL, frames[0]):
+                in_kernel[thread][part] += 1
         print(f"{path}: {total} samples")
         for thread, n in threads.most_common():
             print(f"  {thread:<24} {100 * n / total:5.1f}% of all")
-            for part, _ in PARTS:
-                k = through[thread][part]
+            for part, k in charged[thread].most_common():
                 if k * 100 >= n:
-                    print(f"    {part:<44} {100 * k / n:5.1f}% of its samples")
+                    kernel = 100 * in_kernel[thread][part] / k
+                    print(f"    {part:<44} {100 * k / n:5.1f}%  (in the kernel: {kernel:3.0f}%)")
 
 
 if __name__ == "__main__":
