@@ -10,11 +10,30 @@
 use mfa_server::store::sqlite::{Sqlite, WalTuning};
 use mfa_server::store::{ChallengeColumns, LimitColumns, SWEEP_CHUNK, SWEEP_PAUSE, Store, Write};
 
-/// A fresh key: PostgreSQL databases outlive a run.
+/// A fresh name: PostgreSQL databases outlive a run.
 fn fresh(prefix: &str) -> String {
     let mut bytes = [0u8; 12];
     getrandom::fill(&mut bytes).unwrap();
     format!("{prefix}{}", hex::encode(bytes))
+}
+
+/// A fresh challenge id, spelled as the server spells them (a new SQLite
+/// file stores it as bytes).
+fn fresh_id() -> String {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).unwrap();
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    mfa_core::ChallengeId::from_bytes(bytes)
+        .unwrap()
+        .to_string()
+}
+
+/// A fresh limiter key of `kind`, in the form of `Keyring::limit_key`.
+fn fresh_key(kind: &str) -> String {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).unwrap();
+    format!("{kind}:{}", hex::encode(bytes))
 }
 
 fn challenge(id: &str, revision: i64, sweep_at: i64) -> ChallengeColumns {
@@ -45,7 +64,7 @@ async fn revision_of(store: &Store, id: &str) -> Option<i64> {
 }
 
 async fn write_lists_stop_at_the_first_lost_write(store: &Store) {
-    let (key, c1, c2) = (fresh("send:p1:"), fresh("c1-"), fresh("c2-"));
+    let (key, c1, c2) = (fresh_key("send"), fresh_id(), fresh_id());
     let insert = |id: &str| Write::InsertChallenge(challenge(id, 0, 40_000));
     let swap = |id: &str, read, revision| Write::SwapChallenge {
         read,
@@ -95,7 +114,7 @@ async fn only_a_closing_swap_moves_sweep_at(store: &Store) {
     // sweep_at below 100 only ever comes from this check; clear what an
     // interrupted earlier run left.
     store.sweep(100, 0).await.unwrap();
-    let id = fresh("c-");
+    let id = fresh_id();
     let insert = vec![Write::InsertChallenge(challenge(&id, 0, 40_000))];
     assert_eq!(store.apply(insert).await.unwrap(), 1);
 
@@ -127,10 +146,10 @@ async fn the_sweep_takes_every_old_row_in_chunks(store: &Store) {
     store.sweep(300, 300).await.unwrap();
     let (challenges, limits) = (2 * SWEEP_CHUNK + 500, SWEEP_CHUNK + 200);
     let mut writes: Vec<Write> = (0..challenges)
-        .map(|i| Write::InsertChallenge(challenge(&fresh("old-"), 0, 200 + (i % 100) as i64)))
+        .map(|i| Write::InsertChallenge(challenge(&fresh_id(), 0, 200 + (i % 100) as i64)))
         .collect();
-    writes.extend((0..limits).map(|i| limit(&fresh("lock:p1:"), None, 1, 200 + (i % 100) as i64)));
-    let keep = fresh("young-");
+    writes.extend((0..limits).map(|i| limit(&fresh_key("lock"), None, 1, 200 + (i % 100) as i64)));
+    let keep = fresh_id();
     writes.push(Write::InsertChallenge(challenge(&keep, 0, 300)));
     let n = writes.len();
     assert_eq!(store.apply(writes).await.unwrap(), n);
@@ -166,7 +185,7 @@ fn fresh_name(prefix: &str) -> &'static str {
 /// stops the list wherever it stands, and what comes after it (inserts
 /// too) is not written.
 async fn a_lost_write_stops_the_list_wherever_it_stands(store: &Store) {
-    let (key, c1, c2, c3) = (fresh("lock:p1:"), fresh("c1-"), fresh("c2-"), fresh("c3-"));
+    let (key, c1, c2, c3) = (fresh_key("lock"), fresh_id(), fresh_id(), fresh_id());
     let insert = |id: &str| Write::InsertChallenge(challenge(id, 0, 40_000));
     assert_eq!(store.apply(vec![insert(&c1)]).await.unwrap(), 1);
 
@@ -198,12 +217,12 @@ async fn a_lost_write_stops_the_list_wherever_it_stands(store: &Store) {
     // Longer than one statement holds (32 writes on PostgreSQL): a loss in
     // the first part stops the rest, a loss in a later part keeps the
     // parts before it.
-    let mut long: Vec<Write> = (0..40).map(|_| insert(&fresh("l-"))).collect();
+    let mut long: Vec<Write> = (0..40).map(|_| insert(&fresh_id())).collect();
     long[3] = insert(&c1);
     long[39] = insert(&c3);
     assert_eq!(store.apply(long).await.unwrap(), 3);
     assert_eq!(revision_of(store, &c3).await, None);
-    let mut long: Vec<Write> = (0..40).map(|_| insert(&fresh("l-"))).collect();
+    let mut long: Vec<Write> = (0..40).map(|_| insert(&fresh_id())).collect();
     long[35] = insert(&c1);
     long[39] = insert(&c3);
     assert_eq!(store.apply(long).await.unwrap(), 35);
@@ -214,7 +233,7 @@ async fn a_lost_write_stops_the_list_wherever_it_stands(store: &Store) {
 /// then its reset from the count's revision): the second write sees the
 /// first, as it would in a transaction of one statement per write.
 async fn a_list_may_write_one_row_twice(store: &Store) {
-    let (key, id) = (fresh("lock:p1:"), fresh("c-"));
+    let (key, id) = (fresh_key("lock"), fresh_id());
     let insert = vec![Write::InsertChallenge(challenge(&id, 0, 40_000))];
     assert_eq!(store.apply(insert).await.unwrap(), 1);
 
@@ -255,7 +274,7 @@ async fn every_kind_of_write_keeps_its_meaning_in_a_list(store: &Store) {
     // sweep_at below 100 only ever comes from these checks; clear what an
     // interrupted earlier run left.
     store.sweep(100, 0).await.unwrap();
-    let (key, id) = (fresh("lock:p1:"), fresh("c-"));
+    let (key, id) = (fresh_key("lock"), fresh_id());
     let new = vec![
         limit(&key, None, 1, 60_000),
         Write::InsertChallenge(challenge(&id, 0, 40_000)),
@@ -298,8 +317,8 @@ async fn every_kind_of_write_keeps_its_meaning_in_a_list(store: &Store) {
 /// it runs.
 async fn clear_limits_lands_in_a_list_once_reached(store: &Store) {
     let (key, other, name) = (
-        fresh("send:p1:"),
-        fresh("send:p1:"),
+        fresh_key("send"),
+        fresh_key("send"),
         fresh_name("test-clear-"),
     );
     let set = |value: &str| {
@@ -392,7 +411,7 @@ async fn postgres_start_beside_an_open_write_takes_no_table_lock() {
     let pool = sqlx::PgPool::connect(&url).await.unwrap();
     let mut open = pool.begin().await.unwrap();
     sqlx::query("INSERT INTO limits (key, revision, expires_at, state) VALUES ($1, 1, 1, '')")
-        .bind(fresh("send:p1:"))
+        .bind(fresh_key("send"))
         .execute(&mut *open)
         .await
         .unwrap();
@@ -427,7 +446,7 @@ async fn stream_of_commits(store: &Store, wal: &std::path::Path, n: usize) -> u6
         tasks.push(tokio::spawn(async move {
             let mut largest = 0;
             for _ in 0..n / 16 {
-                let write = Write::InsertChallenge(challenge(&fresh("w-"), 0, 40_000));
+                let write = Write::InsertChallenge(challenge(&fresh_id(), 0, 40_000));
                 assert_eq!(store.apply(vec![write]).await.unwrap(), 1);
                 largest = largest.max(std::fs::metadata(&wal).map_or(0, |m| m.len()));
             }
@@ -489,7 +508,7 @@ async fn a_sweep_rests_between_full_chunks() {
     let store = Store::connect(&url).await.unwrap();
     let old = 3 * SWEEP_CHUNK + 10;
     let writes: Vec<Write> = (0..old)
-        .map(|i| Write::InsertChallenge(challenge(&format!("old-{i}"), 0, 200)))
+        .map(|_| Write::InsertChallenge(challenge(&fresh_id(), 0, 200)))
         .collect();
     assert_eq!(store.apply(writes).await.unwrap(), old as usize);
 
@@ -523,7 +542,7 @@ async fn a_new_sqlite_file_has_small_pages_and_an_old_one_keeps_its_own() {
     for db in [&new, &old] {
         let url = format!("sqlite://{}", db.display());
         let store = Store::connect(&url).await.unwrap();
-        let writes = vec![Write::InsertChallenge(challenge("c", 0, 200))];
+        let writes = vec![Write::InsertChallenge(challenge(&fresh_id(), 0, 200))];
         assert_eq!(store.apply(writes).await.unwrap(), 1);
         store.close().await;
     }
@@ -547,61 +566,89 @@ fn stored_forms(db: &std::path::Path) -> Vec<(String, i64)> {
     forms
 }
 
-/// A new file stores ids and keys as bytes (16 and 17); a file of an
-/// earlier version, with rows in it, keeps them as text, and its rows are
-/// still found, changed and joined by new ones.
+const EARLIER_SCHEMA: &str = "
+    CREATE TABLE challenges (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE,
+        project TEXT NOT NULL, revision INTEGER NOT NULL, expires_at INTEGER NOT NULL,
+        sweep_at INTEGER NOT NULL, record BLOB NOT NULL);
+    CREATE TABLE limits (seq INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE,
+        revision INTEGER NOT NULL, expires_at INTEGER NOT NULL, state BLOB NOT NULL);
+    CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);";
+
+fn key_form(db: &std::path::Path) -> String {
+    rusqlite::Connection::open(db)
+        .unwrap()
+        .query_row("SELECT value FROM meta WHERE name = 'key_form'", [], |r| {
+            r.get(0)
+        })
+        .unwrap()
+}
+
+/// A new file, and an earlier version's file with tables but no rows,
+/// store ids and keys as bytes (16 and 17): inserted, swapped, refused
+/// a second time, found again after a reopen. An earlier version's file
+/// with rows keeps them as text: its rows are still found and swapped,
+/// and new ones join them as text.
 #[tokio::test]
 async fn a_new_sqlite_file_keeps_ids_and_keys_as_bytes_and_an_old_one_as_text() {
-    let id = |n: u32| format!("{n:08x}-6ba6-4d82-98b2-b25666e0594d");
-    let key = |n: u32| format!("lock:{n:08x}3bf464ebb91272413a2c8453");
     let dir = tempfile::tempdir().unwrap();
-    let (new, old) = (dir.path().join("new.db"), dir.path().join("old.db"));
-    let made = rusqlite::Connection::open(&old).unwrap();
-    made.execute_batch(
-        "CREATE TABLE challenges (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE,
-             project TEXT NOT NULL, revision INTEGER NOT NULL, expires_at INTEGER NOT NULL,
-             sweep_at INTEGER NOT NULL, record BLOB NOT NULL);
-         CREATE TABLE limits (seq INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE,
-             revision INTEGER NOT NULL, expires_at INTEGER NOT NULL, state BLOB NOT NULL);",
-    )
-    .unwrap();
-    made.execute(
-        "INSERT INTO challenges VALUES (1, ?1, 'p1', 0, 50000, 200, x'00')",
-        [id(1)],
-    )
-    .unwrap();
-    made.execute(
-        "INSERT INTO limits VALUES (1, ?1, 0, 50000, x'00')",
-        [key(1)],
-    )
-    .unwrap();
-    drop(made);
-    for db in [&new, &old] {
-        let store = Store::connect(&format!("sqlite://{}", db.display()))
-            .await
+    let (new, empty, old) = (
+        dir.path().join("new.db"),
+        dir.path().join("empty.db"),
+        dir.path().join("old.db"),
+    );
+    let (old_id, old_key) = (fresh_id(), fresh_key("lock"));
+    for (db, rows) in [(&empty, false), (&old, true)] {
+        let made = rusqlite::Connection::open(db).unwrap();
+        made.execute_batch(EARLIER_SCHEMA).unwrap();
+        if rows {
+            made.execute(
+                "INSERT INTO challenges VALUES (1, ?1, 'p1', 0, 50000, 200, x'00')",
+                [&old_id],
+            )
             .unwrap();
+            made.execute(
+                "INSERT INTO limits VALUES (1, ?1, 0, 50000, x'00')",
+                [&old_key],
+            )
+            .unwrap();
+        }
+    }
+    for db in [&new, &empty, &old] {
+        let url = format!("sqlite://{}", db.display());
+        let (id, key) = (fresh_id(), fresh_key("send"));
+        let store = Store::connect(&url).await.unwrap();
         let mut writes = vec![
-            Write::InsertChallenge(challenge(&id(2), 0, 200)),
-            limit(&key(2), None, 0, 50_000),
+            Write::InsertChallenge(challenge(&id, 0, 200)),
+            limit(&key, None, 0, 50_000),
+            swap(&id, 0, 1, true),
+            limit(&key, Some(0), 1, 50_000),
         ];
         if db == &old {
             writes.extend([
-                swap(&id(1), 0, 1, false),
-                limit(&key(1), Some(0), 1, 50_000),
+                swap(&old_id, 0, 1, false),
+                limit(&old_key, Some(0), 1, 50_000),
             ]);
         }
         let n = writes.len();
         assert_eq!(store.apply(writes).await.unwrap(), n);
-        assert_eq!(revision_of(&store, &id(2)).await, Some(0));
-        assert_eq!(limit_revision(&store, &key(2)).await, Some(0));
+        let again = vec![Write::InsertChallenge(challenge(&id, 0, 200))];
+        assert_eq!(store.apply(again).await.unwrap(), 0, "one id, one row");
+        store.close().await;
+        let store = Store::connect(&url).await.unwrap();
+        assert_eq!(revision_of(&store, &id).await, Some(1));
+        assert_eq!(limit_revision(&store, &key).await, Some(1));
         if db == &old {
-            assert_eq!(revision_of(&store, &id(1)).await, Some(1));
-            assert_eq!(limit_revision(&store, &key(1)).await, Some(1));
+            assert_eq!(revision_of(&store, &old_id).await, Some(1));
+            assert_eq!(limit_revision(&store, &old_key).await, Some(1));
         }
         store.close().await;
     }
     let form = |kind: &str, len: i64| (kind.to_owned(), len);
-    assert_eq!(stored_forms(&new), vec![form("blob", 16), form("blob", 17)]);
+    for db in [&new, &empty] {
+        assert_eq!(key_form(db), "bytes");
+        assert_eq!(stored_forms(db), vec![form("blob", 16), form("blob", 17)]);
+    }
+    assert_eq!(key_form(&old), "text");
     assert_eq!(
         stored_forms(&old),
         vec![
@@ -611,6 +658,57 @@ async fn a_new_sqlite_file_keeps_ids_and_keys_as_bytes_and_an_old_one_as_text() 
             form("text", 37)
         ]
     );
+}
+
+/// A file of bytes refuses a row whose id is text (a server of an
+/// earlier version writing to it); a file whose rows are not of the form
+/// its `meta.key_form` says, or whose form is neither, does not open.
+#[tokio::test]
+async fn a_file_of_bytes_refuses_text_rows_and_a_form_that_disagrees_stops_the_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("mfa.db");
+    let url = format!("sqlite://{}", db.display());
+    let store = Store::connect(&url).await.unwrap();
+    let writes = vec![
+        Write::InsertChallenge(challenge(&fresh_id(), 0, 200)),
+        limit(&fresh_key("lock"), None, 0, 50_000),
+    ];
+    assert_eq!(store.apply(writes).await.unwrap(), 2);
+    store.close().await;
+    let raw = rusqlite::Connection::open(&db).unwrap();
+    let text_row = |conn: &rusqlite::Connection| {
+        conn.execute(
+            "INSERT INTO challenges (id, project, revision, expires_at, sweep_at, record) \
+             VALUES (?1, 'p1', 0, 50000, 200, x'00')",
+            [fresh_id()],
+        )
+    };
+    let refused = text_row(&raw).unwrap_err().to_string();
+    assert!(refused.contains("challenges.id is bytes"), "{refused}");
+    let text_key = raw.execute(
+        "INSERT INTO limits (key, revision, expires_at, state) VALUES (?1, 0, 50000, x'00')",
+        [fresh_key("lock")],
+    );
+    assert!(text_key.is_err());
+    // The form flipped to text over rows of bytes, then to a third word.
+    for form in ["text", "maybe"] {
+        raw.execute("UPDATE meta SET value = ?1 WHERE name = 'key_form'", [form])
+            .unwrap();
+        let e = Store::connect(&url).await.unwrap_err().to_string();
+        assert!(e.contains("inconsistent"), "{form}: {e}");
+    }
+    // Bytes again, but a text row slipped in past a dropped trigger.
+    raw.execute(
+        "UPDATE meta SET value = 'bytes' WHERE name = 'key_form'",
+        [],
+    )
+    .unwrap();
+    Store::connect(&url).await.unwrap().close().await;
+    raw.execute_batch("DROP TRIGGER challenges_id_is_bytes")
+        .unwrap();
+    text_row(&raw).unwrap();
+    let e = Store::connect(&url).await.unwrap_err().to_string();
+    assert!(e.contains("challenges.id holds text"), "{e}");
 }
 
 /// One commit far past the WAL's restart size, then small ones: with
@@ -634,10 +732,10 @@ async fn sqlite_wal_grown_past_keep_bytes_is_cut_back() {
         let wal = dir.path().join("mfa.db-wal");
         let url = format!("sqlite://{}", dir.path().join("mfa.db").display());
         let store = Store::Sqlite(Sqlite::open(&url, tuning).await.unwrap());
-        let burst: Vec<Write> = (0..40_000)
-            .map(|_| Write::InsertChallenge(challenge(&fresh("b-"), 0, 40_000)))
+        let burst: Vec<Write> = (0..60_000)
+            .map(|_| Write::InsertChallenge(challenge(&fresh_id(), 0, 40_000)))
             .collect();
-        assert_eq!(store.apply(burst).await.unwrap(), 40_000);
+        assert_eq!(store.apply(burst).await.unwrap(), 60_000);
         let grown = std::fs::metadata(&wal).unwrap().len();
         assert!(grown > 2 * KEEP, "one commit grew the WAL to {grown} bytes");
         let began = std::time::Instant::now();

@@ -123,7 +123,7 @@ async fn edited_limiter_rows_and_revision_columns_are_refused() {
         assert!(!String::from_utf8_lossy(state).contains("failures"));
     }
     // One flipped byte in the lockout row: refused.
-    db(&s)
+    let flipped = db(&s)
         .execute(
             &format!(
                 "UPDATE limits \
@@ -133,6 +133,7 @@ async fn edited_limiter_rows_and_revision_columns_are_refused() {
             [],
         )
         .unwrap();
+    assert_eq!(flipped, 1);
     let before = tamper_count(&s).await;
     assert_eq!(s.verify(&id, &code).await.status, 500);
     // The recorder is shared by the tests running beside this one: more, not exactly one more.
@@ -141,12 +142,13 @@ async fn edited_limiter_rows_and_revision_columns_are_refused() {
         "a failed seal is tampering"
     );
     // The send row's revision column moved back: refused at the next send.
-    db(&s)
+    let moved = db(&s)
         .execute(
             &format!("UPDATE limits SET revision = 0 WHERE {SEND_ROW}"),
             [],
         )
         .unwrap();
+    assert_eq!(moved, 1);
     let a = s.sms(r#"{"to": "+15557788999"}"#).await;
     assert_eq!((a.status, a.code()), (500, "internal"), "{}", a.body);
 }
@@ -158,7 +160,7 @@ async fn a_record_naming_an_unknown_key_is_counted() {
     let s = start(&[]).await;
     let (id, code) = issue(&s, r#"{"to": "+15557788999"}"#).await;
     let before = tamper_count(&s).await;
-    db(&s)
+    let edited = db(&s)
         .execute(
             "UPDATE challenges \
              SET record = CAST(substr(record, 1, 1) || x'09' || substr(record, 3) AS BLOB) \
@@ -166,6 +168,7 @@ async fn a_record_naming_an_unknown_key_is_counted() {
             [stored_id(&id)],
         )
         .unwrap();
+    assert_eq!(edited, 1);
     let a = s.verify(&id, &code).await;
     assert_eq!((a.status, a.code()), (500, "internal"), "{}", a.body);
     assert!(tamper_count(&s).await > before);

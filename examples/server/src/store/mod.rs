@@ -84,6 +84,10 @@ pub enum Error {
     /// A database URL this server does not take.
     #[error("{0}")]
     Url(String),
+    /// The file disagrees with itself (edited by hand, or written by
+    /// another version): the server will not start on it.
+    #[error("the database file is inconsistent: {0}")]
+    Inconsistent(String),
 }
 
 impl From<rusqlite::Error> for Error {

@@ -14,13 +14,23 @@
 //! keeps its text: its rows are found by the same statements, bound to
 //! text. An id or key not in the form above (none is, today) is bound as
 //! text in either file: SQLite never finds a text value equal to a blob,
-//! so it cannot match another's bytes.
+//! so it cannot match another's bytes, and a file of bytes refuses to
+//! store it (below).
 //!
-//! An earlier version opening a file whose keys are bytes would find none
-//! of its rows: a server is not to be downgraded past this one.
+//! The form is checked, not trusted: a `key_form` other than `text` or
+//! `bytes`, a file of bytes whose smallest id or key is not a blob, or a
+//! file of text whose largest is not text, stops the start
+//! ([`Error::Inconsistent`]; SQLite sorts text before blobs, and the
+//! unique indexes give both ends at once). A file
+//! of bytes refuses to insert a row whose id or key is not bytes (a
+//! trigger): a server of an earlier version, which binds text, gets an
+//! error for every write instead of filling the file with rows that the
+//! others do not see (its send limits and lockouts would start afresh).
 
 use rusqlite::types::{ToSql, ToSqlOutput, ValueRef};
 use rusqlite::{Connection, OptionalExtension};
+
+use super::super::{Error, sql};
 
 /// How a file stores ids and keys.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -36,42 +46,77 @@ const META_NAME: &str = "key_form";
 
 /// Reads the file's form; a file without one gets bytes if it holds no
 /// row yet (a new file) and text if it does. One transaction, so two
-/// servers opening one new file cannot settle it differently.
-pub(super) fn settle(conn: &Connection) -> rusqlite::Result<KeyForm> {
+/// servers opening one new file cannot settle it differently. Checks the
+/// rows against the form, and gives a file of bytes its triggers.
+pub(super) fn settle(conn: &Connection) -> Result<KeyForm, Error> {
     conn.execute_batch("BEGIN IMMEDIATE")?;
-    let settled = (|| {
-        let recorded: Option<String> = conn
-            .query_row("SELECT value FROM meta WHERE name = ?1", [META_NAME], |r| {
-                r.get(0)
-            })
-            .optional()?;
-        let form = match recorded.as_deref() {
-            Some("bytes") => KeyForm::Bytes,
-            Some(_) => KeyForm::Text,
-            None => {
-                let has_rows: bool =
-                    conn.query_row(super::super::sql::HAS_ROWS, [], |r| r.get(0))?;
-                let (form, value) = if has_rows {
-                    (KeyForm::Text, "text")
-                } else {
-                    (KeyForm::Bytes, "bytes")
-                };
-                conn.execute(
-                    "INSERT INTO meta (name, value) VALUES (?1, ?2)",
-                    [META_NAME, value],
-                )?;
-                form
-            }
-        };
-        Ok(form)
-    })();
+    let settled = settle_in(conn);
     match settled {
-        Ok(form) => conn.execute_batch("COMMIT").map(|()| form),
+        Ok(form) => {
+            conn.execute_batch("COMMIT")?;
+            Ok(form)
+        }
         Err(e) => {
             let _ = conn.execute_batch("ROLLBACK");
             Err(e)
         }
     }
+}
+
+fn settle_in(conn: &Connection) -> Result<KeyForm, Error> {
+    let recorded: Option<String> = conn
+        .query_row("SELECT value FROM meta WHERE name = ?1", [META_NAME], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    let form = match recorded.as_deref() {
+        Some("bytes") => KeyForm::Bytes,
+        Some("text") => KeyForm::Text,
+        Some(other) => {
+            return Err(Error::Inconsistent(format!(
+                "meta.{META_NAME} is {other:?}, not \"text\" or \"bytes\""
+            )));
+        }
+        None => {
+            let has_rows: bool = conn.query_row(sql::HAS_ROWS, [], |r| r.get(0))?;
+            let (form, value) = if has_rows {
+                (KeyForm::Text, "text")
+            } else {
+                (KeyForm::Bytes, "bytes")
+            };
+            conn.execute(
+                "INSERT INTO meta (name, value) VALUES (?1, ?2)",
+                [META_NAME, value],
+            )?;
+            form
+        }
+    };
+    // SQLite sorts text before blobs: one look at each end of an index.
+    let (end, expected) = match form {
+        KeyForm::Bytes => ("min", "blob"),
+        KeyForm::Text => ("max", "text"),
+    };
+    for (table, column) in [("challenges", "id"), ("limits", "key")] {
+        let found: String = conn.query_row(
+            &format!("SELECT typeof({end}({column})) FROM {table}"),
+            [],
+            |r| r.get(0),
+        )?;
+        if found != expected && found != "null" {
+            return Err(Error::Inconsistent(format!(
+                "meta.{META_NAME} says {expected}, but {table}.{column} holds {found} values"
+            )));
+        }
+        if form == KeyForm::Bytes {
+            conn.execute_batch(&format!(
+                "CREATE TRIGGER IF NOT EXISTS {table}_{column}_is_bytes \
+                 BEFORE INSERT ON {table} WHEN typeof(NEW.{column}) <> 'blob' \
+                 BEGIN SELECT RAISE(ABORT, '{table}.{column} is bytes in this file \
+                 (meta.{META_NAME}): a server of an earlier version?'); END;"
+            ))?;
+        }
+    }
+    Ok(form)
 }
 
 /// The longest column value in bytes: a kind byte and 16 bytes.
