@@ -93,6 +93,7 @@ mod keys;
 mod writer;
 
 use checkpoint::checkpoint;
+use keys::KeyForm;
 use writer::{Answer, Ask, Job, serve};
 
 /// How long a statement waits for a lock another connection holds.
@@ -145,16 +146,27 @@ impl Default for WalTuning {
     }
 }
 
-const SCHEMA: &str = "
-    CREATE TABLE IF NOT EXISTS challenges (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE,
-        project TEXT NOT NULL, revision INTEGER NOT NULL, expires_at INTEGER NOT NULL,
-        sweep_at INTEGER NOT NULL, record BLOB NOT NULL);
-    CREATE INDEX IF NOT EXISTS challenges_sweep_at ON challenges (sweep_at);
-    CREATE TABLE IF NOT EXISTS limits (seq INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE,
-        revision INTEGER NOT NULL, expires_at INTEGER NOT NULL, state BLOB NOT NULL);
-    CREATE INDEX IF NOT EXISTS limits_expires_at ON limits (expires_at);
-    CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
-";
+/// The tables and indexes, each created if missing. A new file's tables
+/// keep ids and keys as bytes and refuse anything else (see `keys`).
+fn schema(form: KeyForm) -> String {
+    let (id, key) = match form {
+        KeyForm::Text => ("id TEXT NOT NULL UNIQUE", "key TEXT NOT NULL UNIQUE"),
+        KeyForm::Bytes => (
+            "id BLOB NOT NULL UNIQUE CONSTRAINT id_is_bytes CHECK (typeof(id) = 'blob')",
+            "key BLOB NOT NULL UNIQUE CONSTRAINT key_is_bytes CHECK (typeof(key) = 'blob')",
+        ),
+    };
+    format!(
+        "CREATE TABLE IF NOT EXISTS challenges (seq INTEGER PRIMARY KEY, {id},
+             project TEXT NOT NULL, revision INTEGER NOT NULL, expires_at INTEGER NOT NULL,
+             sweep_at INTEGER NOT NULL, record BLOB NOT NULL);
+         CREATE INDEX IF NOT EXISTS challenges_sweep_at ON challenges (sweep_at);
+         CREATE TABLE IF NOT EXISTS limits (seq INTEGER PRIMARY KEY, {key},
+             revision INTEGER NOT NULL, expires_at INTEGER NOT NULL, state BLOB NOT NULL);
+         CREATE INDEX IF NOT EXISTS limits_expires_at ON limits (expires_at);
+         CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);"
+    )
+}
 
 /// The handle requests hold: the queue to the connection's thread.
 #[derive(Clone, Debug)]
@@ -226,7 +238,6 @@ impl Sqlite {
                         conn.pragma_update(None, "journal_size_limit", keep)?;
                         // Small on purpose (see the module docs).
                         conn.pragma_update(None, "cache_size", CACHE_PAGES)?;
-                        conn.execute_batch(SCHEMA)?;
                         let form = keys::settle(&conn)?;
                         Ok((conn, form))
                     }) {

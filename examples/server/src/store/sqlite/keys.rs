@@ -10,7 +10,7 @@
 //! the file (docs/PERFORMANCE.md). Nothing reads these columns back; they
 //! are only compared, so the encoding only has to be one-to-one.
 //!
-//! A file made by an earlier version, which has rows but no `key_form`,
+//! A file made by an earlier version (its tables there, no `key_form`)
 //! keeps its text: its rows are found by the same statements, bound to
 //! text. An id or key not in the form above (none is, today) is bound as
 //! text in either file: SQLite never finds a text value equal to a blob,
@@ -21,16 +21,18 @@
 //! `bytes`, a file of bytes whose smallest id or key is not a blob, or a
 //! file of text whose largest is not text, stops the start
 //! ([`Error::Inconsistent`]; SQLite sorts text before blobs, and the
-//! unique indexes give both ends at once). A file
-//! of bytes refuses to insert a row whose id or key is not bytes (a
-//! trigger): a server of an earlier version, which binds text, gets an
-//! error for every write instead of filling the file with rows that the
-//! others do not see (its send limits and lockouts would start afresh).
+//! unique indexes give both ends at once). The tables of a file of bytes
+//! refuse a row whose id or key is not bytes (a `CHECK` constraint): a
+//! server of an earlier version, which binds text, gets an error for
+//! every write instead of filling the file with rows that the others do
+//! not see (its send limits and lockouts would start afresh). A trigger
+//! did the same at a tenth of the issue rate (docs/PERFORMANCE.md); a
+//! constraint costs next to nothing, but only a new table can have one.
 
 use rusqlite::types::{ToSql, ToSqlOutput, ValueRef};
 use rusqlite::{Connection, OptionalExtension};
 
-use super::super::{Error, sql};
+use super::super::Error;
 
 /// How a file stores ids and keys.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -44,10 +46,11 @@ pub(super) enum KeyForm {
 /// The `meta` entry that records the form.
 const META_NAME: &str = "key_form";
 
-/// Reads the file's form; a file without one gets bytes if it holds no
-/// row yet (a new file) and text if it does. One transaction, so two
+/// Creates what is missing of the tables and settles the file's form:
+/// bytes for a new file (no tables yet), text for one made before the
+/// form was recorded, else what `meta` records. One transaction, so two
 /// servers opening one new file cannot settle it differently. Checks the
-/// rows against the form, and gives a file of bytes its triggers.
+/// rows against the form.
 pub(super) fn settle(conn: &Connection) -> Result<KeyForm, Error> {
     conn.execute_batch("BEGIN IMMEDIATE")?;
     let settled = settle_in(conn);
@@ -64,6 +67,17 @@ pub(super) fn settle(conn: &Connection) -> Result<KeyForm, Error> {
 }
 
 fn settle_in(conn: &Connection) -> Result<KeyForm, Error> {
+    let made_before: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'challenges')",
+        [],
+        |r| r.get(0),
+    )?;
+    let unrecorded = if made_before {
+        KeyForm::Text
+    } else {
+        KeyForm::Bytes
+    };
+    conn.execute_batch(&super::schema(unrecorded))?;
     let recorded: Option<String> = conn
         .query_row("SELECT value FROM meta WHERE name = ?1", [META_NAME], |r| {
             r.get(0)
@@ -78,17 +92,15 @@ fn settle_in(conn: &Connection) -> Result<KeyForm, Error> {
             )));
         }
         None => {
-            let has_rows: bool = conn.query_row(sql::HAS_ROWS, [], |r| r.get(0))?;
-            let (form, value) = if has_rows {
-                (KeyForm::Text, "text")
-            } else {
-                (KeyForm::Bytes, "bytes")
+            let value = match unrecorded {
+                KeyForm::Text => "text",
+                KeyForm::Bytes => "bytes",
             };
             conn.execute(
                 "INSERT INTO meta (name, value) VALUES (?1, ?2)",
                 [META_NAME, value],
             )?;
-            form
+            unrecorded
         }
     };
     // SQLite sorts text before blobs: one look at each end of an index.
@@ -106,14 +118,6 @@ fn settle_in(conn: &Connection) -> Result<KeyForm, Error> {
             return Err(Error::Inconsistent(format!(
                 "meta.{META_NAME} says {expected}, but {table}.{column} holds {found} values"
             )));
-        }
-        if form == KeyForm::Bytes {
-            conn.execute_batch(&format!(
-                "CREATE TRIGGER IF NOT EXISTS {table}_{column}_is_bytes \
-                 BEFORE INSERT ON {table} WHEN typeof(NEW.{column}) <> 'blob' \
-                 BEGIN SELECT RAISE(ABORT, '{table}.{column} is bytes in this file \
-                 (meta.{META_NAME}): a server of an earlier version?'); END;"
-            ))?;
         }
     }
     Ok(form)
