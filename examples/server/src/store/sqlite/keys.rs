@@ -26,8 +26,9 @@
 //! server of an earlier version, which binds text, gets an error for
 //! every write instead of filling the file with rows that the others do
 //! not see (its send limits and lockouts would start afresh). A trigger
-//! did the same at a tenth of the issue rate (docs/PERFORMANCE.md); a
-//! constraint costs next to nothing, but only a new table can have one.
+//! did the same but cost about a tenth of the issue rate
+//! (docs/PERFORMANCE.md); a constraint costs nothing measurable, but
+//! only a new table can have one.
 
 use rusqlite::types::{ToSql, ToSqlOutput, ValueRef};
 use rusqlite::{Connection, OptionalExtension};
