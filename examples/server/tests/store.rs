@@ -1,11 +1,12 @@
 //! The store through its public API, on SQLite and, with
 //! `MFA_TEST_POSTGRES` set, on PostgreSQL: a write list stops at its first
 //! lost write (wherever it stands, however long the list, whichever kinds
-//! it holds, even one row written twice), only a closing swap moves
-//! `sweep_at`, the sweep goes in chunks and rests between them; SQLite's
-//! WAL stays bounded under a stream of commits and is cut back after it
-//! grew, and a new SQLite file has small pages and keeps ids and keys as
-//! bytes.
+//! it holds, even one row written twice), a list dropped midway lands
+//! whole or not at all and leaves no connection astray, only a closing
+//! swap moves `sweep_at`, the sweep goes in chunks and rests between
+//! them; SQLite's WAL stays bounded under a stream of commits and is cut
+//! back after it grew, and a new SQLite file has small pages and keeps
+//! ids and keys as bytes.
 
 use mfa_server::store::sqlite::{Sqlite, WalTuning};
 use mfa_server::store::{ChallengeColumns, LimitColumns, SWEEP_CHUNK, SWEEP_PAUSE, Store, Write};
@@ -368,6 +369,58 @@ async fn clear_limits_lands_in_a_list_once_reached(store: &Store) {
     assert_eq!(limit_revision(store, &other).await, Some(5));
 }
 
+/// A request dropped while its write list runs (its client went away):
+/// the list lands whole or not at all, and what the store answers as
+/// landed afterwards is there for another connection (then `store` is
+/// closed). On PostgreSQL a list that writes one row twice runs in a
+/// transaction; dropped while its `BEGIN` was on the wire, that
+/// transaction used to stay open on a connection the pool handed out
+/// again: what later requests wrote there was answered as landed, was
+/// seen by no other connection, and went when an error aborted the
+/// transaction, after which every statement on that connection failed.
+async fn dropped_lists_land_whole_or_not_at_all(store: Store, url: &str) {
+    let mut dropped = Vec::new();
+    for _ in 0..64 {
+        let (key, id) = (fresh_key("lock"), fresh_id());
+        let insert = vec![Write::InsertChallenge(challenge(&id, 0, 40_000))];
+        assert_eq!(store.apply(insert).await.unwrap(), 1);
+        let twice = vec![
+            limit(&key, None, 1, 60_000),
+            swap(&id, 0, 1, false),
+            limit(&key, Some(1), 2, 60_000),
+        ];
+        // Dropped after its first few steps, wherever they stand.
+        let polls = 1 + dropped.len() % 4;
+        polled_then_dropped(store.apply(twice), polls).await;
+        dropped.push((key, id));
+    }
+    let mut written = Vec::new();
+    for _ in 0..64 {
+        let id = fresh_id();
+        let insert = vec![Write::InsertChallenge(challenge(&id, 0, 40_000))];
+        assert_eq!(store.apply(insert).await.unwrap(), 1);
+        written.push(id);
+    }
+    // Closing waits for every connection the store handed out, so for
+    // the dropped lists' own ends too.
+    store.close().await;
+    let other = Store::connect(url).await.unwrap();
+    for id in &written {
+        assert_eq!(revision_of(&other, id).await, Some(0), "a landed insert");
+    }
+    for (key, id) in &dropped {
+        let state = (
+            limit_revision(&other, key).await,
+            revision_of(&other, id).await,
+        );
+        assert!(
+            matches!(state, (None, Some(0)) | (Some(2), Some(1))),
+            "a dropped list landed in part: {state:?}"
+        );
+    }
+    other.close().await;
+}
+
 async fn contract(store: &Store) {
     write_lists_stop_at_the_first_lost_write(store).await;
     a_lost_write_stops_the_list_wherever_it_stands(store).await;
@@ -384,7 +437,7 @@ async fn sqlite_store_keeps_the_contract() {
     let url = format!("sqlite://{}", dir.path().join("mfa.db").display());
     let store = Store::connect(&url).await.unwrap();
     contract(&store).await;
-    store.close().await;
+    dropped_lists_land_whole_or_not_at_all(store, &url).await;
 }
 
 #[tokio::test]
@@ -395,7 +448,20 @@ async fn postgres_store_keeps_the_contract() {
     };
     let store = Store::connect(&url).await.unwrap();
     contract(&store).await;
-    store.close().await;
+    dropped_lists_land_whole_or_not_at_all(store, &url).await;
+}
+
+/// Polls `future` up to `polls` times, letting the runtime run between
+/// two, then drops it.
+async fn polled_then_dropped<F: std::future::Future>(future: F, polls: usize) {
+    let mut future = std::pin::pin!(future);
+    for _ in 0..polls {
+        let step = std::future::poll_fn(|cx| std::task::Poll::Ready(future.as_mut().poll(cx)));
+        if step.await.is_ready() {
+            return;
+        }
+        tokio::task::yield_now().await;
+    }
 }
 
 /// A server starting while another is mid-write: the schema is there, so

@@ -153,7 +153,7 @@ impl Store {
     pub async fn apply(&self, writes: Vec<Write>) -> Result<usize, Error> {
         match self {
             Store::Sqlite(s) => s.apply(writes).await,
-            Store::Postgres(p) => p.apply(&writes).await,
+            Store::Postgres(p) => p.apply(writes).await,
         }
     }
 

@@ -105,17 +105,39 @@ impl Postgres {
     /// See [`super::Store::apply`]: one statement, in autocommit (one
     /// round trip, one commit). A list that touches a row twice, or is
     /// longer than 32 writes, goes as several statements in one
-    /// transaction (see `postgres/batch.rs`).
-    pub async fn apply(&self, writes: &[Write]) -> Result<usize, Error> {
-        let segments = batch::segments(writes);
-        match segments[..] {
+    /// transaction (see `postgres/batch.rs`), in a task of its own.
+    ///
+    /// The task is there because a request's future is dropped when its
+    /// client goes away, and sqlx 0.8 does not roll back a transaction
+    /// whose `BEGIN` was sent but not yet answered: the pool would hand
+    /// the connection out again inside it, and what later requests wrote
+    /// there would be answered as landed, seen by no other connection,
+    /// and lost when the transaction failed (after which every statement
+    /// on the connection failed too). A spawned task runs to its commit
+    /// or rollback whether or not anyone still waits for it. A single
+    /// statement needs no task: PostgreSQL commits it or not on its own,
+    /// and the connection reads its answer before the next statement.
+    pub async fn apply(&self, writes: Vec<Write>) -> Result<usize, Error> {
+        match batch::segments(&writes)[..] {
             [] => return Ok(0),
             [segment] => return Self::run(segment, &self.0).await,
             _ => {}
         }
-        let mut tx = self.0.begin().await?;
+        let pool = self.0.clone();
+        match tokio::spawn(async move { Self::transaction(&pool, &writes).await }).await {
+            Ok(landed) => landed,
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            // Only a runtime shutting down cancels a task.
+            Err(_) => Err(Error::Closed),
+        }
+    }
+
+    /// Runs the segments of `writes` in one transaction, each while the
+    /// ones before it landed whole.
+    async fn transaction(pool: &PgPool, writes: &[Write]) -> Result<usize, Error> {
+        let mut tx = pool.begin().await?;
         let mut landed = 0;
-        for segment in segments {
+        for segment in batch::segments(writes) {
             let n = Self::run(segment, &mut *tx).await?;
             landed += n;
             if n < segment.len() {
