@@ -1,8 +1,10 @@
 //! Clients that do not play by the rules: no credentials and a huge body,
 //! headers that never end, idle sockets, duplicate credentials, bodies
-//! that are not JSON, requests the routes do not take, and a shutdown
-//! with a half-sent request open. Each is answered (in the guide's JSON
-//! error shape) or closed, on time.
+//! that are not JSON, requests the routes do not take, a shutdown with a
+//! half-sent request open, and clients that hang up mid-request. Each is
+//! answered (in the guide's JSON error shape) or closed, on time, and a
+//! request whose client hung up still runs to its end within the
+//! connection cap.
 
 mod common;
 
@@ -430,4 +432,74 @@ async fn failed_logins_at_metrics_are_throttled_too() {
         .post_as(SMS, Some(common::P2), r#"{"to": "+15557788999"}"#)
         .await;
     assert_eq!(a.status, 200, "{}", a.body);
+}
+
+/// A transport whose deliveries wait until the test opens the gate.
+#[derive(Debug)]
+struct Gated {
+    gate: tokio::sync::Semaphore,
+    waiting: std::sync::atomic::AtomicUsize,
+    sent: std::sync::atomic::AtomicUsize,
+}
+
+impl mfa_server::transport::Transport for Gated {
+    fn send<'a>(
+        &'a self,
+        _message: &'a mfa_server::transport::Message,
+    ) -> mfa_server::transport::Sending<'a> {
+        use std::sync::atomic::Ordering::SeqCst;
+        Box::pin(async move {
+            self.waiting.fetch_add(1, SeqCst);
+            self.gate.acquire().await.unwrap().forget();
+            self.sent.fetch_add(1, SeqCst);
+            Ok(())
+        })
+    }
+}
+
+/// Clients that send a request and hang up at once, again and again,
+/// hoping to leave the server with work no cap counts: a request runs to
+/// its end without its client, and keeps its connection's slot until it
+/// ends, so the connection cap bounds these requests too.
+#[tokio::test]
+async fn requests_whose_clients_hung_up_run_to_the_end_within_the_cap() {
+    use std::sync::atomic::Ordering::SeqCst;
+    let gated = std::sync::Arc::new(Gated {
+        gate: tokio::sync::Semaphore::new(0),
+        waiting: Default::default(),
+        sent: Default::default(),
+    });
+    let s = common::start_with(&["--max-connections", "2"], Some(gated.clone()), None).await;
+    let addr = addr(&s.base);
+    for i in 0..2 {
+        let body = format!(r#"{{"to":"+1555020000{i}"}}"#);
+        let request = format!(
+            "POST {SMS} HTTP/1.1\r\nHost: x\r\nAuthorization: {P1_BASIC}\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        let mut stream = TcpStream::connect(&addr).await.unwrap();
+        stream.write_all(request.as_bytes()).await.unwrap();
+        while gated.waiting.load(SeqCst) <= i {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        drop(stream);
+    }
+    // Both clients are gone; their requests hold the two slots.
+    let mut third = TcpStream::connect(&addr).await.unwrap();
+    third
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    assert!(
+        read_answer(&mut third, Duration::from_millis(300))
+            .await
+            .is_none()
+    );
+    gated.gate.add_permits(2);
+    let (status, _, _) = read_answer(&mut third, Duration::from_secs(5))
+        .await
+        .expect("answered once a slot is free");
+    assert_eq!(status, 200);
+    assert_eq!(gated.sent.load(SeqCst), 2, "both deliveries were made");
 }

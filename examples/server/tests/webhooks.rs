@@ -1,7 +1,8 @@
 //! Signed event webhooks: every event of a challenge's life, signed per
 //! Standard Webhooks and checked here by two implementations that are not
 //! the server's (the `standardwebhooks` crate, and HMAC-SHA256 computed
-//! in the test); retries; a receiver that never answers slows no request.
+//! in the test); retries; a receiver that never answers slows no request;
+//! a client that hangs up midway loses no event.
 
 mod common;
 
@@ -258,4 +259,70 @@ async fn a_webhook_file_others_may_read_or_with_a_bad_secret_stops_the_start() {
         assert!(e.contains(says), "{e}");
         assert!(!e.contains("c2hvcnQ") && !e.contains(&SECRET[6..]), "{e}");
     }
+}
+
+/// A client that hangs up while its verify runs: the verify lands or
+/// not, and whenever it landed its event goes out. The request is
+/// carried to its end without its client: before, it was dropped where
+/// it stood, so a code verified in the store could go without its
+/// `mfa.verified` event and without its count in the metrics.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_hangs_up_midway_loses_no_event() {
+    use tokio::io::AsyncWriteExt;
+    let (s, receiver) = with_receiver(Mode::Ok, &[]).await;
+    let mut codes = Vec::new();
+    for i in 0..48 {
+        let to = format!("+1555010{i:04}");
+        let a = s.sms(&json!({ "to": to }).to_string()).await;
+        let id = a.body["id"].as_str().unwrap().to_owned();
+        codes.push((id, code_of(&s.last().text, 6)));
+    }
+    let addr = s.base.trim_start_matches("http://").to_owned();
+    for (i, (id, code)) in codes.iter().enumerate() {
+        let body = json!({ "token": code }).to_string();
+        let request = format!(
+            "POST {BASE}/{id}/verify HTTP/1.1\r\nHost: {addr}\r\n\
+             Authorization: Basic cDE6dG9rZW4tb25l\r\nContent-Type: application/json\r\n\
+             Content-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        stream.write_all(request.as_bytes()).await.unwrap();
+        // Gone before the answer, at a different point of each request.
+        tokio::time::sleep(Duration::from_micros(250 * (i as u64 % 8))).await;
+        drop(stream);
+    }
+    let mut verified = Vec::new();
+    for (id, _) in &codes {
+        let status = s.get_as(&format!("{BASE}/{id}"), Some(common::P1)).await;
+        let status: serde_json::Value =
+            serde_json::from_str(&status.text().await.unwrap()).unwrap();
+        if status["state"] == "verified" {
+            verified.push(id.clone());
+        }
+    }
+    assert!(!verified.is_empty(), "no verify got through");
+    let mut announced = Vec::new();
+    for _ in 0..500 {
+        announced = receiver
+            .received()
+            .iter()
+            .map(Received::json)
+            .filter(|event| event["type"] == "mfa.verified")
+            .map(|event| event["data"]["id"].as_str().unwrap().to_owned())
+            .collect();
+        if announced.len() >= verified.len() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    announced.sort();
+    verified.sort();
+    assert_eq!(
+        announced,
+        verified,
+        "{} verified, {} announced",
+        verified.len(),
+        announced.len()
+    );
 }

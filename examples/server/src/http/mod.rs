@@ -1,12 +1,14 @@
 //! The HTTP face of the server: the routes ([`router`], their handlers
 //! in [`api`]), the guards in front of them ([`guards`]), the one shape of
 //! every answer ([`reply`]), the OpenAPI document built with the router
-//! ([`openapi`]), and the connection loop with its limits ([`serve`]).
+//! ([`openapi`]), and the connection loop with its limits ([`serve`]),
+//! which runs each request to its end ([`run_to_end`]).
 
 pub mod api;
 pub mod guards;
 pub mod openapi;
 pub mod reply;
+pub mod run_to_end;
 pub mod serve;
 
 use std::net::SocketAddr;

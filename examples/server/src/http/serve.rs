@@ -12,6 +12,11 @@
 //!   loop stops accepting (the kernel's backlog holds new clients) instead
 //!   of running out of file descriptors; a slot frees when a connection
 //!   closes. The cap is also kept below the process's descriptor limit.
+//! - **Requests run to their end** ([`RunToEnd`]): a client that hangs up
+//!   does not stop its request where it stands (between a write that
+//!   landed and its event, or inside a store's transaction); the rest runs
+//!   in a task of its own. The request holds its connection's slot until
+//!   its end, so the cap bounds such requests too.
 //! - **Shutdown**: no new connection is accepted, every open one is asked
 //!   to finish its request in flight and close, and after
 //!   [`ConnLimits::shutdown_grace`] the rest are dropped: a half-sent
@@ -22,7 +27,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::ConnectInfo;
+use axum::extract::{ConnectInfo, Request};
+use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
@@ -33,6 +39,8 @@ use tokio::sync::Semaphore;
 use tokio_io_timeout::TimeoutStream;
 use tower::ServiceExt;
 use tracing::{debug, warn};
+
+use super::run_to_end::RunToEnd;
 
 /// Limits on connections.
 #[derive(Clone, Copy, Debug)]
@@ -93,12 +101,17 @@ pub async fn serve(
             () = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
-        let service = router.clone().map_request(
-            move |mut request: hyper::Request<hyper::body::Incoming>| {
-                request.extensions_mut().insert(ConnectInfo(peer));
-                request
-            },
-        );
+        let slot = Arc::new(slot);
+        let held = Arc::clone(&slot);
+        let router = router.clone();
+        let service = tower::service_fn(move |mut request: Request<Incoming>| {
+            request.extensions_mut().insert(ConnectInfo(peer));
+            let (router, slot) = (router.clone(), Arc::clone(&held));
+            RunToEnd::new(async move {
+                let _slot = slot;
+                router.oneshot(request).await
+            })
+        });
         // A client that stops reading its answers holds the connection
         // no longer than a client that stops sending its headers.
         let mut stream = TimeoutStream::new(stream);
