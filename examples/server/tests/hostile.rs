@@ -3,8 +3,8 @@
 //! that are not JSON, requests the routes do not take, a shutdown with a
 //! half-sent request open, and clients that hang up mid-request. Each is
 //! answered (in the guide's JSON error shape) or closed, on time, and a
-//! request whose client hung up still runs to its end within the
-//! connection cap.
+//! request whose client hung up still runs to its end, within the
+//! connection cap, and before a shutdown closes the store.
 
 mod common;
 
@@ -502,4 +502,46 @@ async fn requests_whose_clients_hung_up_run_to_the_end_within_the_cap() {
         .expect("answered once a slot is free");
     assert_eq!(status, 200);
     assert_eq!(gated.sent.load(SeqCst), 2, "both deliveries were made");
+}
+
+/// A shutdown waits, within its grace period, for requests whose clients
+/// hung up too, not only for open connections: the store is closed after
+/// they end, not under them.
+#[tokio::test]
+async fn a_shutdown_waits_for_requests_whose_clients_hung_up() {
+    use std::sync::atomic::Ordering::SeqCst;
+    let gated = std::sync::Arc::new(Gated {
+        gate: tokio::sync::Semaphore::new(0),
+        waiting: Default::default(),
+        sent: Default::default(),
+    });
+    let common::TestServer {
+        base, server, dir, ..
+    } = common::start_with(&[], Some(gated.clone()), None).await;
+    let body = r#"{"to":"+15550300000"}"#;
+    let request = format!(
+        "POST {SMS} HTTP/1.1\r\nHost: x\r\nAuthorization: {P1_BASIC}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let mut stream = TcpStream::connect(addr(&base)).await.unwrap();
+    stream.write_all(request.as_bytes()).await.unwrap();
+    while gated.waiting.load(SeqCst) == 0 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    drop(stream);
+    let stopping = tokio::spawn(server.stop());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        !stopping.is_finished(),
+        "the shutdown waits for the request"
+    );
+    gated.gate.add_permits(1);
+    tokio::time::timeout(Duration::from_secs(5), stopping)
+        .await
+        .expect("stops once the request ended")
+        .unwrap()
+        .unwrap();
+    assert_eq!(gated.sent.load(SeqCst), 1);
+    drop(dir);
 }

@@ -18,9 +18,11 @@
 //!   in a task of its own. The request holds its connection's slot until
 //!   its end, so the cap bounds such requests too.
 //! - **Shutdown**: no new connection is accepted, every open one is asked
-//!   to finish its request in flight and close, and after
-//!   [`ConnLimits::shutdown_grace`] the rest are dropped: a half-sent
-//!   request cannot hold the process up.
+//!   to finish its request in flight and close, and the requests whose
+//!   clients hung up are waited for too; after
+//!   [`ConnLimits::shutdown_grace`] the loop stops waiting and what is
+//!   left ends with the process: a half-sent request cannot hold the
+//!   process up.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -74,7 +76,8 @@ pub async fn serve(
     limits: ConnLimits,
     shutdown: impl Future<Output = ()> + Send,
 ) -> std::io::Result<()> {
-    let slots = Arc::new(Semaphore::new(limits.effective_max_connections()));
+    let cap = limits.effective_max_connections();
+    let slots = Arc::new(Semaphore::new(cap));
     let graceful = GracefulShutdown::new();
     let mut builder = http1::Builder::new();
     builder
@@ -131,13 +134,20 @@ pub async fn serve(
         });
     }
     drop(listener);
-    if tokio::time::timeout(limits.shutdown_grace, graceful.shutdown())
+    // Every slot back: the connections have closed, and the requests
+    // whose clients hung up before (each holds its slot) have ended too.
+    let drained = async {
+        graceful.shutdown().await;
+        let cap = u32::try_from(cap).unwrap_or(u32::MAX);
+        let _all = slots.acquire_many(cap).await;
+    };
+    if tokio::time::timeout(limits.shutdown_grace, drained)
         .await
         .is_err()
     {
         warn!(
             grace_secs = limits.shutdown_grace.as_secs(),
-            "requests still open at the end of the shutdown grace period: dropped"
+            "requests still open at the end of the shutdown grace period: left to end with the process"
         );
     }
     Ok(())
