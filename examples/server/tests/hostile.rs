@@ -442,6 +442,17 @@ struct Gated {
     sent: std::sync::atomic::AtomicUsize,
 }
 
+impl Gated {
+    /// A transport whose gate is closed.
+    fn closed() -> std::sync::Arc<Gated> {
+        std::sync::Arc::new(Gated {
+            gate: tokio::sync::Semaphore::new(0),
+            waiting: Default::default(),
+            sent: Default::default(),
+        })
+    }
+}
+
 impl mfa_server::transport::Transport for Gated {
     fn send<'a>(
         &'a self,
@@ -464,11 +475,7 @@ impl mfa_server::transport::Transport for Gated {
 #[tokio::test]
 async fn requests_whose_clients_hung_up_run_to_the_end_within_the_cap() {
     use std::sync::atomic::Ordering::SeqCst;
-    let gated = std::sync::Arc::new(Gated {
-        gate: tokio::sync::Semaphore::new(0),
-        waiting: Default::default(),
-        sent: Default::default(),
-    });
+    let gated = Gated::closed();
     let s = common::start_with(&["--max-connections", "2"], Some(gated.clone()), None).await;
     let addr = addr(&s.base);
     for i in 0..2 {
@@ -510,11 +517,7 @@ async fn requests_whose_clients_hung_up_run_to_the_end_within_the_cap() {
 #[tokio::test]
 async fn a_shutdown_waits_for_requests_whose_clients_hung_up() {
     use std::sync::atomic::Ordering::SeqCst;
-    let gated = std::sync::Arc::new(Gated {
-        gate: tokio::sync::Semaphore::new(0),
-        waiting: Default::default(),
-        sent: Default::default(),
-    });
+    let gated = Gated::closed();
     let common::TestServer {
         base, server, dir, ..
     } = common::start_with(&[], Some(gated.clone()), None).await;
