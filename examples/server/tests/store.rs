@@ -474,13 +474,17 @@ async fn postgres_start_beside_an_open_write_takes_no_table_lock() {
         return;
     };
     Store::connect(&url).await.unwrap().close().await;
-    let pool = sqlx::PgPool::connect(&url).await.unwrap();
-    let mut open = pool.begin().await.unwrap();
-    sqlx::query("INSERT INTO limits (key, revision, expires_at, state) VALUES ($1, 1, 1, '')")
-        .bind(fresh_key("send"))
-        .execute(&mut *open)
+    let (mut client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
         .await
         .unwrap();
+    tokio::spawn(connection);
+    let open = client.transaction().await.unwrap();
+    open.execute(
+        "INSERT INTO limits (key, revision, expires_at, state) VALUES ($1, 1, 1, '')",
+        &[&fresh_key("send")],
+    )
+    .await
+    .unwrap();
     let second =
         tokio::time::timeout(std::time::Duration::from_secs(5), Store::connect(&url)).await;
     open.rollback().await.unwrap();

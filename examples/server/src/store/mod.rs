@@ -38,7 +38,7 @@
 //!   costs one wake-up and one commit however many requests it serves. A
 //!   second thread checkpoints the WAL, so requests seldom wait for it.
 //!   One server process per file.
-//! - **PostgreSQL** ([`postgres`]): a sqlx pool; a write list is one
+//! - **PostgreSQL** ([`postgres`]): a pool of tokio-postgres connections; a write list is one
 //!   statement (one round trip, one commit), each write in it run only if
 //!   the one before landed; a list that writes one row twice (a right
 //!   code's lockout count and reset) is one transaction of two. Several
@@ -71,9 +71,12 @@ pub enum Error {
     /// the batch it failed (the whole transaction rolled back).
     #[error("SQLite: {0}")]
     Sqlite(Arc<rusqlite::Error>),
-    /// PostgreSQL or its pool.
+    /// PostgreSQL refused, or the connection to it failed.
     #[error("PostgreSQL: {0}")]
-    Postgres(#[from] sqlx::Error),
+    Postgres(#[from] tokio_postgres::Error),
+    /// No PostgreSQL connection came free or opened in time.
+    #[error("PostgreSQL pool: {0}")]
+    Pool(#[from] deadpool_postgres::PoolError),
     /// The store was closed (the server is stopping).
     #[error("the store is closed")]
     Closed,

@@ -1,17 +1,18 @@
-//! PostgreSQL through a sqlx pool. Several server processes may share the
-//! database: every change is a compare-and-swap, and a write list is one
-//! statement (`postgres/batch.rs`).
+//! PostgreSQL through a pool of tokio-postgres connections
+//! (deadpool-postgres). Several server processes may share the database:
+//! every change is a compare-and-swap, and a write list is one statement
+//! (`postgres/batch.rs`).
 
 use std::time::Duration;
 
-use sqlx::Row;
-use sqlx::postgres::{PgPool, PgPoolOptions};
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use tokio_postgres::{GenericClient, NoTls, Statement};
 
 use super::{ChallengeRow, Error, LimitRow, Write, sql};
 
 mod batch;
 
-use batch::Kind;
+use batch::{Kind, Param};
 
 /// Several processes may start at once: one creates the schema at a time.
 const SCHEMA_LOCK: &str = "SELECT pg_advisory_xact_lock(727368)";
@@ -36,111 +37,120 @@ const SCHEMA_PRESENT: &str = "SELECT to_regclass('challenges') IS NOT NULL \
 
 /// The pool.
 #[derive(Clone, Debug)]
-pub struct Postgres(PgPool);
+pub struct Postgres(Pool);
+
+/// Most connections the pool opens.
+const POOL_SIZE: usize = 16;
+
+/// How long a request waits for a free connection, and for a new one to
+/// open, before it fails (500).
+const POOL_WAIT: Duration = Duration::from_secs(10);
 
 impl Postgres {
     /// Connects and creates the tables if missing.
     pub async fn connect(url: &str) -> Result<Postgres, Error> {
-        let pool = PgPoolOptions::new()
-            .max_connections(16)
-            .acquire_timeout(Duration::from_secs(10))
-            // A broken connection shows as a failed statement (500) and is
-            // dropped; pinging before every statement would double the
-            // round trips.
-            .test_before_acquire(false)
-            .connect(url)
-            .await?;
+        let config: tokio_postgres::Config = url
+            .parse()
+            .map_err(|e| Error::Url(format!("the PostgreSQL URL: {e}")))?;
+        // A connection handed back is handed out again without a test
+        // statement: a broken one shows as a failed statement (500) and
+        // is dropped, where a test would cost a round trip per request.
+        // A transaction a dropped future left open cannot come back
+        // either: tokio-postgres queues its `ROLLBACK` before the
+        // connection is handed back.
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(POOL_SIZE)
+            .wait_timeout(Some(POOL_WAIT))
+            .create_timeout(Some(POOL_WAIT))
+            .runtime(Runtime::Tokio1)
+            .build()
+            .map_err(|e| Error::Url(format!("the PostgreSQL pool: {e}")))?;
         // Only a database without the schema runs the DDL, and only the
         // first of several processes starting at once: `CREATE INDEX IF NOT
         // EXISTS` still locks its table, and that lock would meet the
         // transactions of servers already serving (one holding `limits`,
         // waiting for `challenges`): a deadlock.
-        let present = || sqlx::query_scalar::<_, bool>(SCHEMA_PRESENT);
-        if !present().fetch_one(&pool).await? {
-            let mut tx = pool.begin().await?;
-            sqlx::query(SCHEMA_LOCK).execute(&mut *tx).await?;
-            if !present().fetch_one(&mut *tx).await? {
+        let mut client = pool.get().await?;
+        let present = |row: tokio_postgres::Row| row.try_get::<_, bool>(0);
+        if !present(client.query_one(SCHEMA_PRESENT, &[]).await?)? {
+            let tx = client.transaction().await?;
+            tx.batch_execute(SCHEMA_LOCK).await?;
+            if !present(tx.query_one(SCHEMA_PRESENT, &[]).await?)? {
                 for statement in SCHEMA {
-                    sqlx::query(statement).execute(&mut *tx).await?;
+                    tx.batch_execute(statement).await?;
                 }
             }
             tx.commit().await?;
         }
+        drop(client);
         Ok(Postgres(pool))
     }
 
     /// See [`super::Store::challenge`].
     pub async fn challenge(&self, id: &str) -> Result<Option<ChallengeRow>, Error> {
-        let row = sqlx::query(sql::CHALLENGE)
-            .bind(id)
-            .fetch_optional(&self.0)
-            .await?;
-        Ok(row
-            .map(|r| -> Result<_, sqlx::Error> {
-                Ok(ChallengeRow {
-                    project: r.try_get(0)?,
-                    revision: r.try_get(1)?,
-                    record: r.try_get(2)?,
-                })
-            })
-            .transpose()?)
+        let client = self.0.get().await?;
+        let statement = client.prepare_cached(sql::CHALLENGE).await?;
+        let Some(row) = client.query_opt(&statement, &[&id]).await? else {
+            return Ok(None);
+        };
+        Ok(Some(ChallengeRow {
+            project: row.try_get(0)?,
+            revision: row.try_get(1)?,
+            record: row.try_get(2)?,
+        }))
     }
 
     /// See [`super::Store::limit`].
     pub async fn limit(&self, key: &str) -> Result<Option<LimitRow>, Error> {
-        let row = sqlx::query(sql::LIMIT)
-            .bind(key)
-            .fetch_optional(&self.0)
-            .await?;
-        Ok(row
-            .map(|r| -> Result<_, sqlx::Error> {
-                Ok(LimitRow {
-                    revision: r.try_get(0)?,
-                    state: r.try_get(1)?,
-                })
-            })
-            .transpose()?)
+        let client = self.0.get().await?;
+        let statement = client.prepare_cached(sql::LIMIT).await?;
+        let Some(row) = client.query_opt(&statement, &[&key]).await? else {
+            return Ok(None);
+        };
+        Ok(Some(LimitRow {
+            revision: row.try_get(0)?,
+            state: row.try_get(1)?,
+        }))
     }
 
     /// See [`super::Store::apply`]: one statement, in autocommit (one
     /// round trip, one commit). A list that touches a row twice, or is
     /// longer than 32 writes, goes as several statements in one
-    /// transaction (see `postgres/batch.rs`), in a task of its own.
+    /// transaction (see `postgres/batch.rs`).
     ///
-    /// The task is there because a request's future is dropped when its
-    /// client goes away, and sqlx 0.8 does not roll back a transaction
-    /// whose `BEGIN` was sent but not yet answered: the pool would hand
-    /// the connection out again inside it, and what later requests wrote
-    /// there would be answered as landed, seen by no other connection,
-    /// and lost when the transaction failed (after which every statement
-    /// on the connection failed too). A spawned task runs to its commit
-    /// or rollback whether or not anyone still waits for it. A single
-    /// statement needs no task: PostgreSQL commits it or not on its own,
-    /// and the connection reads its answer before the next statement.
+    /// A request's future can be dropped anywhere (its client went away
+    /// and the server is stopping, see `http/run_to_end.rs`). Nothing is
+    /// left half done on the connection then: tokio-postgres sends every
+    /// message of a statement at its first poll and reads its answer even
+    /// when nobody waits for it any more, and a transaction (or a `BEGIN`
+    /// still unanswered) dropped before its commit queues a `ROLLBACK`
+    /// ahead of whatever the connection runs next.
     pub async fn apply(&self, writes: Vec<Write>) -> Result<usize, Error> {
-        match batch::segments(&writes)[..] {
-            [] => return Ok(0),
-            [segment] => return Self::run(segment, &self.0).await,
-            _ => {}
+        let segments = batch::segments(&writes);
+        if segments.is_empty() {
+            return Ok(0);
         }
-        let pool = self.0.clone();
-        match tokio::spawn(async move { Self::transaction(&pool, &writes).await }).await {
-            Ok(landed) => landed,
-            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-            // Only a runtime shutting down cancels a task.
-            Err(_) => Err(Error::Closed),
+        let mut client = self.0.get().await?;
+        let mut prepared = Vec::with_capacity(segments.len());
+        for segment in &segments {
+            prepared.push(Prepared::new(&client, segment).await?);
         }
-    }
-
-    /// Runs the segments of `writes` in one transaction, each while the
-    /// ones before it landed whole.
-    async fn transaction(pool: &PgPool, writes: &[Write]) -> Result<usize, Error> {
-        let mut tx = pool.begin().await?;
+        if let [only] = &prepared[..] {
+            return only.run(&**client).await;
+        }
+        let tx = client.transaction().await?;
         let mut landed = 0;
-        for segment in batch::segments(writes) {
-            let n = Self::run(segment, &mut *tx).await?;
+        for segment in &prepared {
+            let n = segment.run(&*tx).await?;
             landed += n;
-            if n < segment.len() {
+            if n < segment.writes.len() {
                 break;
             }
         }
@@ -148,71 +158,95 @@ impl Postgres {
         Ok(landed)
     }
 
-    /// Runs `writes` (no two on one row) as one statement: the plain one
-    /// for a single write, else [`batch::statement`]'s. Returns how many
-    /// landed.
-    async fn run<'e, E>(writes: &[Write], on: E) -> Result<usize, Error>
-    where
-        E: sqlx::PgExecutor<'e>,
-    {
-        if let [write] = writes {
-            let query = batch::bind(sqlx::query(Kind::of(write).plain()), write);
-            let changed = query.execute(on).await?.rows_affected() == 1;
-            return Ok(usize::from(changed || matches!(write, Write::ClearLimits)));
-        }
-        let kinds: Vec<Kind> = writes.iter().map(Kind::of).collect();
-        let sql = batch::statement(&kinds);
-        let query = writes.iter().fold(sqlx::query(&sql), batch::bind);
-        let landed: i64 = query.fetch_one(on).await?.try_get(0)?;
-        Ok(usize::try_from(landed).unwrap_or(0))
-    }
-
     /// One step of [`super::Store::sweep`].
     pub async fn sweep(&self, before: i64, now: i64, chunk: u64) -> Result<(u64, u64), Error> {
         let chunk = i64::try_from(chunk).unwrap_or(i64::MAX);
-        let c = sqlx::query(sql::SWEEP_CHALLENGES)
-            .bind(before)
-            .bind(chunk)
-            .execute(&self.0)
-            .await?;
-        let l = sqlx::query(sql::SWEEP_LIMITS)
-            .bind(now)
-            .bind(chunk)
-            .execute(&self.0)
-            .await?;
-        Ok((c.rows_affected(), l.rows_affected()))
+        let client = self.0.get().await?;
+        let challenges = client.prepare_cached(sql::SWEEP_CHALLENGES).await?;
+        let c = client.execute(&challenges, &[&before, &chunk]).await?;
+        let limits = client.prepare_cached(sql::SWEEP_LIMITS).await?;
+        let l = client.execute(&limits, &[&now, &chunk]).await?;
+        Ok((c, l))
     }
 
     /// See [`super::Store::meta`].
     pub async fn meta(&self, name: &str) -> Result<Option<String>, Error> {
-        Ok(sqlx::query_scalar(sql::META)
-            .bind(name)
-            .fetch_optional(&self.0)
-            .await?)
+        let client = self.0.get().await?;
+        let statement = client.prepare_cached(sql::META).await?;
+        let row = client.query_opt(&statement, &[&name]).await?;
+        Ok(row.map(|r| r.try_get(0)).transpose()?)
     }
 
     /// See [`super::Store::clock`].
     pub async fn clock(&self) -> Result<i64, Error> {
-        Ok(
-            sqlx::query_scalar("SELECT extract(epoch FROM now())::bigint")
-                .fetch_one(&self.0)
-                .await?,
-        )
+        let client = self.0.get().await?;
+        let row = client
+            .query_one("SELECT extract(epoch FROM now())::bigint", &[])
+            .await?;
+        Ok(row.try_get(0)?)
     }
 
     /// See [`super::Store::has_rows`].
     pub async fn has_rows(&self) -> Result<bool, Error> {
-        Ok(sqlx::query_scalar(sql::HAS_ROWS).fetch_one(&self.0).await?)
+        let client = self.0.get().await?;
+        Ok(client.query_one(sql::HAS_ROWS, &[]).await?.try_get(0)?)
     }
 
     /// See [`super::Store::ping`].
     pub async fn ping(&self) -> Result<(), Error> {
-        sqlx::query("SELECT 1").execute(&self.0).await?;
+        self.0.get().await?.batch_execute("SELECT 1").await?;
         Ok(())
     }
 
-    /// Closes the pool.
+    /// Closes the pool: connections handed back from now on are closed,
+    /// and no more are handed out.
     pub async fn close(&self) {
-        self.0.close().await;
+        self.0.close();
+    }
+}
+
+/// One statement of a write list, prepared on the connection that runs
+/// it, with its writes.
+struct Prepared<'w> {
+    statement: Statement,
+    writes: &'w [Write],
+}
+
+impl<'w> Prepared<'w> {
+    /// Prepares `writes` (no two on one row) as one statement: the plain
+    /// one for a single write, else [`batch::statement`]'s. The pool
+    /// keeps it for the next list of the same kinds on this connection.
+    async fn new(
+        client: &deadpool_postgres::Client,
+        writes: &'w [Write],
+    ) -> Result<Prepared<'w>, Error> {
+        let statement = if let [write] = writes {
+            let kind = Kind::of(write);
+            client
+                .prepare_typed_cached(kind.plain(), kind.types())
+                .await?
+        } else {
+            let kinds: Vec<Kind> = writes.iter().map(Kind::of).collect();
+            let types: Vec<_> = kinds.iter().flat_map(|k| k.types()).cloned().collect();
+            client
+                .prepare_typed_cached(&batch::statement(&kinds), &types)
+                .await?
+        };
+        Ok(Prepared { statement, writes })
+    }
+
+    /// Runs it on `on` (the connection, or a transaction on it). Returns
+    /// how many writes landed.
+    async fn run(&self, on: &impl GenericClient) -> Result<usize, Error> {
+        let mut params: Vec<Param<'_>> = Vec::with_capacity(6 * self.writes.len());
+        for write in self.writes {
+            batch::params(write, &mut params);
+        }
+        if let [write] = self.writes {
+            let changed = on.execute(&self.statement, &params).await? == 1;
+            return Ok(usize::from(changed || matches!(write, Write::ClearLimits)));
+        }
+        let landed: i64 = on.query_one(&self.statement, &params).await?.try_get(0)?;
+        Ok(usize::try_from(landed).unwrap_or(0))
     }
 }

@@ -26,7 +26,7 @@
 //! meanwhile through the unique index.
 //!
 //! The text is built again for each list (a few string pushes) rather
-//! than cached: it depends only on the kinds, and sqlx keeps one
+//! than cached: it depends only on the kinds, and the pool keeps one
 //! prepared statement per text and connection.
 //!
 //! # Where a list is split
@@ -43,8 +43,7 @@
 //! one list in one transaction, each seeing the ones before it, exactly
 //! as the old statement-per-write transaction did.
 
-use sqlx::postgres::PgArguments;
-use sqlx::query::Query;
+use tokio_postgres::types::{ToSql, Type};
 
 use super::super::{Write, sql};
 
@@ -55,12 +54,12 @@ use super::super::{Write, sql};
 /// prepared statements small.
 pub const MAX_WRITES: usize = 32;
 
-/// A query with its parameters bound so far.
-pub type PgQuery<'q> = Query<'q, sqlx::Postgres, PgArguments>;
+/// One parameter of a statement, borrowed from its write.
+pub type Param<'w> = &'w (dyn ToSql + Sync);
 
 /// What a write's SQL is: a list's statement is a function of its
 /// writes' kinds alone, so its text is the same for every list of the
-/// same kinds, and sqlx prepares it once per connection.
+/// same kinds, and the pool prepares it once per connection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
     InsertChallenge,
@@ -102,14 +101,21 @@ impl Kind {
         }
     }
 
-    /// How many parameters it takes ([`bind`] binds them).
-    fn params(self) -> usize {
+    /// The types of the parameters it takes, in order ([`params`] gives
+    /// their values). They are given when the statement is prepared, as
+    /// PostgreSQL cannot tell them from `INSERT … SELECT $1, …`.
+    pub fn types(self) -> &'static [Type] {
+        const TEXT: Type = Type::TEXT;
+        const INT8: Type = Type::INT8;
+        const BYTEA: Type = Type::BYTEA;
         match self {
-            Kind::ClearLimits => 0,
-            Kind::InsertMeta | Kind::SetMeta => 2,
-            Kind::InsertLimit => 4,
-            Kind::SwapChallenge | Kind::SwapLimit => 5,
-            Kind::InsertChallenge | Kind::CloseChallenge => 6,
+            Kind::ClearLimits => &[],
+            Kind::InsertMeta | Kind::SetMeta => &[TEXT, TEXT],
+            Kind::InsertLimit => &[TEXT, INT8, INT8, BYTEA],
+            Kind::SwapLimit => &[TEXT, INT8, INT8, BYTEA, INT8],
+            Kind::SwapChallenge => &[TEXT, TEXT, INT8, BYTEA, INT8],
+            Kind::CloseChallenge => &[TEXT, TEXT, INT8, BYTEA, INT8, INT8],
+            Kind::InsertChallenge => &[TEXT, TEXT, INT8, INT8, INT8, BYTEA],
         }
     }
 
@@ -172,7 +178,7 @@ pub fn statement(kinds: &[Kind]) -> String {
             .checked_sub(1)
             .map(|prev| format!("EXISTS (SELECT 1 FROM w{prev})"));
         ctes.push(shift_params(&kind.cte(k, gate.as_deref()), offset));
-        offset += kind.params();
+        offset += kind.types().len();
     }
     let counts: Vec<String> = (0..kinds.len())
         .map(|k| format!("(SELECT count(*) FROM w{k})"))
@@ -198,45 +204,35 @@ fn shift_params(sql: &str, by: usize) -> String {
     out
 }
 
-/// Binds `write`'s parameters, in the order its SQL (plain or in a list)
-/// numbers them.
-pub fn bind<'q>(query: PgQuery<'q>, write: &'q Write) -> PgQuery<'q> {
+/// Appends `write`'s parameters to `out`, in the order its SQL (plain
+/// or in a list) numbers them and [`Kind::types`] types them.
+pub fn params<'w>(write: &'w Write, out: &mut Vec<Param<'w>>) {
     match write {
-        Write::InsertChallenge(c) => query
-            .bind(&c.id)
-            .bind(&c.project)
-            .bind(c.revision)
-            .bind(c.expires_at)
-            .bind(c.sweep_at)
-            .bind(&c.record),
+        Write::InsertChallenge(c) => out.extend([
+            &c.id as Param<'w>,
+            &c.project,
+            &c.revision,
+            &c.expires_at,
+            &c.sweep_at,
+            &c.record,
+        ]),
         Write::SwapChallenge {
             read,
             to: c,
             closed,
         } => {
-            let query = query
-                .bind(&c.id)
-                .bind(&c.project)
-                .bind(c.revision)
-                .bind(&c.record);
-            let query = if *closed {
-                query.bind(c.sweep_at)
-            } else {
-                query
-            };
-            query.bind(read)
+            out.extend([&c.id as Param<'w>, &c.project, &c.revision, &c.record]);
+            if *closed {
+                out.push(&c.sweep_at);
+            }
+            out.push(read);
         }
-        Write::InsertMeta(m) | Write::SetMeta(m) => query.bind(m.name).bind(&m.value),
-        Write::ClearLimits => query,
+        Write::InsertMeta(m) | Write::SetMeta(m) => out.extend([&m.name as Param<'w>, &m.value]),
+        Write::ClearLimits => {}
         Write::Limit { read, to: l } => {
-            let query = query
-                .bind(&l.key)
-                .bind(l.revision)
-                .bind(l.expires_at)
-                .bind(&l.state);
-            match read {
-                None => query,
-                Some(read) => query.bind(read),
+            out.extend([&l.key as Param<'w>, &l.revision, &l.expires_at, &l.state]);
+            if let Some(read) = read {
+                out.push(read);
             }
         }
     }
@@ -374,8 +370,43 @@ mod tests {
             numbers.max().unwrap_or(0)
         };
         for kind in kinds {
-            assert_eq!(highest(kind.plain()), kind.params(), "{kind:?}");
-            assert_eq!(highest(&kind.cte(1, Some("g"))), kind.params(), "{kind:?}");
+            let taken = kind.types().len();
+            assert_eq!(highest(kind.plain()), taken, "{kind:?}");
+            assert_eq!(highest(&kind.cte(1, Some("g"))), taken, "{kind:?}");
+        }
+    }
+
+    /// Every write gives as many values as its statement has typed
+    /// parameters (the server would be refused at run time otherwise).
+    #[test]
+    fn every_write_gives_one_value_per_typed_parameter() {
+        use crate::store::MetaColumns;
+        let meta = || MetaColumns {
+            name: "n",
+            value: "v".into(),
+        };
+        let Write::SwapChallenge { read, to, .. } = swap("c1") else {
+            unreachable!()
+        };
+        let writes = [
+            Write::InsertChallenge(to.clone()),
+            Write::SwapChallenge {
+                read,
+                to: to.clone(),
+                closed: false,
+            },
+            swap("c1"),
+            Write::InsertMeta(meta()),
+            Write::SetMeta(meta()),
+            Write::ClearLimits,
+            limit("lock:a", None),
+            limit("lock:a", Some(1)),
+        ];
+        for write in &writes {
+            let mut values = Vec::new();
+            params(write, &mut values);
+            let kind = Kind::of(write);
+            assert_eq!(values.len(), kind.types().len(), "{kind:?}");
         }
     }
 
