@@ -451,6 +451,63 @@ async fn postgres_store_keeps_the_contract() {
     dropped_lists_land_whole_or_not_at_all(store, &url).await;
 }
 
+/// Connections PostgreSQL closed under the store (a restart, an
+/// operator's `pg_terminate_backend`) fail the statements they hold at
+/// most, and the store opens new ones: the connections it shares between
+/// requests as much as its pool's.
+#[tokio::test]
+async fn postgres_store_replaces_connections_the_database_closed() {
+    let Ok(url) = std::env::var("MFA_TEST_POSTGRES") else {
+        eprintln!("MFA_TEST_POSTGRES not set: skipped");
+        return;
+    };
+    // Its own connections carry a name of their own: only they are
+    // closed, not those of the tests running beside this one.
+    let name = fresh("store_");
+    let separator = if url.contains('?') { '&' } else { '?' };
+    let store = Store::connect(&format!("{url}{separator}application_name={name}"))
+        .await
+        .unwrap();
+    let key = fresh_key("send");
+    // Reads one after the other: each takes the next shared connection in
+    // turn, so a round of 32 meets every one of them.
+    let round = |n: usize| {
+        let (store, key) = (&store, &key);
+        async move {
+            let mut failed = 0;
+            for _ in 0..n {
+                failed += usize::from(store.limit(key).await.is_err());
+            }
+            failed
+        }
+    };
+    assert_eq!(round(32).await, 0, "every connection opened and answered");
+    let (admin, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    let killed = admin
+        .query_one(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
+             WHERE application_name = $1",
+            &[&name],
+        )
+        .await
+        .unwrap()
+        .get::<_, i64>(0);
+    assert!(killed > 0, "the store's connections were there to close");
+    let mut failed = 0;
+    for _ in 0..10 {
+        failed += round(32).await;
+    }
+    assert_eq!(
+        round(64).await,
+        0,
+        "new connections answer ({failed} failed before)"
+    );
+    store.close().await;
+}
+
 /// Polls `future` up to `polls` times, letting the runtime run between
 /// two, then drops it.
 async fn polled_then_dropped<F: std::future::Future>(future: F, polls: usize) {

@@ -38,11 +38,12 @@
 //!   costs one wake-up and one commit however many requests it serves. A
 //!   second thread checkpoints the WAL, so requests seldom wait for it.
 //!   One server process per file.
-//! - **PostgreSQL** ([`postgres`]): a pool of tokio-postgres connections; a write list is one
-//!   statement (one round trip, one commit), each write in it run only if
-//!   the one before landed; a list that writes one row twice (a right
-//!   code's lockout count and reset) is one transaction of two. Several
-//!   server processes may share the database.
+//! - **PostgreSQL** ([`postgres`]): a pool of tokio-postgres connections.
+//!   A write list is one statement (one round trip, one commit), each
+//!   write in it run only if the one before landed; a list that writes
+//!   one row twice (a right code's lockout count and reset) is one
+//!   transaction of two. Reads go pipelined on a few connections shared
+//!   by all requests. Several server processes may share the database.
 //!
 //! # Durability
 //!
