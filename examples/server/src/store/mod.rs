@@ -42,7 +42,7 @@
 //!   A write list is one statement (one round trip, one commit), each
 //!   write in it run only if the one before landed; a list that writes
 //!   one row twice (a right code's lockout count and reset) is one
-//!   transaction of two. Reads go pipelined on a few connections shared
+//!   transaction of two, sent whole in one round trip. Reads go pipelined on a few connections shared
 //!   by all requests. Several server processes may share the database.
 //!
 //! # Durability

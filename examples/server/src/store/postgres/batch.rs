@@ -171,19 +171,44 @@ impl Kind {
 /// The statement for a list of writes of these kinds (at least two): one
 /// row, one column, how many landed.
 pub fn statement(kinds: &[Kind]) -> String {
+    let (ctes, landed) = chain(kinds, None);
+    format!("WITH {ctes} SELECT {landed}")
+}
+
+/// The transaction-local setting in which a linked statement leaves how
+/// many of its writes landed, for the statement after it.
+const LANDED: &str = "mfa.landed";
+
+/// The statement for one segment of a list sent whole in one
+/// transaction ([`super::Postgres::apply`]): like [`statement`] (one
+/// write or more), but its first write runs only if the statement
+/// before it, when `after` is `Some(n)`, landed all its `n` writes, and
+/// it leaves its own count in the setting [`LANDED`] for the next one.
+/// `set_config(…, true)` lasts until the transaction ends; a statement
+/// that failed aborts the transaction, and so every one after it.
+pub fn linked(kinds: &[Kind], after: Option<usize>) -> String {
+    let gate = after.map(|n| format!("current_setting('{LANDED}', true) = '{n}'"));
+    let (ctes, landed) = chain(kinds, gate);
+    format!("WITH {ctes} SELECT set_config('{LANDED}', ({landed})::text, true)::bigint")
+}
+
+/// The CTEs of `kinds`, each gated on the one before and the first on
+/// `gate`, and the sum that counts the writes that landed.
+fn chain(kinds: &[Kind], gate: Option<String>) -> (String, String) {
     let mut ctes = Vec::with_capacity(kinds.len());
     let mut offset = 0;
     for (k, kind) in kinds.iter().enumerate() {
-        let gate = k
-            .checked_sub(1)
-            .map(|prev| format!("EXISTS (SELECT 1 FROM w{prev})"));
+        let gate = match k.checked_sub(1) {
+            Some(prev) => Some(format!("EXISTS (SELECT 1 FROM w{prev})")),
+            None => gate.clone(),
+        };
         ctes.push(shift_params(&kind.cte(k, gate.as_deref()), offset));
         offset += kind.types().len();
     }
     let counts: Vec<String> = (0..kinds.len())
         .map(|k| format!("(SELECT count(*) FROM w{k})"))
         .collect();
-    format!("WITH {} SELECT {}", ctes.join(", "), counts.join(" + "))
+    (ctes.join(", "), counts.join(" + "))
 }
 
 /// `sql` with every `$n` raised to `$(n + by)`.
@@ -348,6 +373,25 @@ mod tests {
              SELECT (SELECT count(*) FROM w0) + (SELECT count(*) FROM w1) \
              + (SELECT count(*) FROM w2)"
         );
+    }
+
+    /// A right code's reset, sent after the count and the challenge's
+    /// close: it runs only if both of them landed.
+    #[test]
+    fn a_linked_statement_waits_for_the_count_of_the_one_before() {
+        assert_eq!(
+            linked(&[Kind::SwapLimit], Some(2)),
+            "WITH w0 AS (UPDATE limits SET revision = $2, expires_at = $3, state = $4 \
+             WHERE key = $1 AND revision = $5 \
+             AND current_setting('mfa.landed', true) = '2' RETURNING 1) \
+             SELECT set_config('mfa.landed', ((SELECT count(*) FROM w0))::text, true)::bigint"
+        );
+        let first = linked(&[Kind::SwapLimit, Kind::CloseChallenge], None);
+        assert!(!first.contains("current_setting"), "{first}");
+        assert!(first.ends_with(
+            "SELECT set_config('mfa.landed', ((SELECT count(*) FROM w0) \
+             + (SELECT count(*) FROM w1))::text, true)::bigint"
+        ));
     }
 
     #[test]
