@@ -228,6 +228,15 @@ async fn a_lost_write_stops_the_list_wherever_it_stands(store: &Store) {
     long[39] = insert(&c3);
     assert_eq!(store.apply(long).await.unwrap(), 35);
     assert_eq!(revision_of(store, &c3).await, None);
+    // Three statements and more on PostgreSQL (they go one by one, where
+    // two go at once): a loss in the second or the third part.
+    for lost in [40, 67] {
+        let mut long: Vec<Write> = (0..70).map(|_| insert(&fresh_id())).collect();
+        long[lost] = insert(&c1);
+        long[69] = insert(&c3);
+        assert_eq!(store.apply(long).await.unwrap(), lost);
+        assert_eq!(revision_of(store, &c3).await, None);
+    }
 }
 
 /// A right code's list writes the number's lockout row twice (the count,
