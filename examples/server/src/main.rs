@@ -21,6 +21,10 @@ async fn main() -> Result<(), BoxError> {
     let _ = rlimit::setrlimit(rlimit::Resource::CORE, 0, 0);
     let config = Config::parse();
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    // Whatever RUST_LOG asks, not below info for the PostgreSQL driver:
+    // at debug it logs every statement's parameters (sealed rows, keyed
+    // limiter names).
+    let filter = filter.add_directive("tokio_postgres=info".parse()?);
     // Logs go to stderr: stdout carries the stdout transport's deliveries.
     // Colours only on a terminal: a log file gets plain text.
     let logs = tracing_subscriber::fmt()

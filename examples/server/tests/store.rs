@@ -518,6 +518,160 @@ async fn postgres_store_replaces_connections_the_database_closed() {
     store.close().await;
 }
 
+/// A server process opens at most 16 PostgreSQL connections however many
+/// requests run at once: the writes' pool and the reads' shared
+/// connections together.
+#[tokio::test]
+async fn postgres_store_opens_at_most_sixteen_connections() {
+    let Ok(url) = std::env::var("MFA_TEST_POSTGRES") else {
+        eprintln!("MFA_TEST_POSTGRES not set: skipped");
+        return;
+    };
+    let name = fresh("store_");
+    let separator = if url.contains('?') { '&' } else { '?' };
+    let store = Store::connect(&format!("{url}{separator}application_name={name}"))
+        .await
+        .unwrap();
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..64 {
+        let store = store.clone();
+        tasks.spawn(async move {
+            for _ in 0..4 {
+                let key = fresh_key("send");
+                store.limit(&key).await.unwrap();
+                let write = limit(&key, None, 1, 60_000);
+                assert_eq!(store.apply(vec![write]).await.unwrap(), 1);
+            }
+        });
+    }
+    while let Some(done) = tasks.join_next().await {
+        done.unwrap();
+    }
+    let (admin, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    let open: i64 = admin
+        .query_one(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1",
+            &[&name],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert!((5..=16).contains(&open), "{open} connections open");
+    store.close().await;
+}
+
+/// A shared connection that stops answering (a half-open socket: here a
+/// proxy that stops passing bytes on the connections it already has)
+/// fails the reads sent to it in bounded time and is let go: the reads
+/// after them go on new connections.
+#[tokio::test]
+async fn postgres_reads_leave_a_connection_that_stopped_answering() {
+    let Ok(url) = std::env::var("MFA_TEST_POSTGRES") else {
+        eprintln!("MFA_TEST_POSTGRES not set: skipped");
+        return;
+    };
+    let config: tokio_postgres::Config = url.parse().unwrap();
+    let tokio_postgres::config::Host::Tcp(host) = &config.get_hosts()[0] else {
+        panic!("a TCP host");
+    };
+    let upstream = format!("{host}:{}", config.get_ports()[0]);
+    let proxy = Proxy::start(upstream.clone()).await;
+    let store = Store::connect(&url.replacen(&upstream, &proxy.addr, 1))
+        .await
+        .unwrap();
+    let key = fresh_key("send");
+    for _ in 0..8 {
+        store.limit(&key).await.unwrap();
+    }
+    proxy.freeze_open_connections();
+    // One read per shared connection, at once: each fails in time.
+    let within = std::time::Duration::from_secs(15);
+    let mut stuck = tokio::task::JoinSet::new();
+    for _ in 0..4 {
+        let (store, key) = (store.clone(), key.clone());
+        stuck.spawn(async move { tokio::time::timeout(within, store.limit(&key)).await });
+    }
+    while let Some(answer) = stuck.join_next().await {
+        assert!(
+            matches!(answer, Ok(Ok(Err(_)))),
+            "a stuck read fails in time"
+        );
+    }
+    for _ in 0..8 {
+        let answer = tokio::time::timeout(within, store.limit(&key)).await;
+        assert!(
+            matches!(answer, Ok(Ok(None))),
+            "reads go on new connections"
+        );
+    }
+    store.close().await;
+}
+
+/// A TCP proxy whose connections can be made to stop passing bytes while
+/// staying open.
+struct Proxy {
+    addr: String,
+    frozen_below: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    accepted: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl Proxy {
+    async fn start(upstream: String) -> Proxy {
+        use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let frozen_below = std::sync::Arc::new(AtomicUsize::new(0));
+        let accepted = std::sync::Arc::new(AtomicUsize::new(0));
+        let (frozen, count) = (frozen_below.clone(), accepted.clone());
+        tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                let generation = count.fetch_add(1, SeqCst);
+                let server = tokio::net::TcpStream::connect(&upstream).await.unwrap();
+                let frozen = frozen.clone();
+                tokio::spawn(async move {
+                    let (mut a, mut b) = (client, server);
+                    let mut ab = [0u8; 16 << 10];
+                    let mut ba = [0u8; 16 << 10];
+                    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+                    loop {
+                        let (n, to_server) = tokio::select! {
+                            n = a.read(&mut ab) => (n, true),
+                            n = b.read(&mut ba) => (n, false),
+                        };
+                        let Ok(n @ 1..) = n else { return };
+                        if generation < frozen.load(SeqCst) {
+                            // Frozen: hold both sockets, pass nothing on.
+                            std::future::pending::<()>().await;
+                        }
+                        let written = if to_server {
+                            b.write_all(&ab[..n]).await
+                        } else {
+                            a.write_all(&ba[..n]).await
+                        };
+                        if written.is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        Proxy {
+            addr,
+            frozen_below,
+            accepted,
+        }
+    }
+
+    /// Every connection open now passes nothing more; new ones do.
+    fn freeze_open_connections(&self) {
+        use std::sync::atomic::Ordering::SeqCst;
+        self.frozen_below.store(self.accepted.load(SeqCst), SeqCst);
+    }
+}
+
 /// Polls `future` up to `polls` times, letting the runtime run between
 /// two, then drops it.
 async fn polled_then_dropped<F: std::future::Future>(future: F, polls: usize) {

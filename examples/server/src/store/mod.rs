@@ -72,9 +72,14 @@ pub enum Error {
     /// the batch it failed (the whole transaction rolled back).
     #[error("SQLite: {0}")]
     Sqlite(Arc<rusqlite::Error>),
-    /// PostgreSQL refused, or the connection to it failed.
-    #[error("PostgreSQL: {0}")]
+    /// PostgreSQL refused, or the connection to it failed. Shown with
+    /// PostgreSQL's code and message, without its detail (which can
+    /// quote a row's values).
+    #[error("PostgreSQL: {}", postgres_reason(.0))]
     Postgres(#[from] tokio_postgres::Error),
+    /// A read on a shared PostgreSQL connection had no answer in time.
+    #[error("PostgreSQL: no answer to a read within {0:?}")]
+    ReadTimeout(std::time::Duration),
     /// No PostgreSQL connection came free or opened in time.
     #[error("PostgreSQL pool: {0}")]
     Pool(#[from] deadpool_postgres::PoolError),
@@ -92,6 +97,17 @@ pub enum Error {
     /// another version): the server will not start on it.
     #[error("the database file is inconsistent: {0}")]
     Inconsistent(String),
+}
+
+/// What went wrong on PostgreSQL: the error's code and message if the
+/// database answered with one, else the driver's words and their cause.
+fn postgres_reason(e: &tokio_postgres::Error) -> String {
+    use std::error::Error as _;
+    match (e.as_db_error(), e.source()) {
+        (Some(db), _) => format!("{} {}: {}", db.severity(), db.code().code(), db.message()),
+        (None, Some(cause)) => format!("{e}: {cause}"),
+        (None, None) => e.to_string(),
+    }
 }
 
 impl From<rusqlite::Error> for Error {

@@ -48,14 +48,19 @@ pub struct Postgres {
     shared: Arc<Shared>,
 }
 
-/// Most connections the pool opens.
+/// Most connections a server process opens: the writes' pool and the
+/// reads' shared connections together.
 const POOL_SIZE: usize = 16;
 
-/// Connections the reads share (`postgres/shared.rs`), taken from the
-/// pool's [`POOL_SIZE`]. Alternated runs at 100,000 challenges: four
-/// served verifies faster than two, and as fast as the pool alone
-/// served issues (docs/PERFORMANCE.md).
+/// Connections the reads share (`postgres/shared.rs`), out of
+/// [`POOL_SIZE`]. Alternated runs at 100,000 challenges: four served
+/// verifies faster than two, and as fast as the pool alone served issues
+/// (docs/PERFORMANCE.md).
 const SHARED_READERS: usize = 4;
+
+/// How long a read (a row by its key) may take on a shared connection
+/// before it fails and the connection is let go.
+const READ_WITHIN: Duration = Duration::from_secs(5);
 
 /// How long a request waits for a free connection, and for a new one to
 /// open, before it fails (500).
@@ -80,8 +85,10 @@ impl Postgres {
                 recycling_method: RecyclingMethod::Fast,
             },
         );
+        // The shared connections leave the pool once taken, and it opens
+        // others in their place: together at most `POOL_SIZE`.
         let pool = Pool::builder(manager)
-            .max_size(POOL_SIZE)
+            .max_size(POOL_SIZE - SHARED_READERS)
             .wait_timeout(Some(POOL_WAIT))
             .create_timeout(Some(POOL_WAIT))
             .runtime(Runtime::Tokio1)
@@ -113,9 +120,12 @@ impl Postgres {
 
     /// See [`super::Store::challenge`].
     pub async fn challenge(&self, id: &str) -> Result<Option<ChallengeRow>, Error> {
-        let client = self.shared.client().await?;
-        let statement = client.prepare_cached(sql::CHALLENGE).await?;
-        let Some(row) = client.query_opt(&statement, &[&id]).await? else {
+        let params: [Param<'_>; 1] = [&id];
+        let Some(row) = self
+            .shared
+            .query_opt(sql::CHALLENGE, &params, READ_WITHIN)
+            .await?
+        else {
             return Ok(None);
         };
         Ok(Some(ChallengeRow {
@@ -127,9 +137,11 @@ impl Postgres {
 
     /// See [`super::Store::limit`].
     pub async fn limit(&self, key: &str) -> Result<Option<LimitRow>, Error> {
-        let client = self.shared.client().await?;
-        let statement = client.prepare_cached(sql::LIMIT).await?;
-        let Some(row) = client.query_opt(&statement, &[&key]).await? else {
+        let Some(row) = self
+            .shared
+            .query_opt(sql::LIMIT, &[&key], READ_WITHIN)
+            .await?
+        else {
             return Ok(None);
         };
         Ok(Some(LimitRow {

@@ -16,54 +16,123 @@
 //! (alternated runs: issues ran 0.85–1.01 times as fast with every
 //! single-statement write shared).
 
-use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use deadpool_postgres::{ClientWrapper, Object, Pool};
+use tokio_postgres::Row;
 
 use super::super::Error;
+use super::batch::Param;
 
 /// The shared connections, taken from the pool once and kept.
 pub struct Shared {
     pool: Pool,
-    slots: Box<[Mutex<Option<Arc<ClientWrapper>>>]>,
+    slots: Box<[Slot]>,
     next: AtomicUsize,
+    closed: AtomicBool,
+}
+
+/// One shared connection, or none yet.
+#[derive(Default)]
+struct Slot {
+    held: Mutex<Option<Arc<ClientWrapper>>>,
+    /// Held while a new connection opens, so that the reads that find
+    /// the slot empty at once open one, not one each.
+    opening: tokio::sync::Mutex<()>,
+}
+
+impl Slot {
+    fn open(&self) -> Option<Arc<ClientWrapper>> {
+        let held = self.held.lock().unwrap_or_else(PoisonError::into_inner);
+        held.clone().filter(|c| !c.is_closed())
+    }
+
+    /// Lets `client` go if the slot still holds it.
+    fn evict(&self, client: &Arc<ClientWrapper>) {
+        let mut held = self.held.lock().unwrap_or_else(PoisonError::into_inner);
+        if held.as_ref().is_some_and(|c| Arc::ptr_eq(c, client)) {
+            *held = None;
+        }
+    }
 }
 
 impl Shared {
-    /// `count` connections, opened from `pool` when first used.
+    /// `count` connections, taken from `pool` when first used (the pool
+    /// opens as many fewer of its own: a taken connection leaves it).
     pub fn new(pool: Pool, count: usize) -> Shared {
         Shared {
             pool,
-            slots: (0..count.max(1)).map(|_| Mutex::new(None)).collect(),
+            slots: (0..count.max(1)).map(|_| Slot::default()).collect(),
             next: AtomicUsize::new(0),
+            closed: AtomicBool::new(false),
         }
     }
 
-    /// The next connection in turn; a new one in place of one that
-    /// closed (the statements in flight on it failed, and every later
-    /// one would).
-    pub async fn client(&self) -> Result<Arc<ClientWrapper>, Error> {
+    /// Runs the read `sql` on the next shared connection in turn: at most
+    /// one row. A read that has no answer within `within` fails, and so
+    /// does one on a connection that closed; either way the connection
+    /// is let go, and the next read on its slot opens a new one (a
+    /// connection that stopped answering, a half-open socket, would
+    /// otherwise hold every read sent to it).
+    pub async fn query_opt(
+        &self,
+        sql: &str,
+        params: &[Param<'_>],
+        within: Duration,
+    ) -> Result<Option<Row>, Error> {
         let slot = &self.slots[self.next.fetch_add(1, Relaxed) % self.slots.len()];
-        let open = |held: &Option<Arc<ClientWrapper>>| held.clone().filter(|c| !c.is_closed());
-        if let Some(client) = open(&slot.lock().unwrap_or_else(PoisonError::into_inner)) {
+        let client = self.client(slot).await?;
+        let read = async {
+            let statement = client.prepare_cached(sql).await?;
+            Ok::<_, Error>(client.query_opt(&statement, params).await?)
+        };
+        match tokio::time::timeout(within, read).await {
+            Ok(Ok(row)) => Ok(row),
+            Ok(Err(e)) => {
+                if client.is_closed() {
+                    slot.evict(&client);
+                }
+                Err(e)
+            }
+            Err(_) => {
+                slot.evict(&client);
+                Err(Error::ReadTimeout(within))
+            }
+        }
+    }
+
+    /// The slot's connection, or a new one in place of one that closed.
+    async fn client(&self, slot: &Slot) -> Result<Arc<ClientWrapper>, Error> {
+        if let Some(client) = slot.open() {
+            return Ok(client);
+        }
+        let _opening = slot.opening.lock().await;
+        // Another read may have opened one meanwhile.
+        if let Some(client) = slot.open() {
             return Ok(client);
         }
         let fresh = Arc::new(Object::take(self.pool.get().await?));
-        let mut held = slot.lock().unwrap_or_else(PoisonError::into_inner);
-        // Another request may have opened one meanwhile: keep that one.
-        if let Some(client) = open(&held) {
-            return Ok(client);
+        let mut held = slot.held.lock().unwrap_or_else(PoisonError::into_inner);
+        // Checked under the slot's lock, which `close` takes too: no
+        // connection is kept after the store closed.
+        if self.closed.load(Relaxed) {
+            return Err(Error::Closed);
         }
         *held = Some(fresh.clone());
         Ok(fresh)
     }
 
-    /// Lets the shared connections go: each closes once the statements
-    /// in flight on it are answered.
+    /// Lets the shared connections go: each closes once the reads in
+    /// flight on it are answered. Later reads fail.
     pub fn close(&self) {
+        self.closed.store(true, Relaxed);
         for slot in &self.slots {
-            slot.lock().unwrap_or_else(PoisonError::into_inner).take();
+            slot.held
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take();
         }
     }
 }
