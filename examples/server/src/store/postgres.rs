@@ -69,9 +69,10 @@ const POOL_WAIT: Duration = Duration::from_secs(10);
 impl Postgres {
     /// Connects and creates the tables if missing.
     pub async fn connect(url: &str) -> Result<Postgres, Error> {
-        let config: tokio_postgres::Config = url
+        let mut config: tokio_postgres::Config = url
             .parse()
             .map_err(|e| Error::Url(format!("the PostgreSQL URL: {e}")))?;
+        lose_dead_peers(&mut config);
         // A connection handed back is handed out again without a test
         // statement: a broken one shows as a failed statement (500) and
         // is dropped, where a test would cost a round trip per request.
@@ -247,6 +248,25 @@ impl Postgres {
     }
 }
 
+/// How long sent bytes may go unacknowledged, and an idle connection
+/// unprobed, before the kernel closes the connection: then its
+/// statements fail and the pool and the shared reads let it go, where a
+/// peer that vanished (a host down, a dropped route) would hold its
+/// requests until the kernel's own limits, minutes to hours.
+const DEAD_PEER: Duration = Duration::from_secs(20);
+
+/// Sets the TCP user timeout and keepalives to [`DEAD_PEER`], unless the
+/// URL sets them (`tcp_user_timeout`, `keepalives_idle`).
+fn lose_dead_peers(config: &mut tokio_postgres::Config) {
+    if config.get_tcp_user_timeout().is_none() {
+        config.tcp_user_timeout(DEAD_PEER);
+    }
+    // The URL cannot tell its idle time from the default (2 hours).
+    if config.get_keepalives_idle() == Duration::from_secs(2 * 60 * 60) {
+        config.keepalives_idle(DEAD_PEER);
+    }
+}
+
 /// Sends `BEGIN`, `first`, `second` and `COMMIT` at once: one round trip,
 /// and the backend runs them in one wake-up. They go in this order at the
 /// first poll (`join!` in its `biased` mode polls in order, and each
@@ -343,5 +363,25 @@ impl<'w> Prepared<'w> {
             return Ok(usize::from(changed || matches!(write, Write::ClearLimits)));
         }
         count(&on.query_one(&self.statement, &params).await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dead_peers_are_lost_in_seconds_unless_the_url_says_otherwise() {
+        let mut config: tokio_postgres::Config = "postgres://h/db".parse().unwrap();
+        lose_dead_peers(&mut config);
+        assert_eq!(config.get_tcp_user_timeout(), Some(&DEAD_PEER));
+        assert_eq!(config.get_keepalives_idle(), DEAD_PEER);
+        let mut config: tokio_postgres::Config =
+            "postgres://h/db?tcp_user_timeout=3&keepalives_idle=4"
+                .parse()
+                .unwrap();
+        lose_dead_peers(&mut config);
+        assert_eq!(config.get_tcp_user_timeout(), Some(&Duration::from_secs(3)));
+        assert_eq!(config.get_keepalives_idle(), Duration::from_secs(4));
     }
 }
