@@ -461,6 +461,26 @@ async fn postgres_store_keeps_the_contract() {
     dropped_lists_land_whole_or_not_at_all(store, &url).await;
 }
 
+/// A store on `url` whose connections carry a fresh `application_name`,
+/// and that name: a test can find (or close) its connections alone.
+async fn named_store(url: &str) -> (Store, String) {
+    let name = fresh("store_");
+    let separator = if url.contains('?') { '&' } else { '?' };
+    let store = Store::connect(&format!("{url}{separator}application_name={name}"))
+        .await
+        .unwrap();
+    (store, name)
+}
+
+/// A connection of the test's own to `url`, beside the store's.
+async fn connect_aside(url: &str) -> tokio_postgres::Client {
+    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    client
+}
+
 /// Connections PostgreSQL closed under the store (a restart, an
 /// operator's `pg_terminate_backend`) fail the statements they hold at
 /// most, and the store opens new ones: the connections it shares between
@@ -473,11 +493,7 @@ async fn postgres_store_replaces_connections_the_database_closed() {
     };
     // Its own connections carry a name of their own: only they are
     // closed, not those of the tests running beside this one.
-    let name = fresh("store_");
-    let separator = if url.contains('?') { '&' } else { '?' };
-    let store = Store::connect(&format!("{url}{separator}application_name={name}"))
-        .await
-        .unwrap();
+    let (store, name) = named_store(&url).await;
     let key = fresh_key("send");
     // Reads one after the other: each takes the next shared connection in
     // turn, so a round of 32 meets every one of them.
@@ -492,10 +508,7 @@ async fn postgres_store_replaces_connections_the_database_closed() {
         }
     };
     assert_eq!(round(32).await, 0, "every connection opened and answered");
-    let (admin, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
-        .await
-        .unwrap();
-    tokio::spawn(connection);
+    let admin = connect_aside(&url).await;
     let killed = admin
         .query_one(
             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
@@ -527,11 +540,7 @@ async fn postgres_store_opens_at_most_sixteen_connections() {
         eprintln!("MFA_TEST_POSTGRES not set: skipped");
         return;
     };
-    let name = fresh("store_");
-    let separator = if url.contains('?') { '&' } else { '?' };
-    let store = Store::connect(&format!("{url}{separator}application_name={name}"))
-        .await
-        .unwrap();
+    let (store, name) = named_store(&url).await;
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..64 {
         let store = store.clone();
@@ -547,10 +556,7 @@ async fn postgres_store_opens_at_most_sixteen_connections() {
     while let Some(done) = tasks.join_next().await {
         done.unwrap();
     }
-    let (admin, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
-        .await
-        .unwrap();
-    tokio::spawn(connection);
+    let admin = connect_aside(&url).await;
     let open: i64 = admin
         .query_one(
             "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1",
@@ -695,10 +701,7 @@ async fn postgres_start_beside_an_open_write_takes_no_table_lock() {
         return;
     };
     Store::connect(&url).await.unwrap().close().await;
-    let (mut client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
-        .await
-        .unwrap();
-    tokio::spawn(connection);
+    let mut client = connect_aside(&url).await;
     let open = client.transaction().await.unwrap();
     open.execute(
         "INSERT INTO limits (key, revision, expires_at, state) VALUES ($1, 1, 1, '')",
