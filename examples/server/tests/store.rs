@@ -452,13 +452,22 @@ async fn sqlite_store_keeps_the_contract() {
 
 #[tokio::test]
 async fn postgres_store_keeps_the_contract() {
-    let Ok(url) = std::env::var("MFA_TEST_POSTGRES") else {
-        eprintln!("MFA_TEST_POSTGRES not set: skipped");
+    let Some(url) = postgres_url() else {
         return;
     };
     let store = Store::connect(&url).await.unwrap();
     contract(&store).await;
     dropped_lists_land_whole_or_not_at_all(store, &url).await;
+}
+
+/// The database of the PostgreSQL tests (`MFA_TEST_POSTGRES`), or `None`
+/// (said on stderr): the test is skipped.
+fn postgres_url() -> Option<String> {
+    let url = std::env::var("MFA_TEST_POSTGRES").ok();
+    if url.is_none() {
+        eprintln!("MFA_TEST_POSTGRES not set: skipped");
+    }
+    url
 }
 
 /// A store on `url` whose connections carry a fresh `application_name`,
@@ -487,8 +496,7 @@ async fn connect_aside(url: &str) -> tokio_postgres::Client {
 /// requests as much as its pool's.
 #[tokio::test]
 async fn postgres_store_replaces_connections_the_database_closed() {
-    let Ok(url) = std::env::var("MFA_TEST_POSTGRES") else {
-        eprintln!("MFA_TEST_POSTGRES not set: skipped");
+    let Some(url) = postgres_url() else {
         return;
     };
     // Its own connections carry a name of their own: only they are
@@ -536,8 +544,7 @@ async fn postgres_store_replaces_connections_the_database_closed() {
 /// connections together.
 #[tokio::test]
 async fn postgres_store_opens_at_most_sixteen_connections() {
-    let Ok(url) = std::env::var("MFA_TEST_POSTGRES") else {
-        eprintln!("MFA_TEST_POSTGRES not set: skipped");
+    let Some(url) = postgres_url() else {
         return;
     };
     let (store, name) = named_store(&url).await;
@@ -575,8 +582,7 @@ async fn postgres_store_opens_at_most_sixteen_connections() {
 /// after them go on new connections.
 #[tokio::test]
 async fn postgres_reads_leave_a_connection_that_stopped_answering() {
-    let Ok(url) = std::env::var("MFA_TEST_POSTGRES") else {
-        eprintln!("MFA_TEST_POSTGRES not set: skipped");
+    let Some(url) = postgres_url() else {
         return;
     };
     let config: tokio_postgres::Config = url.parse().unwrap();
@@ -696,8 +702,7 @@ async fn polled_then_dropped<F: std::future::Future>(future: F, polls: usize) {
 /// open transaction, and could deadlock with one holding two tables).
 #[tokio::test]
 async fn postgres_start_beside_an_open_write_takes_no_table_lock() {
-    let Ok(url) = std::env::var("MFA_TEST_POSTGRES") else {
-        eprintln!("MFA_TEST_POSTGRES not set: skipped");
+    let Some(url) = postgres_url() else {
         return;
     };
     Store::connect(&url).await.unwrap().close().await;

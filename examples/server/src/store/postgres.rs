@@ -121,10 +121,9 @@ impl Postgres {
 
     /// See [`super::Store::challenge`].
     pub async fn challenge(&self, id: &str) -> Result<Option<ChallengeRow>, Error> {
-        let params: [Param<'_>; 1] = [&id];
         let Some(row) = self
             .shared
-            .query_opt(sql::CHALLENGE, &params, READ_WITHIN)
+            .query_opt(sql::CHALLENGE, &[&id], READ_WITHIN)
             .await?
         else {
             return Ok(None);
