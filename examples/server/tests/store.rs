@@ -431,12 +431,66 @@ async fn dropped_lists_land_whole_or_not_at_all(store: Store, url: &str) {
     other.close().await;
 }
 
+/// Lists that run at once keep their meaning however the store groups
+/// them (SQLite's writer and PostgreSQL's committers each commit the
+/// lists waiting together): of many swaps of one row from one revision
+/// exactly one lands, a list whose first write loses writes nothing,
+/// and a list that writes one row twice lands whole, beside the others.
+async fn concurrent_lists_keep_their_meaning(store: &Store) {
+    let contested = fresh_key("lock");
+    let first = vec![limit(&contested, None, 1, 60_000)];
+    assert_eq!(store.apply(first).await.unwrap(), 1);
+    let mut tasks = tokio::task::JoinSet::new();
+    for n in 0..48_i64 {
+        // Many swaps of one row from revision 1: one wins.
+        let store_ = store.clone();
+        let swap_one = vec![limit(&contested, Some(1), 100 + n, 60_000)];
+        tasks.spawn(async move { ("contested", n, store_.apply(swap_one).await.unwrap()) });
+        // A right code's list: count, close, reset; it lands whole.
+        let (key, id) = (fresh_key("lock"), fresh_id());
+        let insert = vec![Write::InsertChallenge(challenge(&id, 0, 40_000))];
+        assert_eq!(store.apply(insert).await.unwrap(), 1);
+        let store_ = store.clone();
+        let twice = vec![
+            limit(&key, None, 1, 60_000),
+            swap(&id, 0, 1, true),
+            limit(&key, Some(1), 2, 60_000),
+        ];
+        tasks.spawn(async move { ("twice", n, store_.apply(twice).await.unwrap()) });
+        // A list whose first write loses: its second is not written.
+        let (lost, after) = (fresh_key("send"), fresh_id());
+        let store_ = store.clone();
+        let stopped = vec![
+            limit(&lost, Some(7), 8, 60_000),
+            Write::InsertChallenge(challenge(&after, 0, 40_000)),
+        ];
+        tasks.spawn(async move {
+            let landed = store_.apply(stopped).await.unwrap();
+            assert_eq!(revision_of(&store_, &after).await, None);
+            ("stopped", n, landed)
+        });
+    }
+    let mut winners = Vec::new();
+    while let Some(done) = tasks.join_next().await {
+        match done.unwrap() {
+            ("contested", n, 1) => winners.push(n),
+            ("contested", _, landed) => assert_eq!(landed, 0),
+            ("twice", _, landed) => assert_eq!(landed, 3),
+            (_, _, landed) => assert_eq!(landed, 0),
+        }
+    }
+    assert_eq!(winners.len(), 1, "one swap from revision 1 lands");
+    let revision = limit_revision(store, &contested).await;
+    assert_eq!(revision, Some(100 + winners[0]));
+}
+
 async fn contract(store: &Store) {
     write_lists_stop_at_the_first_lost_write(store).await;
     a_lost_write_stops_the_list_wherever_it_stands(store).await;
     a_list_may_write_one_row_twice(store).await;
     every_kind_of_write_keeps_its_meaning_in_a_list(store).await;
     clear_limits_lands_in_a_list_once_reached(store).await;
+    concurrent_lists_keep_their_meaning(store).await;
     only_a_closing_swap_moves_sweep_at(store).await;
     the_sweep_takes_every_old_row_in_chunks(store).await;
 }
@@ -573,6 +627,72 @@ async fn postgres_store_opens_at_most_sixteen_connections() {
         .unwrap()
         .get(0);
     assert!((5..=16).contains(&open), "{open} connections open");
+    store.close().await;
+}
+
+/// A busy store commits many requests' lists together: 200 inserts
+/// sent at once take far fewer transactions than 200 (PostgreSQL marks
+/// each row with the transaction that inserted it, `xmin`). Before group
+/// commit each list was a transaction of its own.
+#[tokio::test]
+async fn postgres_lists_sent_at_once_share_commits() {
+    let Some(url) = postgres_url() else {
+        return;
+    };
+    let store = Store::connect(&url).await.unwrap();
+    let ids: Vec<String> = (0..200).map(|_| fresh_id()).collect();
+    let mut tasks = tokio::task::JoinSet::new();
+    for id in &ids {
+        let (store, insert) = (store.clone(), challenge(id, 0, 40_000));
+        tasks.spawn(async move { store.apply(vec![Write::InsertChallenge(insert)]).await });
+    }
+    while let Some(done) = tasks.join_next().await {
+        assert_eq!(done.unwrap().unwrap(), 1);
+    }
+    let admin = connect_aside(&url).await;
+    let transactions: i64 = admin
+        .query_one(
+            "SELECT count(DISTINCT xmin::text) FROM challenges WHERE id = ANY($1)",
+            &[&ids],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert!(
+        transactions <= 100,
+        "{transactions} transactions for 200 lists"
+    );
+    store.close().await;
+}
+
+/// A list PostgreSQL refuses (here a text with a NUL byte) fails alone:
+/// the lists committed in a group with it land all the same.
+#[tokio::test]
+async fn postgres_a_refused_list_fails_alone() {
+    let Some(url) = postgres_url() else {
+        return;
+    };
+    let store = Store::connect(&url).await.unwrap();
+    let mut tasks = tokio::task::JoinSet::new();
+    for n in 0..64 {
+        let store = store.clone();
+        let id = if n == 31 {
+            format!("{}\0", fresh_id())
+        } else {
+            fresh_id()
+        };
+        let insert = vec![Write::InsertChallenge(challenge(&id, 0, 40_000))];
+        tasks.spawn(async move { (n, id, store.apply(insert).await) });
+    }
+    while let Some(done) = tasks.join_next().await {
+        match done.unwrap() {
+            (31, _, landed) => assert!(landed.is_err(), "a NUL in a text: {landed:?}"),
+            (_, id, landed) => {
+                assert_eq!(landed.unwrap(), 1);
+                assert_eq!(revision_of(&store, &id).await, Some(0));
+            }
+        }
+    }
     store.close().await;
 }
 

@@ -39,11 +39,14 @@
 //!   second thread checkpoints the WAL, so requests seldom wait for it.
 //!   One server process per file.
 //! - **PostgreSQL** ([`postgres`]): a pool of tokio-postgres connections.
-//!   A write list is one statement (one round trip, one commit), each
-//!   write in it run only if the one before landed; a list that writes
-//!   one row twice (a right code's lockout count and reset) is one
-//!   transaction of two, sent whole in one round trip. Reads go pipelined on a few connections shared
-//!   by all requests. Several server processes may share the database.
+//!   A write list is one statement, each write in it run only if the one
+//!   before landed; a list that writes one row twice (a right code's
+//!   lockout count and reset) is a chain of two. A few committer tasks
+//!   run the lists: one that finds them free runs alone (one round trip,
+//!   one commit); those that arrive while they are busy run together, in
+//!   one transaction (group commit, as on SQLite). Reads go pipelined on
+//!   a few connections shared by all requests. Several server processes
+//!   may share the database.
 //!
 //! # Durability
 //!
@@ -83,6 +86,11 @@ pub enum Error {
     /// No PostgreSQL connection came free or opened in time.
     #[error("PostgreSQL pool: {0}")]
     Pool(#[from] deadpool_postgres::PoolError),
+    /// A group commit's failure, shared by every request of the group:
+    /// no connection for it, or its `COMMIT` failed, so that what landed
+    /// is unknown (see `postgres/group.rs`).
+    #[error("{0} (a group commit)")]
+    Group(Arc<Error>),
     /// The store was closed (the server is stopping).
     #[error("the store is closed")]
     Closed,

@@ -1,23 +1,26 @@
 //! PostgreSQL through a pool of tokio-postgres connections
 //! (deadpool-postgres). Several server processes may share the database:
 //! every change is a compare-and-swap, and a write list is one statement
-//! (`postgres/batch.rs`). A request's reads (its challenge, its limiter
-//! rows) go on a few connections that many requests share at once,
-//! pipelined (`postgres/shared.rs`); writes take a connection of their
-//! own.
+//! (`postgres/batch.rs`) run on one connection (`postgres/list.rs`). A
+//! few committer tasks run the lists, those that arrive together in one
+//! transaction (`postgres/group.rs`). A request's reads (its challenge,
+//! its limiter rows) go on a few connections that many requests share at
+//! once, pipelined (`postgres/shared.rs`).
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
-use tokio_postgres::{GenericClient, NoTls, Statement};
+use tokio_postgres::NoTls;
 
 use super::{ChallengeRow, Error, LimitRow, Write, sql};
 
 mod batch;
+mod group;
+mod list;
 mod shared;
 
-use batch::{Kind, Param};
+use group::Group;
 use shared::Shared;
 
 /// Several processes may start at once: one creates the schema at a time.
@@ -46,6 +49,7 @@ const SCHEMA_PRESENT: &str = "SELECT to_regclass('challenges') IS NOT NULL \
 pub struct Postgres {
     pool: Pool,
     shared: Arc<Shared>,
+    group: Arc<Group>,
 }
 
 /// Most connections a server process opens: the writes' pool and the
@@ -115,6 +119,7 @@ impl Postgres {
         drop(client);
         Ok(Postgres {
             shared: Arc::new(Shared::new(pool.clone(), SHARED_READERS)),
+            group: Arc::new(Group::start(&pool)),
             pool,
         })
     }
@@ -150,53 +155,10 @@ impl Postgres {
         }))
     }
 
-    /// See [`super::Store::apply`]: one statement, in autocommit (one
-    /// round trip, one commit). A list that touches a row twice (a right
-    /// code's: the lockout's count, the challenge's close, the count's
-    /// reset) is two statements in one transaction, sent whole in one
-    /// round trip with its `BEGIN` and `COMMIT`, the second run only if
-    /// the first landed whole (see `postgres/batch.rs`). A longer list
-    /// (more than 32 writes, or a row touched three times) goes statement
-    /// by statement in one transaction.
-    ///
-    /// A request's future can be dropped anywhere (its client went away
-    /// and the server is stopping, see `http/run_to_end.rs`). Nothing is
-    /// left half done on the connection then: tokio-postgres sends every
-    /// message of a statement at its first poll and reads its answer even
-    /// when nobody waits for it any more; a list sent whole is sent at its
-    /// first poll, `COMMIT` included; and a transaction (or a `BEGIN`
-    /// still unanswered) dropped before its commit queues a `ROLLBACK`
-    /// ahead of whatever the connection runs next.
+    /// See [`super::Store::apply`]: the list goes to the committers,
+    /// alone or in a group with others (`postgres/group.rs`).
     pub async fn apply(&self, writes: Vec<Write>) -> Result<usize, Error> {
-        let segments = batch::segments(&writes);
-        if segments.is_empty() {
-            return Ok(0);
-        }
-        let mut client = self.pool.get().await?;
-        match segments[..] {
-            [only] => return Prepared::alone(&client, only).await?.run(&**client).await,
-            [first, second] => {
-                let first = Prepared::linked(&client, first, None).await?;
-                let second = Prepared::linked(&client, second, Some(first.writes.len())).await?;
-                return sent_whole(&client, &first, &second).await;
-            }
-            _ => {}
-        }
-        let mut prepared = Vec::with_capacity(segments.len());
-        for segment in &segments {
-            prepared.push(Prepared::alone(&client, segment).await?);
-        }
-        let tx = client.transaction().await?;
-        let mut landed = 0;
-        for segment in &prepared {
-            let n = segment.run(&*tx).await?;
-            landed += n;
-            if n < segment.writes.len() {
-                break;
-            }
-        }
-        tx.commit().await?;
-        Ok(landed)
+        self.group.apply(writes).await
     }
 
     /// One step of [`super::Store::sweep`].
@@ -263,105 +225,6 @@ fn lose_dead_peers(config: &mut tokio_postgres::Config) {
     // The URL cannot tell its idle time from the default (2 hours).
     if config.get_keepalives_idle() == Duration::from_secs(2 * 60 * 60) {
         config.keepalives_idle(DEAD_PEER);
-    }
-}
-
-/// Sends `BEGIN`, `first`, `second` and `COMMIT` at once: one round trip,
-/// and the backend runs them in one wake-up. They go in this order at the
-/// first poll (`join!` in its `biased` mode polls in order, and each
-/// statement is sent at its first poll). `second` runs only if `first`
-/// landed whole ([`batch::linked`]); a statement that fails aborts the
-/// transaction, and the `COMMIT` then rolls it back. Returns how many
-/// writes landed, or the first error.
-async fn sent_whole(
-    client: &tokio_postgres::Client,
-    first: &Prepared<'_>,
-    second: &Prepared<'_>,
-) -> Result<usize, Error> {
-    let (one, two) = (first.params(), second.params());
-    let (begin, one, two, commit) = tokio::join!(
-        biased;
-        client.batch_execute("BEGIN"),
-        client.query_one(&first.statement, &one),
-        client.query_one(&second.statement, &two),
-        client.batch_execute("COMMIT"),
-    );
-    begin?;
-    let landed = count(&one?)? + count(&two?)?;
-    commit?;
-    Ok(landed)
-}
-
-/// The count a list's statement answers: how many of its writes landed.
-fn count(row: &tokio_postgres::Row) -> Result<usize, Error> {
-    let landed: i64 = row.try_get(0)?;
-    Ok(usize::try_from(landed).unwrap_or(0))
-}
-
-/// One statement of a write list, prepared on the connection that runs
-/// it, with its writes.
-struct Prepared<'w> {
-    statement: Statement,
-    writes: &'w [Write],
-}
-
-impl<'w> Prepared<'w> {
-    /// Prepares `writes` (no two on one row) as one statement on its
-    /// own: the plain one for a single write, else [`batch::statement`]'s.
-    /// The pool keeps it for the next list of the same kinds on this
-    /// connection.
-    async fn alone(
-        client: &deadpool_postgres::ClientWrapper,
-        writes: &'w [Write],
-    ) -> Result<Prepared<'w>, Error> {
-        let kinds: Vec<Kind> = writes.iter().map(Kind::of).collect();
-        let sql = match kinds[..] {
-            [kind] => std::borrow::Cow::Borrowed(kind.plain()),
-            _ => std::borrow::Cow::Owned(batch::statement(&kinds)),
-        };
-        Self::prepare(client, &sql, &kinds, writes).await
-    }
-
-    /// Prepares `writes` as a statement of a list sent whole
-    /// ([`batch::linked`]).
-    async fn linked(
-        client: &deadpool_postgres::ClientWrapper,
-        writes: &'w [Write],
-        after: Option<usize>,
-    ) -> Result<Prepared<'w>, Error> {
-        let kinds: Vec<Kind> = writes.iter().map(Kind::of).collect();
-        Self::prepare(client, &batch::linked(&kinds, after), &kinds, writes).await
-    }
-
-    async fn prepare(
-        client: &deadpool_postgres::ClientWrapper,
-        sql: &str,
-        kinds: &[Kind],
-        writes: &'w [Write],
-    ) -> Result<Prepared<'w>, Error> {
-        let types: Vec<_> = kinds.iter().flat_map(|k| k.types()).cloned().collect();
-        let statement = client.prepare_typed_cached(sql, &types).await?;
-        Ok(Prepared { statement, writes })
-    }
-
-    /// The values of its parameters, in order.
-    fn params(&self) -> Vec<Param<'w>> {
-        let mut params = Vec::with_capacity(6 * self.writes.len());
-        for write in self.writes {
-            batch::params(write, &mut params);
-        }
-        params
-    }
-
-    /// Runs it on its own on `on` (the connection, or a transaction on
-    /// it). Returns how many writes landed.
-    async fn run(&self, on: &impl GenericClient) -> Result<usize, Error> {
-        let params = self.params();
-        if let [write] = self.writes {
-            let changed = on.execute(&self.statement, &params).await? == 1;
-            return Ok(usize::from(changed || matches!(write, Write::ClearLimits)));
-        }
-        count(&on.query_one(&self.statement, &params).await?)
     }
 }
 

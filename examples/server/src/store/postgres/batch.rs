@@ -263,8 +263,9 @@ pub fn params<'w>(write: &'w Write, out: &mut Vec<Param<'w>>) {
     }
 }
 
-/// The row a write changes, to find a list's second write to one row.
-#[derive(Debug, PartialEq, Eq)]
+/// The row a write changes, to find a list's second write to one row,
+/// and to order a group's lists by the row each takes first.
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Row<'w> {
     Challenge(&'w str),
     Limit(&'w str),
@@ -289,6 +290,13 @@ impl<'w> Row<'w> {
             _ => self == other,
         }
     }
+}
+
+/// What a group's lists are sorted by (`postgres/group.rs`): the row
+/// each list's first write touches. Lists sorted by it take their first
+/// rows in one order.
+pub fn lock_order(writes: &[Write]) -> Option<impl Ord + '_> {
+    writes.first().map(Row::of)
 }
 
 /// `writes` cut into runs that are each one statement: no two writes of a

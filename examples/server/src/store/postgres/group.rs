@@ -1,0 +1,239 @@
+//! Group commit: the write lists of requests that arrive while others
+//! commit go together, in one transaction on one connection.
+//!
+//! A few committer tasks take lists from one queue. A committer that is
+//! free takes the first list waiting, and every other one waiting behind
+//! it up to [`GROUP_MAX`]; a list that finds the queue empty goes alone,
+//! as it always did (`postgres/list.rs`). A group of several is
+//!
+//! ```text
+//! BEGIN; <each list's statements, list after list>   -- one round trip
+//! COMMIT                                             -- a second
+//! ```
+//!
+//! So a busy server pays one commit (one flush of the WAL), two wake-ups
+//! of one backend and two round trips per group, where each request paid
+//! its own.
+//!
+//! Each list keeps its meaning. Its statements run one right after the
+//! other, each gated on the one before as when it runs alone, and a list
+//! sees the changes of the lists before it in its group as it would see
+//! them committed: a compare-and-swap that another list of the group won
+//! loses. Statements run in the order they are sent (the backend reads
+//! them in turn); the first polls of their futures send them, in order,
+//! and [`in_order`] makes that order explicit.
+//!
+//! The `COMMIT` is sent only once every statement has answered. If one
+//! failed (a deadlock with another server's transaction, a value
+//! PostgreSQL refuses), the group is rolled back, nothing of it having
+//! landed, and each list runs again on its own, so that one list's error
+//! is its own. Only a `COMMIT` (or a `ROLLBACK`) that fails leaves the
+//! outcome unknown: every request of the group gets the error (500),
+//! none a guess, and the connection is closed.
+//!
+//! Lock order: the lists of a group are sorted by the row their first
+//! write touches, so two groups (of one server or two) take the first
+//! rows of their lists in one order. A list takes a number's limiter row
+//! first, then its challenge; two groups could still wait on each other
+//! through the rows a list takes second (the subject's limiter row).
+//! PostgreSQL then breaks the deadlock after `deadlock_timeout` (1 s by
+//! default) by failing one statement, and that group's lists run alone.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::Poll;
+
+use deadpool_postgres::{Object, Pool};
+use tokio::sync::{Mutex, mpsc, oneshot};
+
+use super::super::{Error, Write};
+use super::batch;
+use super::list::{self, Prepared};
+
+/// Committer tasks: groups in flight at once, each on a connection of
+/// the pool.
+pub const COMMITTERS: usize = 4;
+
+/// Most lists in one group.
+pub const GROUP_MAX: usize = 64;
+
+/// Lists that may wait for a committer before a request waits to queue
+/// its own.
+const QUEUE: usize = 1024;
+
+/// The queue the committers take lists from.
+#[derive(Debug)]
+pub struct Group {
+    queue: mpsc::Sender<Job>,
+}
+
+/// A write list and where its count goes.
+struct Job {
+    writes: Vec<Write>,
+    done: oneshot::Sender<Result<usize, Error>>,
+}
+
+type Jobs = Arc<Mutex<mpsc::Receiver<Job>>>;
+
+impl Group {
+    /// Starts [`COMMITTERS`] tasks that commit on connections of `pool`.
+    /// They end once the last handle to the queue is dropped.
+    pub fn start(pool: &Pool) -> Group {
+        let (queue, jobs) = mpsc::channel(QUEUE);
+        let jobs: Jobs = Arc::new(Mutex::new(jobs));
+        for _ in 0..COMMITTERS {
+            tokio::spawn(commit(pool.clone(), jobs.clone()));
+        }
+        Group { queue }
+    }
+
+    /// See [`crate::store::Store::apply`]. Once queued, the list runs to
+    /// its end even if this future is dropped.
+    pub async fn apply(&self, writes: Vec<Write>) -> Result<usize, Error> {
+        let (done, landed) = oneshot::channel();
+        let job = Job { writes, done };
+        self.queue.send(job).await.map_err(|_| Error::Closed)?;
+        landed.await.map_err(|_| Error::Closed)?
+    }
+}
+
+/// A committer: takes a group from the queue, runs it, answers each list.
+async fn commit(pool: Pool, jobs: Jobs) {
+    while let Some(group) = take(&jobs).await {
+        metrics::histogram!("mfa_store_group_lists").record(group.len() as f64);
+        let mut client = match pool.get().await {
+            Ok(client) => client,
+            Err(e) => {
+                answer_all(group, Error::Pool(e));
+                continue;
+            }
+        };
+        if let [_] = group[..] {
+            run_each_alone(&mut client, group).await;
+            continue;
+        }
+        match run_together(&client, &group).await {
+            Together::Committed(counts) => {
+                for (job, landed) in group.into_iter().zip(counts) {
+                    let _ = job.done.send(Ok(landed));
+                }
+            }
+            Together::RolledBack => run_each_alone(&mut client, group).await,
+            Together::Unsure(e) => {
+                // What the connection holds is unknown: it is closed,
+                // not handed out again.
+                drop(Object::take(client));
+                tracing::error!(lists = group.len(), error = %e, "a group commit failed");
+                answer_all(group, e);
+            }
+        }
+    }
+}
+
+/// Runs each list of `group` alone, in turn, and answers it.
+async fn run_each_alone(client: &mut Object, group: Vec<Job>) {
+    for job in group {
+        let landed = list::run_alone(client, &job.writes).await;
+        let _ = job.done.send(landed);
+    }
+}
+
+/// Answers every list of `group` with `e`.
+fn answer_all(group: Vec<Job>, e: Error) {
+    let e = Arc::new(e);
+    for job in group {
+        let _ = job.done.send(Err(Error::Group(e.clone())));
+    }
+}
+
+/// The lists waiting: the first (waited for), and those behind it, up to
+/// [`GROUP_MAX`], sorted by the row of their first write (lock order).
+/// `None` once the queue has closed.
+async fn take(jobs: &Jobs) -> Option<Vec<Job>> {
+    let mut jobs = jobs.lock().await;
+    let first = jobs.recv().await?;
+    let mut group = vec![first];
+    while group.len() < GROUP_MAX {
+        match jobs.try_recv() {
+            Ok(job) => group.push(job),
+            Err(_) => break,
+        }
+    }
+    drop(jobs);
+    group.sort_by(|a, b| batch::lock_order(&a.writes).cmp(&batch::lock_order(&b.writes)));
+    Some(group)
+}
+
+/// How a group's transaction ended.
+enum Together {
+    /// Committed: each list's count, in order.
+    Committed(Vec<usize>),
+    /// Rolled back, nothing landed (a statement failed): the lists are
+    /// to run alone.
+    RolledBack,
+    /// The `COMMIT` or the `ROLLBACK` failed: what landed is unknown.
+    Unsure(Error),
+}
+
+/// Runs `group`'s lists in one transaction.
+async fn run_together(client: &Object, group: &[Job]) -> Together {
+    let mut lists = Vec::with_capacity(group.len());
+    for job in group {
+        match list::in_a_group(client, &job.writes).await {
+            Ok(statements) => lists.push(statements),
+            Err(_) => return Together::RolledBack,
+        }
+    }
+    let client: &tokio_postgres::Client = client;
+    let begin: Pin<Box<dyn Future<Output = Result<usize, Error>> + Send + '_>> =
+        Box::pin(async move { Ok(client.batch_execute("BEGIN").await.map(|()| 0)?) });
+    let mut sent = vec![begin];
+    sent.extend(lists.iter().flatten().map(|s: &Prepared<'_>| {
+        Box::pin(s.run(client)) as Pin<Box<dyn Future<Output = _> + Send + '_>>
+    }));
+    let answers: Result<Vec<usize>, Error> = in_order(sent).await.into_iter().collect();
+    let Ok(answers) = answers else {
+        // Every statement has answered, and the `COMMIT` was not sent.
+        return match client.batch_execute("ROLLBACK").await {
+            Ok(()) => Together::RolledBack,
+            Err(e) => Together::Unsure(e.into()),
+        };
+    };
+    if let Err(e) = client.batch_execute("COMMIT").await {
+        return Together::Unsure(e.into());
+    }
+    let mut answers = answers.into_iter().skip(1);
+    let counts = lists
+        .iter()
+        .map(|statements| answers.by_ref().take(statements.len()).sum())
+        .collect();
+    Together::Committed(counts)
+}
+
+/// Runs `futures` together and returns their outputs in order. Each is
+/// first polled in the order given, before any is polled again: a
+/// tokio-postgres statement is sent at its first poll, so this sends
+/// them in order (`join_all` of the futures crate polls in order too,
+/// but does not say so).
+async fn in_order<T>(mut futures: Vec<Pin<Box<dyn Future<Output = T> + Send + '_>>>) -> Vec<T> {
+    let mut outputs: Vec<Option<T>> = futures.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (future, output) in futures.iter_mut().zip(outputs.iter_mut()) {
+            if output.is_none() {
+                match future.as_mut().poll(cx) {
+                    Poll::Ready(value) => *output = Some(value),
+                    Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            Poll::Pending
+        } else {
+            Poll::Ready(())
+        }
+    })
+    .await;
+    outputs.into_iter().flatten().collect()
+}
