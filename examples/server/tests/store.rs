@@ -484,6 +484,40 @@ async fn concurrent_lists_keep_their_meaning(store: &Store) {
     assert_eq!(revision, Some(100 + winners[0]));
 }
 
+/// Reads that run at once each find their own row, however the store
+/// groups them (PostgreSQL's readers ask for the rows of the reads
+/// waiting together in one statement): rows read by several at once,
+/// and rows that are not there, among them.
+async fn concurrent_reads_find_their_own_rows(store: &Store) {
+    let mut writes = Vec::new();
+    let mut rows = Vec::new();
+    for n in 0..40_i64 {
+        let (id, key) = (fresh_id(), fresh_key("lock"));
+        writes.push(Write::InsertChallenge(challenge(&id, n, 40_000)));
+        writes.push(limit(&key, None, 1000 + n, 60_000));
+        rows.push((id, key, n));
+    }
+    assert_eq!(store.apply(writes).await.unwrap(), 80);
+    let mut tasks = tokio::task::JoinSet::new();
+    for round in 0..3 {
+        for (id, key, n) in rows.iter().cloned() {
+            let one = store.clone();
+            tasks.spawn(async move {
+                assert_eq!(revision_of(&one, &id).await, Some(n), "round {round}");
+                assert_eq!(limit_revision(&one, &key).await, Some(1000 + n));
+            });
+            let none = store.clone();
+            tasks.spawn(async move {
+                assert_eq!(revision_of(&none, &fresh_id()).await, None);
+                assert_eq!(limit_revision(&none, &fresh_key("lock")).await, None);
+            });
+        }
+    }
+    while let Some(done) = tasks.join_next().await {
+        done.unwrap();
+    }
+}
+
 async fn contract(store: &Store) {
     write_lists_stop_at_the_first_lost_write(store).await;
     a_lost_write_stops_the_list_wherever_it_stands(store).await;
@@ -491,6 +525,7 @@ async fn contract(store: &Store) {
     every_kind_of_write_keeps_its_meaning_in_a_list(store).await;
     clear_limits_lands_in_a_list_once_reached(store).await;
     concurrent_lists_keep_their_meaning(store).await;
+    concurrent_reads_find_their_own_rows(store).await;
     only_a_closing_swap_moves_sweep_at(store).await;
     the_sweep_takes_every_old_row_in_chunks(store).await;
 }
@@ -719,7 +754,8 @@ async fn postgres_reads_leave_a_connection_that_stopped_answering() {
         store.limit(&key).await.unwrap();
     }
     proxy.freeze_open_connections();
-    // One read per shared connection, at once: each fails in time.
+    // As many reads at once as there are shared connections: each fails
+    // in time.
     let within = std::time::Duration::from_secs(15);
     let mut stuck = tokio::task::JoinSet::new();
     for _ in 0..4 {

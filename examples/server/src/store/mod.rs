@@ -44,9 +44,9 @@
 //!   lockout count and reset) is a chain of two. A few committer tasks
 //!   run the lists: one that finds them free runs alone (one round trip,
 //!   one commit); those that arrive while they are busy run together, in
-//!   one transaction (group commit, as on SQLite). Reads go pipelined on
-//!   a few connections shared by all requests. Several server processes
-//!   may share the database.
+//!   one transaction (group commit, as on SQLite). Reads of one table
+//!   that wait together go as one statement, on a few connections shared
+//!   by all requests. Several server processes may share the database.
 //!
 //! # Durability
 //!

@@ -4,8 +4,11 @@
 //! (`postgres/batch.rs`) run on one connection (`postgres/list.rs`). A
 //! few committer tasks run the lists, those that arrive together in one
 //! transaction (`postgres/group.rs`). A request's reads (its challenge,
-//! its limiter rows) go on a few connections that many requests share at
-//! once, pipelined (`postgres/shared.rs`).
+//! its limiter rows) go to a few reader tasks per table, which ask for
+//! the rows of the reads waiting together in one statement
+//! (`postgres/reads.rs`), on a few connections that they share,
+//! pipelined (`postgres/shared.rs`). The tasks take their work from
+//! queues (`postgres/waiting.rs`).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,9 +21,12 @@ use super::{ChallengeRow, Error, LimitRow, Write, sql};
 mod batch;
 mod group;
 mod list;
+mod reads;
 mod shared;
+mod waiting;
 
 use group::Group;
+use reads::{Challenges, Limits, Reads};
 use shared::Shared;
 
 /// Several processes may start at once: one creates the schema at a time.
@@ -49,6 +55,8 @@ const SCHEMA_PRESENT: &str = "SELECT to_regclass('challenges') IS NOT NULL \
 pub struct Postgres {
     pool: Pool,
     shared: Arc<Shared>,
+    challenges: Arc<Reads<Challenges>>,
+    limits: Arc<Reads<Limits>>,
     group: Arc<Group>,
 }
 
@@ -117,42 +125,24 @@ impl Postgres {
             tx.commit().await?;
         }
         drop(client);
+        let shared = Arc::new(Shared::new(pool.clone(), SHARED_READERS));
         Ok(Postgres {
-            shared: Arc::new(Shared::new(pool.clone(), SHARED_READERS)),
+            challenges: Arc::new(Reads::start(&shared, READ_WITHIN)),
+            limits: Arc::new(Reads::start(&shared, READ_WITHIN)),
             group: Arc::new(Group::start(&pool)),
+            shared,
             pool,
         })
     }
 
     /// See [`super::Store::challenge`].
     pub async fn challenge(&self, id: &str) -> Result<Option<ChallengeRow>, Error> {
-        let Some(row) = self
-            .shared
-            .query_opt(sql::CHALLENGE, &[&id], READ_WITHIN)
-            .await?
-        else {
-            return Ok(None);
-        };
-        Ok(Some(ChallengeRow {
-            project: row.try_get(0)?,
-            revision: row.try_get(1)?,
-            record: row.try_get(2)?,
-        }))
+        self.challenges.get(id).await
     }
 
     /// See [`super::Store::limit`].
     pub async fn limit(&self, key: &str) -> Result<Option<LimitRow>, Error> {
-        let Some(row) = self
-            .shared
-            .query_opt(sql::LIMIT, &[&key], READ_WITHIN)
-            .await?
-        else {
-            return Ok(None);
-        };
-        Ok(Some(LimitRow {
-            revision: row.try_get(0)?,
-            state: row.try_get(1)?,
-        }))
+        self.limits.get(key).await
     }
 
     /// See [`super::Store::apply`]: the list goes to the committers,

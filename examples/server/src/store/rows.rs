@@ -1,7 +1,7 @@
 //! The rows as read and written, and the writes a list is made of.
 
 /// A challenge row as read.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct ChallengeRow {
     /// The project that issued it.
     pub project: String,
@@ -12,7 +12,7 @@ pub struct ChallengeRow {
 }
 
 /// A limiter row as read.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct LimitRow {
     /// The revision column (the compare-and-swap token).
     pub revision: i64,

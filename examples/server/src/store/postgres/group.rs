@@ -45,11 +45,12 @@ use std::sync::Arc;
 use std::task::Poll;
 
 use deadpool_postgres::{Object, Pool};
-use tokio::sync::{Mutex, mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot};
 
 use super::super::{Error, Write};
 use super::batch;
 use super::list::{self, Prepared};
+use super::waiting::{self, Waiting};
 
 /// Committer tasks: groups in flight at once, each on a connection of
 /// the pool.
@@ -74,14 +75,11 @@ struct Job {
     done: oneshot::Sender<Result<usize, Error>>,
 }
 
-type Jobs = Arc<Mutex<mpsc::Receiver<Job>>>;
-
 impl Group {
     /// Starts [`COMMITTERS`] tasks that commit on connections of `pool`.
     /// They end once the last handle to the queue is dropped.
     pub fn start(pool: &Pool) -> Group {
-        let (queue, jobs) = mpsc::channel(QUEUE);
-        let jobs: Jobs = Arc::new(Mutex::new(jobs));
+        let (queue, jobs) = waiting::queue(QUEUE);
         for _ in 0..COMMITTERS {
             tokio::spawn(commit(pool.clone(), jobs.clone()));
         }
@@ -99,8 +97,10 @@ impl Group {
 }
 
 /// A committer: takes a group from the queue, runs it, answers each list.
-async fn commit(pool: Pool, jobs: Jobs) {
-    while let Some(group) = take(&jobs).await {
+async fn commit(pool: Pool, jobs: Arc<Waiting<Job>>) {
+    while let Some(mut group) = jobs.take(GROUP_MAX).await {
+        // Lock order: sorted by the row of each list's first write.
+        group.sort_by(|a, b| batch::lock_order(&a.writes).cmp(&batch::lock_order(&b.writes)));
         metrics::histogram!("mfa_store_group_lists").record(group.len() as f64);
         let mut client = match pool.get().await {
             Ok(client) => client,
@@ -145,24 +145,6 @@ fn answer_all(group: Vec<Job>, e: Error) {
     for job in group {
         let _ = job.done.send(Err(Error::Group(e.clone())));
     }
-}
-
-/// The lists waiting: the first (waited for), and those behind it, up to
-/// [`GROUP_MAX`], sorted by the row of their first write (lock order).
-/// `None` once the queue has closed.
-async fn take(jobs: &Jobs) -> Option<Vec<Job>> {
-    let mut jobs = jobs.lock().await;
-    let first = jobs.recv().await?;
-    let mut group = vec![first];
-    while group.len() < GROUP_MAX {
-        match jobs.try_recv() {
-            Ok(job) => group.push(job),
-            Err(_) => break,
-        }
-    }
-    drop(jobs);
-    group.sort_by(|a, b| batch::lock_order(&a.writes).cmp(&batch::lock_order(&b.writes)));
-    Some(group)
 }
 
 /// How a group's transaction ended.

@@ -49,6 +49,14 @@ impl Slot {
         held.clone().filter(|c| !c.is_closed())
     }
 
+    /// Lets go whatever connection the slot holds.
+    fn evict_any(&self) {
+        self.held
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+    }
+
     /// Lets `client` go if the slot still holds it.
     fn evict(&self, client: &Arc<ClientWrapper>) {
         let mut held = self.held.lock().unwrap_or_else(PoisonError::into_inner);
@@ -70,26 +78,27 @@ impl Shared {
         }
     }
 
-    /// Runs the read `sql` on the next shared connection in turn: at most
-    /// one row. A read that has no answer within `within` fails, and so
-    /// does one on a connection that closed; either way the connection
-    /// is let go, and the next read on its slot opens a new one (a
-    /// connection that stopped answering, a half-open socket, would
-    /// otherwise hold every read sent to it).
-    pub async fn query_opt(
+    /// Runs the read `sql` on the next shared connection in turn. A read
+    /// on a connection that closed fails, and the connection is let go:
+    /// the next read on its slot opens a new one. A read that has no
+    /// answer within `within` fails too, and then every shared
+    /// connection is let go: one that stopped answering (a half-open
+    /// socket, a route that went down) would otherwise hold every read
+    /// sent to it, and the others most likely share its path.
+    pub async fn query(
         &self,
         sql: &str,
         params: &[Param<'_>],
         within: Duration,
-    ) -> Result<Option<Row>, Error> {
+    ) -> Result<Vec<Row>, Error> {
         let slot = &self.slots[self.next.fetch_add(1, Relaxed) % self.slots.len()];
         let client = self.client(slot).await?;
         let read = async {
             let statement = client.prepare_cached(sql).await?;
-            Ok::<_, Error>(client.query_opt(&statement, params).await?)
+            Ok::<_, Error>(client.query(&statement, params).await?)
         };
         match tokio::time::timeout(within, read).await {
-            Ok(Ok(row)) => Ok(row),
+            Ok(Ok(rows)) => Ok(rows),
             Ok(Err(e)) => {
                 if client.is_closed() {
                     slot.evict(&client);
@@ -97,7 +106,9 @@ impl Shared {
                 Err(e)
             }
             Err(_) => {
-                slot.evict(&client);
+                for slot in &self.slots {
+                    slot.evict_any();
+                }
                 Err(Error::ReadTimeout(within))
             }
         }
@@ -129,10 +140,7 @@ impl Shared {
     pub fn close(&self) {
         self.closed.store(true, Relaxed);
         for slot in &self.slots {
-            slot.held
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .take();
+            slot.evict_any();
         }
     }
 }
