@@ -9,6 +9,11 @@
 //! (`postgres/reads.rs`), on a few connections that they share,
 //! pipelined (`postgres/shared.rs`). The tasks take their work from
 //! queues (`postgres/waiting.rs`).
+//!
+//! A busy day's table outgrows PostgreSQL's default 128 MB of
+//! `shared_buffers`: give it room for the tables and their indexes
+//! (about 700 bytes a challenge) and for the WAL between checkpoints
+//! (`max_wal_size`); docs/PERFORMANCE.md measures the difference.
 
 use std::sync::Arc;
 use std::time::Duration;
