@@ -731,6 +731,78 @@ async fn postgres_a_refused_list_fails_alone() {
     store.close().await;
 }
 
+/// A read PostgreSQL refuses (a key with a NUL byte) fails alone: the
+/// reads grouped with it find their rows all the same.
+#[tokio::test]
+async fn postgres_a_refused_read_fails_alone() {
+    let Some(url) = postgres_url() else {
+        return;
+    };
+    let store = Store::connect(&url).await.unwrap();
+    let id = fresh_id();
+    let insert = vec![Write::InsertChallenge(challenge(&id, 7, 40_000))];
+    assert_eq!(store.apply(insert).await.unwrap(), 1);
+    let mut tasks = tokio::task::JoinSet::new();
+    for n in 0..64 {
+        let (store, id) = (store.clone(), id.clone());
+        let read = if n == 31 { format!("{id}\0") } else { id };
+        tasks.spawn(async move { (n, store.challenge(&read).await) });
+    }
+    while let Some(done) = tasks.join_next().await {
+        match done.unwrap() {
+            (31, row) => assert!(row.is_err(), "a NUL in a key"),
+            (_, row) => assert_eq!(row.unwrap().map(|r| r.revision), Some(7)),
+        }
+    }
+    store.close().await;
+}
+
+/// A row locked elsewhere (an operator's open transaction) holds up the
+/// list that writes it, for the store's lock timeout at most, and no
+/// other: the lists committed in a group with it land meanwhile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_a_row_locked_elsewhere_holds_up_only_its_own_list() {
+    let Some(url) = postgres_url() else {
+        return;
+    };
+    let store = Store::connect(&url).await.unwrap();
+    let key = fresh_key("lock");
+    assert_eq!(
+        store
+            .apply(vec![limit(&key, None, 1, 60_000)])
+            .await
+            .unwrap(),
+        1
+    );
+    let mut aside = connect_aside(&url).await;
+    let open = aside.transaction().await.unwrap();
+    open.execute("SELECT 1 FROM limits WHERE key = $1 FOR UPDATE", &[&key])
+        .await
+        .unwrap();
+    let within = std::time::Duration::from_secs(8);
+    let mut tasks = tokio::task::JoinSet::new();
+    for n in 0..48 {
+        let store = store.clone();
+        let list = if n == 0 {
+            vec![limit(&key, Some(1), 2, 60_000)]
+        } else {
+            vec![Write::InsertChallenge(challenge(&fresh_id(), 0, 40_000))]
+        };
+        tasks.spawn(async move { (n, tokio::time::timeout(within, store.apply(list)).await) });
+    }
+    while let Some(done) = tasks.join_next().await {
+        match done.unwrap() {
+            (0, answer) => assert!(
+                matches!(answer, Ok(Err(_))),
+                "the locked list fails in time"
+            ),
+            (_, answer) => assert_eq!(answer.expect("lands while the row is locked").unwrap(), 1),
+        }
+    }
+    open.rollback().await.unwrap();
+    store.close().await;
+}
+
 /// A shared connection that stops answering (a half-open socket: here a
 /// proxy that stops passing bytes on the connections it already has)
 /// fails the reads sent to it in bounded time and is let go: the reads

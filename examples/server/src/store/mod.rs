@@ -86,10 +86,11 @@ pub enum Error {
     /// No PostgreSQL connection came free or opened in time.
     #[error("PostgreSQL pool: {0}")]
     Pool(#[from] deadpool_postgres::PoolError),
-    /// A group commit's failure, shared by every request of the group:
-    /// no connection for it, or its `COMMIT` failed, so that what landed
-    /// is unknown (see `postgres/group.rs`).
-    #[error("{0} (a group commit)")]
+    /// A failure shared by every request of a group on PostgreSQL: a
+    /// group commit that had no connection, or whose `COMMIT` failed, so
+    /// that what landed is unknown (`postgres/group.rs`); a read group
+    /// that had no answer (`postgres/reads.rs`).
+    #[error("{0} (shared by a group of requests)")]
     Group(Arc<Error>),
     /// The store was closed (the server is stopping).
     #[error("the store is closed")]

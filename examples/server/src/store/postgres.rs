@@ -90,6 +90,7 @@ impl Postgres {
             .parse()
             .map_err(|e| Error::Url(format!("the PostgreSQL URL: {e}")))?;
         lose_dead_peers(&mut config);
+        bound_lock_waits(&mut config);
         // A connection handed back is handed out again without a test
         // statement: a broken one shows as a failed statement (500) and
         // is dropped, where a test would cost a round trip per request.
@@ -211,6 +212,23 @@ impl Postgres {
 /// requests until the kernel's own limits, minutes to hours.
 const DEAD_PEER: Duration = Duration::from_secs(20);
 
+/// How long a statement of the store waits for a row lock before it
+/// fails: another server's group holds its locks for milliseconds, and
+/// PostgreSQL breaks a deadlock after `deadlock_timeout` (1 s by
+/// default); a lock held longer (an operator's open transaction) fails
+/// the request (500) rather than hold it, and with it a group of others.
+const LOCK_WAIT: &str = "2s";
+
+/// Sets `lock_timeout` to [`LOCK_WAIT`] on every connection, unless the
+/// URL's `options` set it.
+fn bound_lock_waits(config: &mut tokio_postgres::Config) {
+    let given = config.get_options().unwrap_or_default().to_owned();
+    if !given.contains("lock_timeout") {
+        let options = format!("{given} -c lock_timeout={LOCK_WAIT}");
+        config.options(options.trim_start());
+    }
+}
+
 /// Sets the TCP user timeout and keepalives to [`DEAD_PEER`], unless the
 /// URL sets them (`tcp_user_timeout`, `keepalives_idle`).
 fn lose_dead_peers(config: &mut tokio_postgres::Config) {
@@ -231,6 +249,7 @@ mod tests {
     fn dead_peers_are_lost_in_seconds_unless_the_url_says_otherwise() {
         let mut config: tokio_postgres::Config = "postgres://h/db".parse().unwrap();
         lose_dead_peers(&mut config);
+        bound_lock_waits(&mut config);
         assert_eq!(config.get_tcp_user_timeout(), Some(&DEAD_PEER));
         assert_eq!(config.get_keepalives_idle(), DEAD_PEER);
         let mut config: tokio_postgres::Config =
@@ -238,7 +257,28 @@ mod tests {
                 .parse()
                 .unwrap();
         lose_dead_peers(&mut config);
+        bound_lock_waits(&mut config);
         assert_eq!(config.get_tcp_user_timeout(), Some(&Duration::from_secs(3)));
         assert_eq!(config.get_keepalives_idle(), Duration::from_secs(4));
+    }
+
+    #[test]
+    fn lock_waits_are_bounded_unless_the_url_says_otherwise() {
+        let mut config: tokio_postgres::Config = "postgres://h/db".parse().unwrap();
+        bound_lock_waits(&mut config);
+        assert_eq!(config.get_options(), Some("-c lock_timeout=2s"));
+        let mut config: tokio_postgres::Config = "postgres://h/db?options=-c%20search_path%3Dmfa"
+            .parse()
+            .unwrap();
+        bound_lock_waits(&mut config);
+        assert_eq!(
+            config.get_options(),
+            Some("-c search_path=mfa -c lock_timeout=2s")
+        );
+        let mut config: tokio_postgres::Config = "postgres://h/db?options=-c%20lock_timeout%3D9s"
+            .parse()
+            .unwrap();
+        bound_lock_waits(&mut config);
+        assert_eq!(config.get_options(), Some("-c lock_timeout=9s"));
     }
 }

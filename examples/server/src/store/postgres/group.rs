@@ -26,10 +26,14 @@
 //! The `COMMIT` is sent only once every statement has answered. If one
 //! failed (a deadlock with another server's transaction, a value
 //! PostgreSQL refuses), the group is rolled back, nothing of it having
-//! landed, and each list runs again on its own, so that one list's error
-//! is its own. Only a `COMMIT` (or a `ROLLBACK`) that fails leaves the
-//! outcome unknown: every request of the group gets the error (500),
-//! none a guess, and the connection is closed.
+//! landed, and each list runs again on its own, on a connection of its
+//! own, so that one list's error or wait is its own. Only a `BEGIN`,
+//! `COMMIT` or `ROLLBACK` that fails leaves the outcome unknown: every
+//! request of the group gets the error (500), none a guess, and the
+//! connection is closed. So is a connection whose group did not end
+//! (`Unended`). A row lock held elsewhere (another server's request, an
+//! operator's open transaction) fails a statement after the store's
+//! `lock_timeout` (`postgres.rs`) rather than hold the group.
 //!
 //! Lock order: the lists of a group are sorted by the row their first
 //! write touches, so two groups (of one server or two) take the first
@@ -109,21 +113,28 @@ async fn commit(pool: Pool, jobs: Arc<Waiting<Job>>) {
                 continue;
             }
         };
-        if let [_] = group[..] {
-            run_each_alone(&mut client, group).await;
+        if group.len() == 1 {
+            for job in group {
+                let landed = list::run_alone(&mut client, &job.writes).await;
+                let _ = job.done.send(landed);
+            }
             continue;
         }
-        match run_together(&client, &group).await {
+        let open = Unended(Some(client));
+        match run_together(&open, &group).await {
             Together::Committed(counts) => {
+                drop(open.ended());
                 for (job, landed) in group.into_iter().zip(counts) {
                     let _ = job.done.send(Ok(landed));
                 }
             }
-            Together::RolledBack => run_each_alone(&mut client, group).await,
+            Together::RolledBack => {
+                drop(open.ended());
+                run_each_alone(&pool, group);
+            }
+            // What the connection holds is unknown: dropped unended, it
+            // is closed, not handed out again.
             Together::Unsure(e) => {
-                // What the connection holds is unknown: it is closed,
-                // not handed out again.
-                drop(Object::take(client));
                 tracing::error!(lists = group.len(), error = %e, "a group commit failed");
                 answer_all(group, e);
             }
@@ -131,11 +142,48 @@ async fn commit(pool: Pool, jobs: Arc<Waiting<Job>>) {
     }
 }
 
-/// Runs each list of `group` alone, in turn, and answers it.
-async fn run_each_alone(client: &mut Object, group: Vec<Job>) {
+/// A connection with a group's transaction on it. It goes back to the
+/// pool only through [`Unended::ended`], once the transaction has ended;
+/// dropped otherwise (the outcome unsure, a panic, a task cancelled at
+/// the runtime's end), it is closed, so that no transaction left open
+/// reaches the next list the pool hands it to.
+struct Unended(Option<Object>);
+
+impl Unended {
+    /// The connection, to go back to the pool.
+    fn ended(mut self) -> Option<Object> {
+        self.0.take()
+    }
+}
+
+impl std::ops::Deref for Unended {
+    type Target = Object;
+    fn deref(&self) -> &Object {
+        self.0.as_ref().expect("held until `ended` takes it")
+    }
+}
+
+impl Drop for Unended {
+    fn drop(&mut self) {
+        if let Some(client) = self.0.take() {
+            drop(Object::take(client));
+        }
+    }
+}
+
+/// Runs each list of a group that rolled back alone, each on a
+/// connection of its own, as lists ran before group commit: a list
+/// that waits for a row lock, or fails, holds up no other list.
+fn run_each_alone(pool: &Pool, group: Vec<Job>) {
     for job in group {
-        let landed = list::run_alone(client, &job.writes).await;
-        let _ = job.done.send(landed);
+        let pool = pool.clone();
+        tokio::spawn(async move {
+            let landed = match pool.get().await {
+                Ok(mut client) => list::run_alone(&mut client, &job.writes).await,
+                Err(e) => Err(Error::Pool(e)),
+            };
+            let _ = job.done.send(landed);
+        });
     }
 }
 
@@ -151,10 +199,12 @@ fn answer_all(group: Vec<Job>, e: Error) {
 enum Together {
     /// Committed: each list's count, in order.
     Committed(Vec<usize>),
-    /// Rolled back, nothing landed (a statement failed): the lists are
-    /// to run alone.
+    /// Rolled back, nothing landed (a statement failed: a value refused,
+    /// a deadlock, a lock waited for longer than the store allows): the
+    /// lists are to run alone.
     RolledBack,
-    /// The `COMMIT` or the `ROLLBACK` failed: what landed is unknown.
+    /// The `BEGIN`, the `COMMIT` or the `ROLLBACK` failed: what landed
+    /// is unknown.
     Unsure(Error),
 }
 
@@ -174,7 +224,13 @@ async fn run_together(client: &Object, group: &[Job]) -> Together {
     sent.extend(lists.iter().flatten().map(|s: &Prepared<'_>| {
         Box::pin(s.run(client)) as Pin<Box<dyn Future<Output = _> + Send + '_>>
     }));
-    let answers: Result<Vec<usize>, Error> = in_order(sent).await.into_iter().collect();
+    let mut answers = in_order(sent).await.into_iter();
+    // A `BEGIN` that failed leaves what ran after it unsure: in
+    // autocommit, each statement that landed has committed.
+    if let Some(Err(e)) = answers.next() {
+        return Together::Unsure(e);
+    }
+    let answers: Result<Vec<usize>, Error> = answers.collect();
     let Ok(answers) = answers else {
         // Every statement has answered, and the `COMMIT` was not sent.
         return match client.batch_execute("ROLLBACK").await {
@@ -185,7 +241,7 @@ async fn run_together(client: &Object, group: &[Job]) -> Together {
     if let Err(e) = client.batch_execute("COMMIT").await {
         return Together::Unsure(e.into());
     }
-    let mut answers = answers.into_iter().skip(1);
+    let mut answers = answers.into_iter();
     let counts = lists
         .iter()
         .map(|statements| answers.by_ref().take(statements.len()).sum())

@@ -14,7 +14,8 @@
 //! (`WHERE id = $1`). PostgreSQL then runs one statement, one snapshot
 //! and one index scan per group, where it ran them per read. Each read
 //! sees the row as the group's statement saw it: the newest committed
-//! when the statement began, as for a read alone. A group that fails (no
+//! when the statement began, as for a read alone. A group that
+//! PostgreSQL refuses runs each read alone; one that fails otherwise (no
 //! answer in time, a connection lost) answers each of its reads with the
 //! error.
 
@@ -149,11 +150,7 @@ impl<T: Table> std::fmt::Debug for Reads<T> {
 async fn read<T: Table>(shared: Arc<Shared>, reads: Arc<Waiting<Read<T>>>, within: Duration) {
     while let Some(group) = reads.take(READ_MAX).await {
         if let [_] = group[..] {
-            for read in group {
-                let row = shared.query(T::ONE, &[&read.key], within).await;
-                let value = row.and_then(|rows| rows.first().map(T::value).transpose());
-                let _ = read.done.send(value);
-            }
+            read_each_alone(&shared, group, within).await;
             continue;
         }
         let keys: Vec<&str> = group.iter().map(|read| read.key.as_str()).collect();
@@ -166,6 +163,11 @@ async fn read<T: Table>(shared: Arc<Shared>, reads: Arc<Waiting<Read<T>>>, withi
                     let _ = read.done.send(Ok(found.get(&read.key).cloned()));
                 }
             }
+            // PostgreSQL refused the statement (a key it will not take):
+            // each read alone, so that the refusal is only that read's.
+            Err(Error::Postgres(e)) if e.as_db_error().is_some() => {
+                read_each_alone(&shared, group, within).await;
+            }
             Err(e) => {
                 let e = Arc::new(e);
                 for read in group {
@@ -173,5 +175,14 @@ async fn read<T: Table>(shared: Arc<Shared>, reads: Arc<Waiting<Read<T>>>, withi
                 }
             }
         }
+    }
+}
+
+/// Runs each of `reads` by the plain statement, in turn, and answers it.
+async fn read_each_alone<T: Table>(shared: &Shared, reads: Vec<Read<T>>, within: Duration) {
+    for read in reads {
+        let rows = shared.query(T::ONE, &[&read.key], within).await;
+        let value = rows.and_then(|rows| rows.first().map(T::value).transpose());
+        let _ = read.done.send(value);
     }
 }
