@@ -22,7 +22,8 @@
 #  4. steady state: the three measures again (right codes: the new
 #     issues' and the pending ones'; wrong codes: pending ones); then the
 #     store's size per challenge (SQLite: database and WAL files; the
-#     WAL's largest size, sampled every 0.2 s, beside its last).
+#     WAL's largest size, sampled every 0.2 s, beside its last), and
+#     again at rest (4 s later: the server cuts the WAL after 2 s idle).
 # Each answer must be 200: a non-2xx count other than 0 is printed.
 # KEEP_STORE=DIR keeps a copy of the store once filled, with the codes
 # still pending in it (SQLite; look at it per table with SQLite's
@@ -239,5 +240,9 @@ total=$(($(wc -l <deliveries.jsonl) + $(cat "${from:-.}/kept" 2>/dev/null || ech
 if [ -f mfa-data/mfa.db ]; then
   store_sizes
   echo "store: $total challenges; database $db bytes ($((db / total)) a challenge), WAL $wal bytes (at most $wal_max); together $(((db + wal) / total)) a challenge"
+  # At rest: the server cuts the WAL once it has taken no commit for 2 s.
+  sleep 4
+  store_sizes
+  echo "at rest (4 s idle): database $db bytes, WAL $wal bytes; together $(((db + wal) / total)) a challenge"
 fi
 stop_server

@@ -9,7 +9,9 @@
 //! ids and keys as bytes.
 
 use mfa_server::store::sqlite::{Sqlite, WalTuning};
-use mfa_server::store::{ChallengeColumns, LimitColumns, SWEEP_CHUNK, SWEEP_PAUSE, Store, Write};
+use mfa_server::store::{
+    ChallengeColumns, EXPIRY_SLACK_SECS, LimitColumns, SWEEP_CHUNK, SWEEP_PAUSE, Store, Write,
+};
 
 /// A fresh name: PostgreSQL databases outlive a run.
 fn fresh(prefix: &str) -> String {
@@ -139,6 +141,42 @@ async fn only_a_closing_swap_moves_sweep_at(store: &Store) {
     assert_eq!(store.apply(closing).await.unwrap(), 1);
     assert_eq!(store.sweep(100, 0).await.unwrap(), (1, 0));
     assert_eq!(revision_of(store, &id).await, None);
+}
+
+/// A limiter swap keeps a stored expiry within the slack of the new one,
+/// either way, and moves one further off; it still swaps only from the
+/// revision read.
+async fn a_limit_swap_moves_its_expiry_only_past_the_slack(store: &Store) {
+    // Limiter rows expiring in [1000, 2000) only ever come from this
+    // check; clear what an interrupted earlier run left.
+    store.sweep(0, 2_000).await.unwrap();
+    let slack = EXPIRY_SLACK_SECS;
+    let (kept, up, down) = (fresh_key("lock"), fresh_key("lock"), fresh_key("lock"));
+    for (key, from, to) in [
+        (&kept, 1_200, 1_200 + slack),
+        (&up, 1_200, 1_200 + slack + 1),
+        (&down, 1_800, 1_800 - slack - 1),
+    ] {
+        assert_eq!(
+            store.apply(vec![limit(key, None, 1, from)]).await.unwrap(),
+            1
+        );
+        let stale = limit(key, Some(0), 2, to);
+        assert_eq!(store.apply(vec![stale]).await.unwrap(), 0);
+        assert_eq!(
+            store.apply(vec![limit(key, Some(1), 2, to)]).await.unwrap(),
+            1
+        );
+        assert_eq!(limit_revision(store, key).await, Some(2));
+    }
+    // `kept` still expires at 1,200; `down` moved to 1,499, `up` to 1,501.
+    assert_eq!(store.sweep(0, 1_201).await.unwrap(), (0, 1));
+    assert_eq!(limit_revision(store, &kept).await, None);
+    assert_eq!(store.sweep(0, 1_500).await.unwrap(), (0, 1));
+    assert_eq!(limit_revision(store, &down).await, None);
+    assert_eq!(limit_revision(store, &up).await, Some(2));
+    assert_eq!(store.sweep(0, 1_502).await.unwrap(), (0, 1));
+    assert_eq!(limit_revision(store, &up).await, None);
 }
 
 async fn the_sweep_takes_every_old_row_in_chunks(store: &Store) {
@@ -527,6 +565,7 @@ async fn contract(store: &Store) {
     concurrent_lists_keep_their_meaning(store).await;
     concurrent_reads_find_their_own_rows(store).await;
     only_a_closing_swap_moves_sweep_at(store).await;
+    a_limit_swap_moves_its_expiry_only_past_the_slack(store).await;
     the_sweep_takes_every_old_row_in_chunks(store).await;
 }
 
@@ -953,7 +992,8 @@ async fn postgres_start_beside_an_open_write_takes_no_table_lock() {
 }
 
 /// A checkpointer that looks every 10 ms and starts the WAL over from
-/// 1 MiB, cutting a larger file back to `keep_bytes`.
+/// 1 MiB, cutting a larger file back to `keep_bytes` (and never cutting
+/// it to nothing at rest).
 fn restarts_from_1_mib(keep_bytes: u64) -> WalTuning {
     WalTuning {
         every: std::time::Duration::from_millis(10),
@@ -961,6 +1001,7 @@ fn restarts_from_1_mib(keep_bytes: u64) -> WalTuning {
         tail_bytes: 128 << 10,
         max_passes: 8,
         keep_bytes,
+        truncate_after_idle: std::time::Duration::from_secs(3_600),
     }
 }
 
@@ -1238,6 +1279,56 @@ async fn a_file_of_bytes_refuses_text_rows_and_a_form_that_disagrees_stops_the_s
     text_row(&raw).unwrap();
     let e = Store::connect(&url).await.unwrap_err().to_string();
     assert!(e.contains("challenges.id holds text"), "{e}");
+}
+
+/// A store that takes no commit for a while holds no WAL: the
+/// checkpointer copies the rest and cuts the file to nothing, and the
+/// rows are all there. The last commit leaves a WAL past the restart
+/// size, so the checkpointer's ask for a restart finds no batch to
+/// answer it (it waited for one for good before). The control never
+/// cuts it at rest and keeps its file. Then the next commits grow it
+/// again and land.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_wal_is_cut_to_nothing_at_rest() {
+    let at_rest = WalTuning {
+        truncate_after_idle: std::time::Duration::from_millis(100),
+        ..restarts_from_1_mib(u64::MAX)
+    };
+    let never = restarts_from_1_mib(u64::MAX);
+    for (tuning, cut) in [(at_rest, true), (never, false)] {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("mfa.db");
+        let wal = dir.path().join("mfa.db-wal");
+        let url = format!("sqlite://{}", db.display());
+        let store = Store::Sqlite(Sqlite::open(&url, tuning).await.unwrap());
+        stream_of_commits(&store, &wal, 3_200).await;
+        let burst: Vec<Write> = (0..60_000)
+            .map(|_| Write::InsertChallenge(challenge(&fresh_id(), 0, 40_000)))
+            .collect();
+        assert_eq!(store.apply(burst).await.unwrap(), 60_000);
+        let written = std::fs::metadata(&wal).unwrap().len();
+        assert!(
+            written > 2 << 20,
+            "the burst grew the WAL to {written} bytes"
+        );
+        // At most 5 s for the cut (a look every 10 ms, 100 ms of quiet).
+        let began = std::time::Instant::now();
+        let mut size = written;
+        while size > 0 && began.elapsed() < std::time::Duration::from_secs(5) {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            size = std::fs::metadata(&wal).unwrap().len();
+        }
+        assert_eq!(size == 0, cut, "WAL {size} bytes after {written}");
+        let after = Write::InsertChallenge(challenge(&fresh_id(), 0, 40_000));
+        assert_eq!(store.apply(vec![after]).await.unwrap(), 1);
+        assert!(std::fs::metadata(&wal).unwrap().len() > 0);
+        store.close().await;
+        let rows: i64 = rusqlite::Connection::open(&db)
+            .unwrap()
+            .query_row("SELECT count(*) FROM challenges", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(rows, 63_201);
+    }
 }
 
 /// One commit far past the WAL's restart size, then small ones: with

@@ -7,7 +7,7 @@ use mfa_core::{Challenge, PhoneNumber, Swap, UnixTime};
 pub use crate::record::Limiter;
 use crate::record::{ChallengeRecord, Tamper, compact};
 use crate::seal::{Row, SealError};
-use crate::store::{ChallengeColumns, LimitColumns, Write};
+use crate::store::{ChallengeColumns, EXPIRY_SLACK_SECS, LimitColumns, Write};
 
 use super::{App, Caller, Refusal};
 
@@ -172,7 +172,9 @@ impl App {
             to: LimitColumns {
                 key: key.to_owned(),
                 revision: rev(state.revision()),
-                expires_at: secs(keep_until),
+                // A swap may leave the stored expiry up to the slack
+                // earlier than asked (`Write::Limit`): ask for that more.
+                expires_at: secs(keep_until).saturating_add(EXPIRY_SLACK_SECS),
                 state: sealed,
             },
         })

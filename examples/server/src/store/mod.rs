@@ -65,6 +65,7 @@ mod sql;
 pub mod sqlite;
 
 pub use rows::{ChallengeColumns, ChallengeRow, LimitColumns, LimitRow, MetaColumns, Write};
+pub use sql::EXPIRY_SLACK_SECS;
 
 use std::sync::Arc;
 

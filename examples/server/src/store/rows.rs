@@ -46,7 +46,8 @@ pub struct LimitColumns {
     pub key: String,
     /// The state's revision after the change.
     pub revision: i64,
-    /// Unix seconds after which the row may be swept.
+    /// Unix seconds after which the row may be swept (a swap may keep the
+    /// stored value, see [`Write::Limit`]).
     pub expires_at: i64,
     /// The sealed limiter state.
     pub state: Vec<u8>,
@@ -80,6 +81,13 @@ pub enum Write {
     ClearLimits,
     /// A changed limiter state: inserted if `read` is `None` (and there is
     /// no row yet), else swapped if its stored revision is still `read`.
+    /// A swap leaves a stored `expires_at` within
+    /// [`EXPIRY_SLACK_SECS`](super::EXPIRY_SLACK_SECS) of the new
+    /// one, either way, as it is: a row written again and again (a
+    /// guesser's failed tries, a number's sends) moves its entry in the
+    /// sweep's index once every few minutes, not at every write. So a
+    /// writer that must keep the row until `t` asks for `t` plus the
+    /// slack (the row may then stay up to twice the slack longer).
     Limit {
         /// The revision the change was decided on; `None`: no row was read.
         read: Option<i64>,

@@ -31,6 +31,13 @@
 //! waits for the cut (130 ms once for a 233 MB file). It is removed when
 //! the store closes.
 //!
+//! A store at rest holds no WAL: once the WAL has taken no commit for
+//! [`WalTuning::truncate_after_idle`] (2 s), the checkpointer copies what
+//! is left (next to nothing: its passes copied the rest) and cuts the
+//! file to nothing, rather than keep up to 128 MiB of disk for the next
+//! burst. A batch that comes meanwhile waits for that cut, once per lull;
+//! the next commits grow the file again a page at a time.
+//!
 //! # A small page cache
 //!
 //! The writer's page cache holds 1,024 pages (`CACHE_PAGES`: 1 MiB with a
@@ -129,12 +136,17 @@ pub struct WalTuning {
     /// restart cuts it back to when it has grown past it (`u64::MAX`:
     /// never).
     pub keep_bytes: u64,
+    /// How long the WAL must have taken no commit before the checkpointer
+    /// copies the rest of it and cuts the file to nothing (see the
+    /// [module docs](self)).
+    pub truncate_after_idle: Duration,
 }
 
 impl Default for WalTuning {
     /// Every 100 ms; restart from 64 MiB; a tail of at most 2 MiB; 8
-    /// passes at most; a file past 128 MiB cut back to it. What a restart
-    /// costs requests under full load is measured in docs/PERFORMANCE.md.
+    /// passes at most; a file past 128 MiB cut back to it; cut to nothing
+    /// after 2 s without a commit. What a restart costs requests under
+    /// full load is measured in docs/PERFORMANCE.md.
     fn default() -> Self {
         WalTuning {
             every: Duration::from_millis(100),
@@ -142,6 +154,7 @@ impl Default for WalTuning {
             tail_bytes: 2 << 20,
             max_passes: 8,
             keep_bytes: 128 << 20,
+            truncate_after_idle: Duration::from_secs(2),
         }
     }
 }

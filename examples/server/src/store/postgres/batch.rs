@@ -159,10 +159,7 @@ impl Kind {
                 "INSERT INTO limits (key, revision, expires_at, state) \
                  SELECT $1, $2, $3, $4{wher} ON CONFLICT (key) DO NOTHING"
             ),
-            Kind::SwapLimit => format!(
-                "UPDATE limits SET revision = $2, expires_at = $3, state = $4 \
-                 WHERE key = $1 AND revision = $5{and}"
-            ),
+            Kind::SwapLimit => format!("{}{and}", sql::SWAP_LIMIT),
         };
         format!("w{k} AS ({change} RETURNING 1)")
     }
@@ -356,7 +353,9 @@ mod tests {
         let sql = statement(&[Kind::SwapLimit, Kind::CloseChallenge]);
         assert_eq!(
             sql,
-            "WITH w0 AS (UPDATE limits SET revision = $2, expires_at = $3, state = $4 \
+            "WITH w0 AS (UPDATE limits SET revision = $2, state = $4, \
+             expires_at = CASE WHEN expires_at BETWEEN $3 - 300 AND $3 + 300 \
+             THEN expires_at ELSE $3 END \
              WHERE key = $1 AND revision = $5 RETURNING 1), \
              w1 AS (UPDATE challenges SET revision = $8, record = $9, sweep_at = $10 \
              WHERE id = $6 AND project = $7 AND revision = $11 \
@@ -389,7 +388,9 @@ mod tests {
     fn a_linked_statement_waits_for_the_count_of_the_one_before() {
         assert_eq!(
             linked(&[Kind::SwapLimit], Some(2)),
-            "WITH w0 AS (UPDATE limits SET revision = $2, expires_at = $3, state = $4 \
+            "WITH w0 AS (UPDATE limits SET revision = $2, state = $4, \
+             expires_at = CASE WHEN expires_at BETWEEN $3 - 300 AND $3 + 300 \
+             THEN expires_at ELSE $3 END \
              WHERE key = $1 AND revision = $5 \
              AND current_setting('mfa.landed', true) = '2' RETURNING 1) \
              SELECT set_config('mfa.landed', ((SELECT count(*) FROM w0))::text, true)::bigint"

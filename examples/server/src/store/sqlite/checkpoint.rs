@@ -29,6 +29,76 @@ pub(super) fn restart_wal(conn: &Connection) {
     }
 }
 
+/// How long the WAL has taken no commit, as the checkpointer sees it.
+#[derive(Debug)]
+struct Rest {
+    /// The WAL's length at the last look, in frames.
+    frames: i64,
+    /// Since when it has been that long.
+    since: Instant,
+    /// The file was cut to nothing since it last changed.
+    truncated: bool,
+}
+
+impl Rest {
+    fn new() -> Rest {
+        Rest {
+            frames: 0,
+            since: Instant::now(),
+            truncated: false,
+        }
+    }
+
+    /// Notes a look that found the WAL `frames` long. Returns how long no
+    /// commit has come since, or zero if the file was already cut since
+    /// the last commit (once is enough).
+    fn quiet_for(&mut self, frames: i64) -> Duration {
+        if frames != self.frames {
+            *self = Rest {
+                frames,
+                ..Rest::new()
+            };
+        }
+        if self.truncated {
+            Duration::ZERO
+        } else {
+            self.since.elapsed()
+        }
+    }
+}
+
+/// Copies what the WAL still holds into the file and cuts the WAL file to
+/// nothing, waiting at most 100 ms for the locks this needs (a batch
+/// that arrives meanwhile waits for it: it has next to nothing to copy).
+/// Returns whether the file was cut; if not, the next look tries again.
+fn truncate_wal(conn: &Connection) -> bool {
+    let began = Instant::now();
+    let truncated = conn
+        .busy_timeout(Duration::from_millis(100))
+        .and_then(|()| {
+            conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+                r.get::<_, i64>(0)
+            })
+        });
+    if let Err(e) = conn.busy_timeout(BUSY_TIMEOUT) {
+        tracing::warn!(error = %e, "cannot reset the busy timeout");
+    }
+    match truncated {
+        Ok(0) => {
+            tracing::debug!(took = ?began.elapsed(), "WAL cut at rest");
+            true
+        }
+        Ok(_) => {
+            tracing::debug!("WAL cut at rest put off: the file is busy");
+            false
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "WAL cut at rest failed");
+            false
+        }
+    }
+}
+
 /// The checkpointer's thread: every `tuning.every`, copies the WAL into
 /// the database file without waiting for anyone (passive), pass after
 /// pass while the WAL is past `tuning.restart_bytes`; asks the writer
@@ -43,6 +113,10 @@ pub(super) fn restart_wal(conn: &Connection) {
 /// writer would sync them all when it starts the WAL over; so each pass
 /// is followed by a sync of `database`, which keeps that wait to the
 /// tail's pages.
+///
+/// Once the WAL has taken no commit for `tuning.truncate_after_idle`, it
+/// copies the rest and cuts the file to nothing: a store at rest holds
+/// no WAL.
 pub(super) fn checkpoint(
     conn: &Connection,
     database: Option<&File>,
@@ -70,6 +144,7 @@ pub(super) fn checkpoint(
         }
         Ok((wal, synced.elapsed()))
     };
+    let mut rest = Rest::new();
     while let Err(sync_mpsc::RecvTimeoutError::Timeout) = stop.recv_timeout(tuning.every) {
         let mut copied_to = None;
         let mut copied_before = i64::MAX;
@@ -83,6 +158,9 @@ pub(super) fn checkpoint(
                     break;
                 }
             };
+            if pass == 1 && rest.quiet_for(wal) >= tuning.truncate_after_idle {
+                rest.truncated = truncate_wal(conn);
+            }
             if wal < restart_frames {
                 break;
             }
@@ -97,15 +175,29 @@ pub(super) fn checkpoint(
                 let asked = Instant::now();
                 let (done, restarted) = sync_mpsc::channel();
                 *lock(restart) = Some(done);
-                // The writer answers after its next batch.
-                while let Err(sync_mpsc::RecvTimeoutError::Timeout) =
-                    restarted.recv_timeout(tuning.every)
-                {
+                // The writer answers after its next batch. With none for
+                // as long as a store takes to be at rest, the ask is taken
+                // back (unless the writer has it already): the cut at
+                // rest copies the tail instead.
+                loop {
+                    match restarted.recv_timeout(tuning.every) {
+                        Err(sync_mpsc::RecvTimeoutError::Timeout) => {}
+                        // Done, or the writer has gone.
+                        _ => {
+                            tracing::debug!(took = ?asked.elapsed(), "WAL restarted");
+                            break;
+                        }
+                    }
                     if let Err(sync_mpsc::TryRecvError::Disconnected) = stop.try_recv() {
                         return;
                     }
+                    if asked.elapsed() >= tuning.truncate_after_idle
+                        && lock(restart).take().is_some()
+                    {
+                        tracing::debug!("WAL restart taken back: no batch came");
+                        break;
+                    }
                 }
-                tracing::debug!(took = ?asked.elapsed(), "WAL restarted");
                 break;
             }
         }

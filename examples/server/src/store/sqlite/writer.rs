@@ -57,6 +57,7 @@ struct Statements<'c> {
     close_challenge: Statement<'c>,
     insert_limit: Statement<'c>,
     swap_limit: Statement<'c>,
+    swap_limit_keeping_expiry: Statement<'c>,
     sweep_challenges: Statement<'c>,
     sweep_limits: Statement<'c>,
     meta: Statement<'c>,
@@ -81,6 +82,7 @@ impl<'c> Statements<'c> {
             close_challenge: p(sql::CLOSE_CHALLENGE)?,
             insert_limit: p(sql::INSERT_LIMIT)?,
             swap_limit: p(sql::SWAP_LIMIT)?,
+            swap_limit_keeping_expiry: p(sql::SWAP_LIMIT_KEEPING_EXPIRY)?,
             sweep_challenges: p(sql::SWEEP_CHALLENGES)?,
             sweep_limits: p(sql::SWEEP_LIMITS)?,
             meta: p(sql::META)?,
@@ -182,16 +184,18 @@ impl<'c> Statements<'c> {
                 l.expires_at,
                 l.state
             ]),
+            // The row's expiry stays if it can (see `sql::SWAP_LIMIT`);
+            // only if that did not land, the swap that may move it.
             Write::Limit {
                 read: Some(read),
                 to: l,
-            } => self.swap_limit.execute(params![
-                form.key(&l.key),
-                l.revision,
-                l.expires_at,
-                l.state,
-                read
-            ]),
+            } => {
+                let row = params![form.key(&l.key), l.revision, l.expires_at, l.state, read];
+                match self.swap_limit_keeping_expiry.execute(row)? {
+                    0 => self.swap_limit.execute(row),
+                    landed => Ok(landed),
+                }
+            }
         }
     }
 }
