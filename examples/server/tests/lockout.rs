@@ -179,3 +179,36 @@ async fn a_right_code_does_not_clear_the_requesters_count() {
         (429, Some("locked"))
     );
 }
+
+/// A failed try keeps the number's lockout row for `LOCKOUT_KEEP_SECS`
+/// and asks the store for its slack on top: a swap may keep a stored
+/// expiry up to the slack earlier than asked (the store's contract), so
+/// without it the sweep could take a lockout minutes before its time.
+#[tokio::test]
+async fn a_lockout_row_asks_for_its_keep_time_and_the_slack() {
+    let s = start(&[]).await;
+    let (id, code, status) = issue(&s, "+15557788999", None).await;
+    assert_eq!(status, 200);
+    let now = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64
+    };
+    let keep = mfa_server::record::LOCKOUT_KEEP_SECS as i64 + mfa_server::store::EXPIRY_SLACK_SECS;
+    let before = now();
+    assert_eq!(s.verify(&id, &wrong(&code)).await.status, 200);
+    let after = now();
+    let expires: i64 = rusqlite::Connection::open(s.dir.path().join("mfa.db"))
+        .unwrap()
+        .query_row(
+            &format!("SELECT expires_at FROM limits WHERE {}", common::LOCK_ROW),
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(
+        (before + keep..=after + keep).contains(&expires),
+        "expires_at {expires}, asked for {keep} s after {before}..{after}"
+    );
+}

@@ -152,10 +152,12 @@ async fn a_limit_swap_moves_its_expiry_only_past_the_slack(store: &Store) {
     store.sweep(0, 2_000).await.unwrap();
     let slack = EXPIRY_SLACK_SECS;
     let (kept, up, down) = (fresh_key("lock"), fresh_key("lock"), fresh_key("lock"));
+    let kept_higher = fresh_key("lock");
     for (key, from, to) in [
         (&kept, 1_200, 1_200 + slack),
         (&up, 1_200, 1_200 + slack + 1),
         (&down, 1_800, 1_800 - slack - 1),
+        (&kept_higher, 1_900, 1_900 - slack),
     ] {
         assert_eq!(
             store.apply(vec![limit(key, None, 1, from)]).await.unwrap(),
@@ -170,6 +172,7 @@ async fn a_limit_swap_moves_its_expiry_only_past_the_slack(store: &Store) {
         assert_eq!(limit_revision(store, key).await, Some(2));
     }
     // `kept` still expires at 1,200; `down` moved to 1,499, `up` to 1,501.
+    // (Each sweep below takes one row: `kept_higher` stays at 1,900.)
     assert_eq!(store.sweep(0, 1_201).await.unwrap(), (0, 1));
     assert_eq!(limit_revision(store, &kept).await, None);
     assert_eq!(store.sweep(0, 1_500).await.unwrap(), (0, 1));
@@ -177,6 +180,10 @@ async fn a_limit_swap_moves_its_expiry_only_past_the_slack(store: &Store) {
     assert_eq!(limit_revision(store, &up).await, Some(2));
     assert_eq!(store.sweep(0, 1_502).await.unwrap(), (0, 1));
     assert_eq!(limit_revision(store, &up).await, None);
+    // `kept_higher` still expires at 1,900.
+    assert_eq!(store.sweep(0, 1_900).await.unwrap(), (0, 0));
+    assert_eq!(store.sweep(0, 1_901).await.unwrap(), (0, 1));
+    assert_eq!(limit_revision(store, &kept_higher).await, None);
 }
 
 async fn the_sweep_takes_every_old_row_in_chunks(store: &Store) {

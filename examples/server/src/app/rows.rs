@@ -173,8 +173,11 @@ impl App {
                 key: key.to_owned(),
                 revision: rev(state.revision()),
                 // A swap may leave the stored expiry up to the slack
-                // earlier than asked (`Write::Limit`): ask for that more.
-                expires_at: secs(keep_until).saturating_add(EXPIRY_SLACK_SECS),
+                // earlier than asked (`Write::Limit`): ask for that more,
+                // and stay far enough below `i64::MAX` for the store's
+                // `expires_at + slack`.
+                expires_at: secs(keep_until).min(i64::MAX - 2 * EXPIRY_SLACK_SECS)
+                    + EXPIRY_SLACK_SECS,
                 state: sealed,
             },
         })

@@ -87,7 +87,9 @@ pub enum Write {
     /// guesser's failed tries, a number's sends) moves its entry in the
     /// sweep's index once every few minutes, not at every write. So a
     /// writer that must keep the row until `t` asks for `t` plus the
-    /// slack (the row may then stay up to twice the slack longer).
+    /// slack (the row may then stay up to twice the slack longer), and
+    /// `expires_at` stays below `i64::MAX` minus the slack (PostgreSQL
+    /// refuses a `bigint` past it).
     Limit {
         /// The revision the change was decided on; `None`: no row was read.
         read: Option<i64>,

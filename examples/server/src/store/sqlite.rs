@@ -35,8 +35,10 @@
 //! [`WalTuning::truncate_after_idle`] (2 s), the checkpointer copies what
 //! is left (next to nothing: its passes copied the rest) and cuts the
 //! file to nothing, rather than keep up to 128 MiB of disk for the next
-//! burst. A batch that comes meanwhile waits for that cut, once per lull;
-//! the next commits grow the file again a page at a time.
+//! burst. A batch that comes meanwhile waits for that cut (the cut waits
+//! at most 100 ms for the locks it needs); the next commits grow the
+//! file again a page at a time. A cut that finds the file busy (another
+//! process reading it) is put off, each time twice as long.
 //!
 //! # A small page cache
 //!
@@ -86,6 +88,7 @@
 //! same statements work on it, without the page savings.
 
 use std::fs::File;
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex, mpsc as sync_mpsc};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -138,7 +141,8 @@ pub struct WalTuning {
     pub keep_bytes: u64,
     /// How long the WAL must have taken no commit before the checkpointer
     /// copies the rest of it and cuts the file to nothing (see the
-    /// [module docs](self)).
+    /// [module docs](self)); zero cuts it at every look that finds no new
+    /// commit.
     pub truncate_after_idle: Duration,
 }
 
@@ -197,9 +201,15 @@ struct Threads {
     stop_checkpoints: sync_mpsc::Sender<()>,
 }
 
-/// The checkpointer's request to start the WAL over: where the writer
-/// answers once it has.
-type Restart = Mutex<Option<sync_mpsc::Sender<()>>>;
+/// What the checkpointer and the writer share to start the WAL over.
+#[derive(Debug, Default)]
+struct Restart {
+    /// The checkpointer's ask: where the writer answers once it has.
+    ask: Mutex<Option<sync_mpsc::Sender<()>>>,
+    /// The writer waits for jobs (it runs no batch): an ask made now
+    /// waits for the next job to come.
+    writer_idle: AtomicBool,
+}
 
 /// Opens `sqlite://FILE` (or `sqlite:FILE`); with `?PARAMS`, the rest is
 /// read as an SQLite URI (`file:FILE?PARAMS`, e.g. `mode=rwc`). A file it

@@ -1,6 +1,7 @@
 //! The checkpointer's thread, and the writer's WAL restart.
 
 use std::fs::File;
+use std::sync::atomic::Ordering::Relaxed;
 use std::sync::mpsc as sync_mpsc;
 use std::time::{Duration, Instant};
 
@@ -34,10 +35,13 @@ pub(super) fn restart_wal(conn: &Connection) {
 struct Rest {
     /// The WAL's length at the last look, in frames.
     frames: i64,
-    /// Since when it has been that long.
+    /// Since when it has been that long (or since the last cut put off).
     since: Instant,
     /// The file was cut to nothing since it last changed.
     truncated: bool,
+    /// Cuts put off since the last commit (the file busy): each doubles
+    /// the quiet the next one waits for, up to 64 times.
+    put_off: u32,
 }
 
 impl Rest {
@@ -46,23 +50,32 @@ impl Rest {
             frames: 0,
             since: Instant::now(),
             truncated: false,
+            put_off: 0,
         }
     }
 
-    /// Notes a look that found the WAL `frames` long. Returns how long no
-    /// commit has come since, or zero if the file was already cut since
-    /// the last commit (once is enough).
-    fn quiet_for(&mut self, frames: i64) -> Duration {
+    /// Notes a look that found the WAL `frames` long. True when the file
+    /// is to be cut now: no commit for `after` (doubled for each cut put
+    /// off), and not cut since the last commit (once is enough).
+    fn due(&mut self, frames: i64, after: Duration) -> bool {
         if frames != self.frames {
             *self = Rest {
                 frames,
                 ..Rest::new()
             };
         }
-        if self.truncated {
-            Duration::ZERO
+        let quiet = after.saturating_mul(1 << self.put_off.min(6));
+        !self.truncated && self.since.elapsed() >= quiet
+    }
+
+    /// Notes a cut: done (the WAL is then empty), or put off.
+    fn cut(&mut self, done: bool) {
+        if done {
+            self.truncated = true;
+            self.frames = 0;
         } else {
-            self.since.elapsed()
+            self.put_off += 1;
+            self.since = Instant::now();
         }
     }
 }
@@ -116,7 +129,12 @@ fn truncate_wal(conn: &Connection) -> bool {
 ///
 /// Once the WAL has taken no commit for `tuning.truncate_after_idle`, it
 /// copies the rest and cuts the file to nothing: a store at rest holds
-/// no WAL.
+/// no WAL. A cut that finds the file busy (another process reading it)
+/// is put off, each time twice as long. A restart asked for when the
+/// last batch had already run would wait for the next one without end:
+/// once the writer has waited for jobs that long since the ask, the
+/// checkpointer takes the ask back (unless the writer has taken it),
+/// and the cut copies the tail instead.
 pub(super) fn checkpoint(
     conn: &Connection,
     database: Option<&File>,
@@ -158,8 +176,11 @@ pub(super) fn checkpoint(
                     break;
                 }
             };
-            if pass == 1 && rest.quiet_for(wal) >= tuning.truncate_after_idle {
-                rest.truncated = truncate_wal(conn);
+            if pass == 1 && rest.due(wal, tuning.truncate_after_idle) {
+                rest.cut(truncate_wal(conn));
+                // `wal` is stale once the file is cut; the next look
+                // starts from what is there.
+                break;
             }
             if wal < restart_frames {
                 break;
@@ -174,7 +195,7 @@ pub(super) fn checkpoint(
             if copied <= tail_frames || outrun || pass == tuning.max_passes {
                 let asked = Instant::now();
                 let (done, restarted) = sync_mpsc::channel();
-                *lock(restart) = Some(done);
+                *lock(&restart.ask) = Some(done);
                 // The writer answers after its next batch. With none for
                 // as long as a store takes to be at rest, the ask is taken
                 // back (unless the writer has it already): the cut at
@@ -192,7 +213,8 @@ pub(super) fn checkpoint(
                         return;
                     }
                     if asked.elapsed() >= tuning.truncate_after_idle
-                        && lock(restart).take().is_some()
+                        && restart.writer_idle.load(Relaxed)
+                        && lock(&restart.ask).take().is_some()
                     {
                         tracing::debug!("WAL restart taken back: no batch came");
                         break;

@@ -2,6 +2,7 @@
 //! once, and the batches it runs and commits.
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
 
 use rusqlite::{Connection, OptionalExtension, Statement, params};
 use tokio::sync::{mpsc, oneshot};
@@ -227,7 +228,12 @@ pub(super) fn serve(
     let _ = ready.send(Ok(()));
     let mut batch = Vec::with_capacity(BATCH_MAX);
     let mut answers = Vec::with_capacity(BATCH_MAX);
-    while let Some(job) = queue.blocking_recv() {
+    loop {
+        restart.writer_idle.store(true, Relaxed);
+        let Some(job) = queue.blocking_recv() else {
+            return;
+        };
+        restart.writer_idle.store(false, Relaxed);
         batch.push(job);
         while batch.len() < BATCH_MAX {
             match queue.try_recv() {
@@ -269,7 +275,7 @@ pub(super) fn serve(
         if closing {
             return;
         }
-        let asked = lock(restart).take();
+        let asked = lock(&restart.ask).take();
         if let Some(done) = asked {
             restart_wal(conn);
             let _ = done.send(());
