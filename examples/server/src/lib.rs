@@ -2,7 +2,7 @@
 //!
 //! The guide's three endpoints with HTTP Basic auth behind guards on
 //! size, time and content type ([`http`]), every row sealed with
-//! XChaCha20-Poly1305 in SQLite or PostgreSQL ([`seal`], [`record`]), every change a
+//! AES-256-SIV in SQLite or PostgreSQL ([`seal`], [`record`]), every change a
 //! compare-and-swap on the challenge's revision, send limits and failed-try
 //! lockout from `mfa_core::throttle`, and stdout or Twilio-compatible HTTP
 //! delivery. `main.rs` is the command line; tests start the same server

@@ -13,7 +13,8 @@
 //!   as a number's, without cross-references.
 //!
 //! Each is written in the compact encoding of [`compact`] (seal format
-//! 3); the JSON of earlier versions (formats 1 and 2) is still read.
+//! 4; format 3 sealed the same text another way); the JSON of earlier
+//! versions (formats 1 and 2) is still read.
 //!
 //! Every verify of a live challenge reads both rows and writes both (the
 //! lockout row first, in one write list). So, on a store whose rows only
@@ -135,7 +136,7 @@ impl ChallengeRecord {
     /// in `format` ([`crate::seal`]).
     pub fn from_plain(format: u8, id: &str, plain: &[u8]) -> Result<Self, Unreadable> {
         match format {
-            seal::FORMAT => compact::challenge_from_bytes(id, plain),
+            seal::FORMAT | seal::FORMAT_V3 => compact::challenge_from_bytes(id, plain),
             // Format 1 sealed the challenge alone.
             seal::FORMAT_V1 => serde_json::from_slice(plain)
                 .map(|challenge| ChallengeRecord {
@@ -167,7 +168,7 @@ impl Limiter for SendRecord {
     }
     fn from_plain(format: u8, plain: &[u8]) -> Result<Self, Unreadable> {
         match format {
-            seal::FORMAT => compact::send_from_bytes(plain),
+            seal::FORMAT | seal::FORMAT_V3 => compact::send_from_bytes(plain),
             seal::FORMAT_V2 => serde_json::from_slice(plain).map_err(|_| Unreadable),
             _ => Err(Unreadable),
         }
@@ -183,7 +184,7 @@ impl Limiter for LockRecord {
     }
     fn from_plain(format: u8, plain: &[u8]) -> Result<Self, Unreadable> {
         match format {
-            seal::FORMAT => compact::lock_from_bytes(plain),
+            seal::FORMAT | seal::FORMAT_V3 => compact::lock_from_bytes(plain),
             seal::FORMAT_V2 => serde_json::from_slice(plain).map_err(|_| Unreadable),
             _ => Err(Unreadable),
         }

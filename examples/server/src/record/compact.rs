@@ -1,4 +1,4 @@
-//! The compact encoding of sealed records (seal format 3): `postcard`
+//! The compact encoding of sealed records (seal formats 3 and 4): `postcard`
 //! (varint integers, length-prefixed strings) of mirror structs of this
 //! module, never of the core's own serde forms (the core's challenge reads
 //! with `deserialize_any`, which a format without field names cannot

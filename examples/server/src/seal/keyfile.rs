@@ -7,7 +7,9 @@ use chacha20poly1305::aead::KeyInit;
 use chacha20poly1305::{ChaCha20Poly1305, Key, XChaCha20Poly1305};
 use zeroize::Zeroizing;
 
-use super::{BLIND_CONTEXT, CHECK_CONTEXT, KeyEntry, Keyring, SEAL_CONTEXT, SealError};
+use super::{
+    BLIND_CONTEXT, CHECK_CONTEXT, KeyEntry, Keyring, SEAL_CONTEXT, SIV_CONTEXT, SealError, SivKey,
+};
 
 impl Keyring {
     /// Reads the key file's text.
@@ -40,8 +42,14 @@ impl Keyring {
                 return Err(bad("key id given twice"));
             }
             let subkey = Zeroizing::new(blake3::derive_key(SEAL_CONTEXT, &*key));
+            let mut siv = SivKey::new([0; 64]);
+            blake3::Hasher::new_derive_key(SIV_CONTEXT)
+                .update(&*key)
+                .finalize_xof()
+                .fill(&mut *siv);
             keys.push(KeyEntry {
                 id,
+                siv,
                 seal: XChaCha20Poly1305::new(Key::from_slice(&*subkey)),
                 v1: ChaCha20Poly1305::new(Key::from_slice(&*key)),
             });
