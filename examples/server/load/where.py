@@ -26,7 +26,8 @@ PHASES = [
 # (kernel frames skipped): the first frame any part names decides.
 PARTS = [
     ("SQLite: statements (B-trees, cache)", r"^sqlite3|^pcache|^btree|^vdbe|^balance|^pager|^wal"),
-    ("sealing (XChaCha20-Poly1305)", r"chacha20poly1305|chacha20::|poly1305::"),
+    ("sealing (AES-SIV; XChaCha20-Poly1305 before format 4)",
+     r"aes_siv::|^aes::|cmac::|^ctr::|chacha20poly1305|chacha20::|poly1305::"),
     ("keyed hashes (BLAKE3)", r"blake3"),
     ("random bytes (getrandom)", r"getrandom|rand_core"),
     ("API token check (HMAC-SHA-256)", r"hmac::|sha2::"),

@@ -18,13 +18,21 @@
 //! another row, or edited, fails to open.
 //!
 //! AES-SIV takes no nonce: it is deterministic authenticated encryption,
-//! so one row sealed twice with the same plain text gives the same bytes,
-//! and nothing else does. Every plain text carries its row's revision
-//! (a limiter state's own; a challenge's counters and state, which give
-//! its revision), and the revision is in the row's clear columns too: two
-//! equal records of one row say only what the revision column already
-//! says. A record of another row never matches (the associated data
-//! differs). In exchange, a record is 24 bytes shorter than format 3's
+//! so under one key, one row sealed twice with the same plain text gives
+//! the same bytes, and nothing else does. Within one life of a row each
+//! revision is sealed with one plain text only: every write moves the
+//! revision (a limiter state's own, in its plain text; a challenge's,
+//! which its counters and state in the plain text give) and lands once,
+//! by compare-and-swap; revisions only grow, and the revision is in the
+//! row's clear columns. So two equal records of one row say only what
+//! the revision column already says. A record of another row never
+//! matches (the associated data differs). Two cases fall outside: a
+//! limiter row swept and made again starts its revisions afresh, but
+//! the times in its plain text make a repeat practically impossible; and
+//! a database writer who restores an older row can see whether the
+//! server then makes the same change it made before (the same bytes
+//! again), never the code, the number or what was tried
+//! (docs/THREAT_MODEL.md). In exchange, a record is 24 bytes shorter than format 3's
 //! (which stored a random 24-byte nonce), about 60 bytes a stored
 //! challenge with its limiter rows, and sealing asks the OS for no
 //! randomness (docs/PERFORMANCE.md). There is no nonce to repeat, so no
@@ -156,11 +164,13 @@ impl fmt::Display for SealError {
 
 impl std::error::Error for SealError {}
 
-/// One key of the file, in its two uses.
+/// One key of the file, in its three uses.
 struct KeyEntry {
     id: u8,
-    /// Format 4: the derived AES-SIV key (a cipher is made from it for
-    /// each record: `Aes256Siv` keeps state between calls).
+    /// Format 4: the derived AES-SIV key. A cipher is made from it for
+    /// each record (`Aes256Siv` needs `&mut self`; its key schedules wipe
+    /// themselves when dropped, with the `aes` and `cmac` crates'
+    /// `zeroize` features).
     siv: SivKey,
     /// Formats 2 and 3 (read only): the derived subkey.
     seal: XChaCha20Poly1305,
@@ -214,6 +224,7 @@ impl Keyring {
 
     /// Seals in `format`: 4, or 3 or 2 as the previous versions did (for
     /// tests of the upgrade and the bench; the server seals in 4 alone).
+    #[doc(hidden)]
     pub fn seal_as(&self, format: u8, row: Row<'_>, plain: &[u8]) -> Result<Vec<u8>, SealError> {
         let key = self.keys.last().ok_or(SealError::Refused)?;
         let aad = associated_data(format, key.id, row);

@@ -122,12 +122,15 @@ async fn edited_limiter_rows_and_revision_columns_are_refused() {
         assert_eq!(state[0], mfa_server::seal::FORMAT);
         assert!(!String::from_utf8_lossy(state).contains("failures"));
     }
-    // One flipped byte in the lockout row: refused.
+    // One changed byte in the lockout row (always changed: 0 becomes 1,
+    // anything else 0): refused.
     let flipped = db(&s)
         .execute(
             &format!(
                 "UPDATE limits \
-                 SET state = CAST(substr(state, 1, 40) || x'00' || substr(state, 42) AS BLOB) \
+                 SET state = CAST(substr(state, 1, 40) \
+                   || CASE WHEN substr(state, 41, 1) = x'00' THEN x'01' ELSE x'00' END \
+                   || substr(state, 42) AS BLOB) \
                  WHERE {LOCK_ROW}"
             ),
             [],

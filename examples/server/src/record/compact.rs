@@ -85,7 +85,7 @@ fn phone(digits: u64) -> Result<PhoneNumber, Unreadable> {
     PhoneNumber::parse(&format!("+{digits}")).map_err(|_| Unreadable)
 }
 
-/// The format-3 plain text of a challenge record.
+/// The plain text (formats 3 and 4) of a challenge record.
 pub fn challenge_to_bytes(
     challenge: &Challenge,
     lock_revision: u64,
@@ -115,7 +115,7 @@ pub fn challenge_to_bytes(
     })
 }
 
-/// Reads a format-3 challenge record of the row with id `id`.
+/// Reads a challenge record (formats 3 and 4) of the row with id `id`.
 pub fn challenge_from_bytes(id: &str, plain: &[u8]) -> Result<ChallengeRecord, Unreadable> {
     let c: ChallengeV3<'_> = finish(plain)?;
     let alphabet = if c.alphanumeric {
@@ -157,7 +157,7 @@ struct LockV3 {
     seen: Vec<([u8; 16], u64, u64)>,
 }
 
-/// The format-3 plain text of a lockout record.
+/// The plain text (formats 3 and 4) of a lockout record.
 pub fn lock_to_bytes(lock: &LockRecord) -> Result<Vec<u8>, Unreadable> {
     let seen = lock.seen.iter().map(|s| {
         let id = ChallengeId::parse(&s.id).map_err(|_| Unreadable)?;
@@ -171,7 +171,7 @@ pub fn lock_to_bytes(lock: &LockRecord) -> Result<Vec<u8>, Unreadable> {
     })
 }
 
-/// Reads a format-3 lockout record.
+/// Reads a lockout record (formats 3 and 4).
 pub fn lock_from_bytes(plain: &[u8]) -> Result<LockRecord, Unreadable> {
     let l: LockV3 = finish(plain)?;
     let seen = l.seen.into_iter().map(|(id, revision, until)| {
@@ -190,13 +190,13 @@ pub fn lock_from_bytes(plain: &[u8]) -> Result<LockRecord, Unreadable> {
     })
 }
 
-/// The format-3 plain text of a send log: the core's own form (a list of
+/// The plain text (formats 3 and 4) of a send log: the core's own form (a list of
 /// times and a revision, read without `deserialize_any`).
 pub fn send_to_bytes(log: &SendRecord) -> Result<Vec<u8>, Unreadable> {
     encode(log)
 }
 
-/// Reads a format-3 send log.
+/// Reads a send log (formats 3 and 4).
 pub fn send_from_bytes(plain: &[u8]) -> Result<SendRecord, Unreadable> {
     finish(plain)
 }
